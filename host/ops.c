@@ -1,0 +1,71 @@
+/* ops.c - the public operations: validate every argument, then hand the call
+ * to the context's backend. */
+#include "backend.h"
+#include "validate.h"
+
+clcnn_status clcnn_conv2d_output_shape(const int a_prev_dims[4], const int w_dims[4], clcnn_conv_params p,
+                                       int out_dims[4])
+{
+    static const char fn[] = "clcnn_conv2d_output_shape";
+    if (!a_prev_dims || !w_dims || !out_dims)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                           !a_prev_dims ? "a_prev_dims" : !w_dims ? "w_dims" : "out_dims");
+    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
+    clcnn_shape ws = {w_dims[0], w_dims[1], w_dims[2], w_dims[3]};
+    clcnn_shape zs;
+    clcnn_status s = clcnn__conv_output(NULL, fn, as, ws, p, &zs);
+    if (s)
+        return s;
+    out_dims[0] = zs.n, out_dims[1] = zs.h, out_dims[2] = zs.w, out_dims[3] = zs.c;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_pool2d_output_shape(const int a_prev_dims[4], clcnn_pool_params p, int out_dims[4])
+{
+    static const char fn[] = "clcnn_pool2d_output_shape";
+    if (!a_prev_dims || !out_dims)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                           !a_prev_dims ? "a_prev_dims" : "out_dims");
+    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
+    clcnn_shape os;
+    clcnn_status s = clcnn__pool_output(NULL, fn, as, p, &os);
+    if (s)
+        return s;
+    out_dims[0] = os.n, out_dims[1] = os.h, out_dims[2] = os.w, out_dims[3] = os.c;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
+{
+    clcnn_status s = clcnn__validate_zero_pad(ctx, x, pad, x_pad);
+    return s ? s : clcnn__host_zero_pad(ctx, x, pad, x_pad);
+}
+
+clcnn_status clcnn_conv2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                  const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
+{
+    clcnn_status s = clcnn__validate_conv_forward(ctx, a_prev, w, b, p, z);
+    return s ? s : clcnn__host_conv_forward(ctx, a_prev, w, b, p, z);
+}
+
+clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                   const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
+                                   clcnn_tensor *dw, clcnn_tensor *db)
+{
+    clcnn_status s = clcnn__validate_conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
+    return s ? s : clcnn__host_conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
+}
+
+clcnn_status clcnn_pool2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                  clcnn_tensor *a)
+{
+    clcnn_status s = clcnn__validate_pool_forward(ctx, a_prev, p, a);
+    return s ? s : clcnn__host_pool_forward(ctx, a_prev, p, a);
+}
+
+clcnn_status clcnn_pool2d_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
+                                   clcnn_pool_params p, clcnn_tensor *da_prev)
+{
+    clcnn_status s = clcnn__validate_pool_backward(ctx, da, a_prev, p, da_prev);
+    return s ? s : clcnn__host_pool_backward(ctx, da, a_prev, p, da_prev);
+}

@@ -1,0 +1,315 @@
+/* clcnn.h - the public C API of clcnn, convolutional layer primitives on
+ * OpenCL devices with a plain-C reference path.
+ *
+ * Conventions used by every declaration below:
+ *  - Tensors are 4-D, NHWC, row-major (C order), exactly like the numpy arrays
+ *    of the "Convolutional Neural Networks: Step by Step" notebook:
+ *      activations  [m][n_H][n_W][n_C]
+ *      weights      [fh][fw][n_C_prev][n_C]   (HWIO; fh != fw is allowed)
+ *      bias         [1][1][1][n_C]
+ *  - Every fallible call returns a clcnn_status; CLCNN_OK is 0 and results
+ *    come back through out-parameters.
+ *  - A failing call changes nothing the caller can see: out-parameters and
+ *    output tensors keep their contents and the context stays usable.  The
+ *    reason is readable with clcnn_last_error().
+ *  - Output tensors must already have the output shape; they are overwritten,
+ *    never accumulated into.
+ *
+ * Threads: a context and the tensors made in it must not be used by two
+ * threads at once, while separate contexts may be used concurrently from
+ * separate threads.
+ */
+#ifndef CLCNN_H
+#define CLCNN_H
+
+#include <stddef.h>
+
+#if defined(_WIN32)
+#if defined(CLCNN_BUILDING)
+#define CLCNN_API __declspec(dllexport)
+#else
+#define CLCNN_API
+#endif
+#elif defined(__GNUC__)
+#define CLCNN_API __attribute__((visibility("default")))
+#else
+#define CLCNN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every fallible call. The values are fixed by the contract. */
+typedef enum {
+    CLCNN_OK = 0,
+    /** NULL pointer, out-of-range scalar (stride < 1, pad < 0, f < 1, a
+     *  dimension < 1), unknown enum value, dtype mismatch, tensor of another
+     *  context, an output aliasing an input, wrong byte count, or an element
+     *  or byte count that overflows size_t. */
+    CLCNN_ERR_INVALID_ARGUMENT = 1,
+    /** Shapes that do not fit together: channel counts, bias length, an
+     *  output of the wrong shape, a window larger than the padded input. */
+    CLCNN_ERR_SHAPE = 2,
+    /** The operation is not available here (e.g. F64 on a device without
+     *  cl_khr_fp64). */
+    CLCNN_ERR_UNSUPPORTED = 3,
+    /** A host or device allocation failed, or a tensor is larger than the
+     *  backend can hold in one buffer. */
+    CLCNN_ERR_OUT_OF_MEMORY = 4,
+    /** Any other OpenCL failure; the message names the OpenCL error. */
+    CLCNN_ERR_DEVICE = 5,
+    /** A kernel failed to compile; the message holds the build log. */
+    CLCNN_ERR_BUILD = 6,
+    /** The OpenCL backend was demanded and no device matches. */
+    CLCNN_ERR_NO_DEVICE = 7
+} clcnn_status;
+
+/** The enumerator's name, e.g. "CLCNN_ERR_SHAPE"; "CLCNN_STATUS_UNKNOWN" for
+ *  a value outside the enum. The string is static: never free it. */
+CLCNN_API const char *clcnn_status_string(clcnn_status s);
+
+/** The library version, "MAJOR.MINOR.PATCH". Static string. */
+CLCNN_API const char *clcnn_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Contexts                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Element types. F64 on an OpenCL device needs cl_khr_fp64. */
+typedef enum { CLCNN_F32 = 0, CLCNN_F64 = 1 } clcnn_dtype;
+
+/** Which implementation runs the operations of a context. */
+typedef enum {
+    CLCNN_BACKEND_AUTO = 0, /**< best OpenCL device, else the host path    */
+    CLCNN_BACKEND_OPENCL,   /**< an OpenCL device, or CLCNN_ERR_NO_DEVICE  */
+    CLCNN_BACKEND_HOST      /**< the plain-C reference path                */
+} clcnn_backend;
+
+/** Options for clcnn_context_create. Zero-initialise, then set fields. */
+typedef struct {
+    clcnn_backend backend;
+    /** NULL (any), "gpu", "cpu", a device index such as "0", or a substring
+     *  of the device name. Ignored by the host backend. */
+    const char *device;
+} clcnn_options;
+
+/** Opaque context: the backend, its device and queue, the compiled
+ *  programs, and the last error message. */
+typedef struct clcnn_context clcnn_context;
+
+/** Opaque tensor: a 4-D NHWC array owned by one context. */
+typedef struct clcnn_tensor clcnn_tensor;
+
+/** Creates a context and stores it in *out (left unchanged on failure).
+ *
+ *  opts == NULL means defaults: backend AUTO and any device, overridden by
+ *  the environment variables CLCNN_BACKEND ("auto", "opencl" or "host") and
+ *  CLCNN_DEVICE (same syntax as opts->device).  With a non-NULL opts the
+ *  environment is not read.
+ *
+ *  AUTO prefers a GPU, then an accelerator, then a CPU OpenCL device, then the
+ *  host path; when it falls back to the host path it records why, readable
+ *  with clcnn_last_error(*out).  This build has no OpenCL backend yet, so AUTO
+ *  always uses the host path and OPENCL always fails with
+ *  CLCNN_ERR_NO_DEVICE.
+ *
+ *  Ownership: the caller owns *out and frees it with clcnn_context_destroy.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (out NULL, unknown backend, bad
+ *  environment value), CLCNN_ERR_NO_DEVICE, CLCNN_ERR_OUT_OF_MEMORY.  Since no
+ *  context exists on failure, the message is read with clcnn_last_error(NULL)
+ *  on the same thread. */
+CLCNN_API clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out);
+
+/** Destroys a context. Its tensors must be destroyed first. NULL is a no-op. */
+CLCNN_API void clcnn_context_destroy(clcnn_context *ctx);
+
+/** The backend actually in use: CLCNN_BACKEND_OPENCL or CLCNN_BACKEND_HOST
+ *  (never AUTO). CLCNN_BACKEND_HOST for a NULL ctx. */
+CLCNN_API clcnn_backend clcnn_context_backend(const clcnn_context *ctx);
+
+/** The device's name, "host reference" for the host backend. The string is
+ *  owned by the context. "" for a NULL ctx. */
+CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
+
+/** The message of the most recent failed call on ctx (a later successful call
+ *  does not clear it), or of the context's fallback to the host path; "" when
+ *  there is none.  With ctx == NULL: the most recent failure on this thread of
+ *  a call that had no context to record it in (clcnn_context_create, the
+ *  output-shape functions, calls given a NULL context or tensor).  The string
+ *  stays valid until the next failing call on the same context (or thread). */
+CLCNN_API const char *clcnn_last_error(const clcnn_context *ctx);
+
+/** Waits until all work queued on ctx has finished.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL), CLCNN_ERR_DEVICE. */
+CLCNN_API clcnn_status clcnn_finish(clcnn_context *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Tensors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** Creates a zero-filled tensor of shape [n][h][w][c] in ctx.
+ *  Ownership: the caller owns *out and frees it with clcnn_tensor_destroy,
+ *  before destroying ctx.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (ctx or out NULL, a dimension < 1,
+ *  unknown dtype, element or byte count overflowing size_t),
+ *  CLCNN_ERR_OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w,
+                                           int c, clcnn_tensor **out);
+
+/** Destroys a tensor. NULL is a no-op. */
+CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *t);
+
+/** Copies nbytes from src into t. nbytes must be exactly n*h*w*c times the
+ *  element size (4 for F32, 8 for F64); src holds elements of t's dtype in
+ *  NHWC order.  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL, wrong nbytes),
+ *  CLCNN_ERR_DEVICE. */
+CLCNN_API clcnn_status clcnn_tensor_write(clcnn_tensor *t, const void *src, size_t nbytes);
+
+/** Copies t's contents into dst (nbytes exactly the tensor's size), after all
+ *  queued work that writes t has finished (blocks).
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL, wrong nbytes), CLCNN_ERR_DEVICE. */
+CLCNN_API clcnn_status clcnn_tensor_read(const clcnn_tensor *t, void *dst, size_t nbytes);
+
+/** Stores {n, h, w, c} in dims; {0, 0, 0, 0} for a NULL t. */
+CLCNN_API void clcnn_tensor_shape(const clcnn_tensor *t, int dims[4]);
+
+/** The tensor's element type (CLCNN_F32 for a NULL t). */
+CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *t);
+
+/* ------------------------------------------------------------------------ */
+/* Operations (the notebook's functions)                                      */
+/* ------------------------------------------------------------------------ */
+
+/** Convolution algorithm. The host backend has one algorithm and accepts all
+ *  three values. */
+typedef enum { CLCNN_CONV_AUTO = 0, CLCNN_CONV_DIRECT, CLCNN_CONV_GEMM } clcnn_conv_algo;
+
+/** Convolution hyper-parameters: stride >= 1, pad >= 0 (zeros on all four
+ *  sides), algo. */
+typedef struct {
+    int stride;
+    int pad;
+    clcnn_conv_algo algo;
+} clcnn_conv_params;
+
+typedef enum { CLCNN_POOL_MAX = 0, CLCNN_POOL_AVG } clcnn_pool_mode;
+
+/** Pooling hyper-parameters: square window f x f (f >= 1), stride >= 1, no
+ *  padding. */
+typedef struct {
+    int f;
+    int stride;
+    clcnn_pool_mode mode;
+} clcnn_pool_params;
+
+/** Output size of a convolution:
+ *    out_dims = { m, (n_H_prev - fh + 2*pad) / stride + 1,
+ *                    (n_W_prev - fw + 2*pad) / stride + 1, n_C }
+ *  (integer division, i.e. floor) for a_prev_dims = {m, n_H_prev, n_W_prev,
+ *  n_C_prev} and w_dims = {fh, fw, n_C_prev, n_C}.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL array, a dimension < 1, stride < 1,
+ *  pad < 0, unknown algo, an output size that overflows int),
+ *  CLCNN_ERR_SHAPE (w's n_C_prev differs from a_prev's, or the filter is
+ *  larger than the padded input).  Messages go to clcnn_last_error(NULL). */
+CLCNN_API clcnn_status clcnn_conv2d_output_shape(const int a_prev_dims[4], const int w_dims[4],
+                                                 clcnn_conv_params p, int out_dims[4]);
+
+/** Output size of pooling:
+ *    out_dims = { m, (n_H_prev - f) / stride + 1, (n_W_prev - f) / stride + 1,
+ *                 n_C_prev }.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL array, a dimension < 1, f < 1,
+ *  stride < 1, unknown mode), CLCNN_ERR_SHAPE (f larger than n_H_prev or
+ *  n_W_prev).  Messages go to clcnn_last_error(NULL). */
+CLCNN_API clcnn_status clcnn_pool2d_output_shape(const int a_prev_dims[4], clcnn_pool_params p,
+                                                 int out_dims[4]);
+
+/** x_pad = x with `pad` zeros added on both sides of H and W.
+ *  x: [m][n_H][n_W][n_C]; x_pad: [m][n_H + 2*pad][n_W + 2*pad][n_C].
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL, pad < 0, dtype mismatch, tensor
+ *  of another context, x_pad == x, size overflow), CLCNN_ERR_SHAPE (x_pad's
+ *  shape), CLCNN_ERR_OUT_OF_MEMORY, CLCNN_ERR_DEVICE, CLCNN_ERR_BUILD,
+ *  CLCNN_ERR_UNSUPPORTED. */
+CLCNN_API clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad,
+                                      clcnn_tensor *x_pad);
+
+/** z = conv(a_prev, w) + b, the notebook's conv_forward:
+ *    z[i][h][w][c] = b[c] + sum over (y, x, k) of
+ *                    a_prev_pad[i][h*stride + y][w*stride + x][k] * w[y][x][k][c]
+ *  a_prev: [m][n_H_prev][n_W_prev][n_C_prev]; w: [fh][fw][n_C_prev][n_C];
+ *  b: [1][1][1][n_C] or NULL (no bias); z: [m][n_H][n_W][n_C] with n_H, n_W
+ *  from clcnn_conv2d_output_shape.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL ctx/a_prev/w/z, stride < 1,
+ *  pad < 0, unknown algo, dtype mismatch, tensor of another context, z the
+ *  same tensor as an input), CLCNN_ERR_SHAPE (channels, bias, z's shape,
+ *  filter larger than the padded input), CLCNN_ERR_OUT_OF_MEMORY,
+ *  CLCNN_ERR_DEVICE, CLCNN_ERR_BUILD, CLCNN_ERR_UNSUPPORTED. */
+CLCNN_API clcnn_status clcnn_conv2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                            const clcnn_tensor *w, const clcnn_tensor *b,
+                                            clcnn_conv_params p, clcnn_tensor *z);
+
+/** Gradients of the convolution, the notebook's conv_backward:
+ *    da_prev [m][n_H_prev][n_W_prev][n_C_prev]: gradient of the un-padded
+ *            input, sum over the windows covering each position of w * dz;
+ *    dw      [fh][fw][n_C_prev][n_C]: sum over windows of a_prev_pad * dz;
+ *    db      [1][1][1][n_C]: sum of dz over m, n_H and n_W.
+ *  dz: [m][n_H][n_W][n_C], a_prev and w as in the forward call.  Each of
+ *  da_prev, dw and db may be NULL to skip it; what is computed does not depend
+ *  on which others are asked for.
+ *  Errors: as clcnn_conv2d_forward, plus CLCNN_ERR_INVALID_ARGUMENT when two
+ *  outputs are the same tensor or an output is an input, and CLCNN_ERR_SHAPE
+ *  when dz, da_prev, dw or db has the wrong shape. */
+CLCNN_API clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_tensor *dz,
+                                             const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                             clcnn_conv_params p, clcnn_tensor *da_prev,
+                                             clcnn_tensor *dw, clcnn_tensor *db);
+
+/** a = max or mean of each f x f window of a_prev, the notebook's
+ *  pool_forward.  a_prev: [m][n_H_prev][n_W_prev][n_C]; a: [m][n_H][n_W][n_C]
+ *  from clcnn_pool2d_output_shape.  A window holding NaN has NaN as its max.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL, f < 1, stride < 1, unknown mode,
+ *  dtype mismatch, another context, a == a_prev), CLCNN_ERR_SHAPE (window
+ *  larger than the input, a's shape), CLCNN_ERR_OUT_OF_MEMORY,
+ *  CLCNN_ERR_DEVICE, CLCNN_ERR_BUILD, CLCNN_ERR_UNSUPPORTED. */
+CLCNN_API clcnn_status clcnn_pool2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                            clcnn_pool_params p, clcnn_tensor *a);
+
+/** da_prev = gradient of pooling, the notebook's pool_backward.
+ *  Max: each da value goes to every position of its window whose value equals
+ *  the window's maximum (the notebook's x == max(x) mask, so ties all receive
+ *  it; a window holding NaN passes nothing back).  Average: each da value is
+ *  spread as da / (f*f) over its window.  Overlapping windows (stride < f) add
+ *  up.  da: [m][n_H][n_W][n_C] (the forward output's shape); a_prev and
+ *  da_prev: [m][n_H_prev][n_W_prev][n_C].
+ *  Errors: as clcnn_pool2d_forward, plus CLCNN_ERR_SHAPE for da's shape. */
+CLCNN_API clcnn_status clcnn_pool2d_backward(clcnn_context *ctx, const clcnn_tensor *da,
+                                             const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                             clcnn_tensor *da_prev);
+
+/* ------------------------------------------------------------------------ */
+/* The notebook's step functions (host, plain arrays, double precision)        */
+/* ------------------------------------------------------------------------ */
+
+/** sum(a_slice * w) + b over row-major [fh][fw][c] arrays: conv_single_step.
+ *  Returns NaN when a pointer is NULL or a dimension < 1. */
+CLCNN_API double clcnn_conv_single_step(const double *a_slice, const double *w, double b, int fh,
+                                        int fw, int c);
+
+/** mask[i] = (x[i] == max(x)) over a row-major [rows][cols] window:
+ *  create_mask_from_window.  Ties all get 1; a window holding NaN gets all 0.
+ *  Does nothing when a pointer is NULL or a dimension < 1. */
+CLCNN_API void clcnn_mask_from_window(const double *x, int rows, int cols, unsigned char *mask);
+
+/** out[i] = dz / (rows*cols) over a row-major [rows][cols] array:
+ *  distribute_value.  Does nothing when out is NULL or a dimension < 1. */
+CLCNN_API void clcnn_distribute_value(double dz, int rows, int cols, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLCNN_H */

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# install_consumer.sh BUILD_DIR WORK_DIR - installs the clcnn built in
+# BUILD_DIR into WORK_DIR/prefix, then builds and runs tests/consumer against
+# it twice: through find_package(clcnn) and through pkg-config. Only the
+# installed files are visible to the consumer (the source tree's include/ is
+# not on any path).
+set -euo pipefail
+build=$1
+work=$2
+cmake=${CMAKE:-cmake}
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work"
+mkdir -p "$work"
+"$cmake" --install "$build" --prefix "$work/prefix" >"$work/install.log"
+
+echo "== find_package(clcnn)"
+"$cmake" -S "$here/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/configure.log"
+"$cmake" --build "$work/cmake-build" >"$work/build.log"
+"$work/cmake-build/consumer"
+
+echo "== pkg-config clcnn"
+pc_dir=$(dirname "$(find "$work/prefix" -name clcnn.pc | head -n 1)")
+export PKG_CONFIG_PATH=$pc_dir
+libdir=$(pkg-config --variable=libdir clcnn)
+cc -std=c11 -Wall -Wextra -Werror -o "$work/consumer-pc" "$here/consumer/main.c" \
+   $(pkg-config --cflags --libs clcnn) -Wl,-rpath,"$libdir"
+"$work/consumer-pc"
+echo "install_consumer: both ways work"

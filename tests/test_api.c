@@ -1,0 +1,394 @@
+/* test_api.c - contexts, backend choice, tensors, output shapes, and the
+ * semantics the notebook leaves implicit (ties, NaN, overlap, no bias,
+ * overwrite), checked against small hand-worked examples. */
+#include "helpers.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static clcnn_context *host(void)
+{
+    return th_context(CLCNN_BACKEND_HOST);
+}
+
+static void version_is_the_projects(void **state)
+{
+    (void)state;
+    assert_string_equal(clcnn_version(), CLCNN_EXPECTED_VERSION);
+}
+
+static void status_string_names_every_status(void **state)
+{
+    (void)state;
+    const char *want[] = {"CLCNN_OK",           "CLCNN_ERR_INVALID_ARGUMENT", "CLCNN_ERR_SHAPE",
+                          "CLCNN_ERR_UNSUPPORTED", "CLCNN_ERR_OUT_OF_MEMORY", "CLCNN_ERR_DEVICE",
+                          "CLCNN_ERR_BUILD",    "CLCNN_ERR_NO_DEVICE"};
+    for (int s = 0; s < 8; s++)
+        assert_string_equal(clcnn_status_string((clcnn_status)s), want[s]);
+    assert_string_equal(clcnn_status_string((clcnn_status)8), "CLCNN_STATUS_UNKNOWN");
+    assert_string_equal(clcnn_status_string((clcnn_status)-1), "CLCNN_STATUS_UNKNOWN");
+}
+
+static void auto_without_opencl_uses_host_and_says_why(void **state)
+{
+    (void)state;
+    clcnn_options o = {CLCNN_BACKEND_AUTO, NULL};
+    clcnn_context *ctx = NULL;
+    assert_int_equal(clcnn_context_create(&o, &ctx), CLCNN_OK);
+    assert_int_equal(clcnn_context_backend(ctx), CLCNN_BACKEND_HOST);
+    assert_string_equal(clcnn_context_device_name(ctx), "host reference");
+    assert_non_null(strstr(clcnn_last_error(ctx), "fell back to the host reference path"));
+    clcnn_context_destroy(ctx);
+}
+
+static void host_backend_names_its_device_and_has_no_error(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = host();
+    assert_string_equal(clcnn_context_device_name(ctx), "host reference");
+    assert_string_equal(clcnn_last_error(ctx), "");
+    assert_int_equal(clcnn_finish(ctx), CLCNN_OK);
+    clcnn_context_destroy(ctx);
+}
+
+static void env_backend_applies_to_null_opts_only(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = NULL;
+    setenv("CLCNN_BACKEND", "HOST", 1);
+    assert_int_equal(clcnn_context_create(NULL, &ctx), CLCNN_OK);
+    assert_int_equal(clcnn_context_backend(ctx), CLCNN_BACKEND_HOST);
+    assert_string_equal(clcnn_last_error(ctx), ""); /* chosen, not a fallback */
+    clcnn_context_destroy(ctx);
+
+    setenv("CLCNN_BACKEND", "opencl", 1);
+    ctx = NULL;
+    assert_int_equal(clcnn_context_create(NULL, &ctx), CLCNN_ERR_NO_DEVICE);
+    assert_null(ctx);
+    assert_non_null(strstr(clcnn_last_error(NULL), "OpenCL"));
+
+    setenv("CLCNN_BACKEND", "nonsense", 1);
+    clcnn_options o = {CLCNN_BACKEND_HOST, NULL}; /* explicit options ignore the environment */
+    assert_int_equal(clcnn_context_create(&o, &ctx), CLCNN_OK);
+    clcnn_context_destroy(ctx);
+    unsetenv("CLCNN_BACKEND");
+}
+
+static void null_handles_are_harmless_where_documented(void **state)
+{
+    (void)state;
+    clcnn_context_destroy(NULL);
+    clcnn_tensor_destroy(NULL);
+    assert_int_equal(clcnn_context_backend(NULL), CLCNN_BACKEND_HOST);
+    assert_string_equal(clcnn_context_device_name(NULL), "");
+    int d[4] = {9, 9, 9, 9};
+    clcnn_tensor_shape(NULL, d);
+    assert_int_equal(d[0] | d[1] | d[2] | d[3], 0);
+    assert_true(isnan(clcnn_conv_single_step(NULL, NULL, 0.0, 1, 1, 1)));
+    unsigned char m = 7;
+    double x = 1.0;
+    clcnn_mask_from_window(&x, 0, 1, &m);
+    assert_int_equal(m, 7);
+    clcnn_distribute_value(1.0, 1, 1, NULL);
+}
+
+static void tensors_start_zeroed_and_round_trip_bytes(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = host();
+    for (int dt = 0; dt < 2; dt++) {
+        clcnn_tensor *t = th_tensor(ctx, (clcnn_dtype)dt, 2, 3, 1, 5, NULL);
+        int d[4];
+        clcnn_tensor_shape(t, d);
+        assert_int_equal(d[0], 2);
+        assert_int_equal(d[1], 3);
+        assert_int_equal(d[2], 1);
+        assert_int_equal(d[3], 5);
+        assert_int_equal(clcnn_tensor_dtype(t), (clcnn_dtype)dt);
+        size_t n;
+        unsigned char *snap = th_snapshot(t, &n);
+        assert_int_equal(n, 30 * (dt ? 8 : 4));
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(snap[i], 0);
+        for (size_t i = 0; i < n; i++)
+            snap[i] = (unsigned char)(i * 37 + 11);
+        assert_int_equal(clcnn_tensor_write(t, snap, n), CLCNN_OK);
+        th_expect_unchanged(t, snap, n, "the written bytes");
+        free(snap);
+        clcnn_tensor_destroy(t);
+    }
+    clcnn_context_destroy(ctx);
+}
+
+static void last_error_survives_a_later_success(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = host();
+    clcnn_tensor *t = NULL;
+    assert_int_equal(clcnn_tensor_create(ctx, CLCNN_F32, 0, 1, 1, 1, &t), CLCNN_ERR_INVALID_ARGUMENT);
+    char saved[256];
+    strncpy(saved, clcnn_last_error(ctx), sizeof saved - 1);
+    saved[sizeof saved - 1] = '\0';
+    t = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 1, NULL);
+    assert_string_equal(clcnn_last_error(ctx), saved);
+    clcnn_tensor_destroy(t);
+    clcnn_context_destroy(ctx);
+}
+
+static void conv_output_shape_follows_the_floor_formula(void **state)
+{
+    (void)state;
+    struct {
+        int a[4], w[4], stride, pad, out[4];
+    } c[] = {
+        {{10, 5, 7, 4}, {3, 3, 4, 8}, 2, 1, {10, 3, 4, 8}}, /* the notebook's conv_forward */
+        {{10, 4, 4, 3}, {2, 2, 3, 8}, 2, 2, {10, 4, 4, 8}}, /* its conv_backward */
+        {{1, 7, 9, 2}, {3, 1, 2, 5}, 3, 0, {1, 2, 3, 5}},   /* non-square filter, floor */
+        {{2, 1, 1, 1}, {5, 5, 1, 1}, 4, 2, {2, 1, 1, 1}},   /* window only fits with padding */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        int out[4] = {0};
+        clcnn_conv_params p = {c[i].stride, c[i].pad, CLCNN_CONV_AUTO};
+        assert_int_equal(clcnn_conv2d_output_shape(c[i].a, c[i].w, p, out), CLCNN_OK);
+        assert_memory_equal(out, c[i].out, sizeof out);
+    }
+}
+
+static void pool_output_shape_follows_the_floor_formula(void **state)
+{
+    (void)state;
+    int a[4] = {2, 5, 5, 3}, out[4];
+    assert_int_equal(clcnn_pool2d_output_shape(a, (clcnn_pool_params){3, 1, CLCNN_POOL_MAX}, out), CLCNN_OK);
+    assert_memory_equal(out, ((int[4]){2, 3, 3, 3}), sizeof out);
+    assert_int_equal(clcnn_pool2d_output_shape(a, (clcnn_pool_params){3, 2, CLCNN_POOL_AVG}, out), CLCNN_OK);
+    assert_memory_equal(out, ((int[4]){2, 2, 2, 3}), sizeof out);
+    int b[4] = {1, 8, 3, 1};
+    assert_int_equal(clcnn_pool2d_output_shape(b, (clcnn_pool_params){2, 3, CLCNN_POOL_MAX}, out), CLCNN_OK);
+    assert_memory_equal(out, ((int[4]){1, 3, 1, 1}), sizeof out);
+}
+
+/* One-channel 3x3 input 1..9, 2x2 filter [[1, 0], [0, -1]], bias 10:
+ *   stride 1, pad 0: z[y][x] = a[y][x] - a[y+1][x+1] + 10 = 6 everywhere;
+ *   stride 2, pad 1: windows at padded (0,0), (0,2), (2,0), (2,2) give
+ *   0 - 1 + 10, 0 - 3 + 10, 0 - 7 + 10, 5 - 9 + 10. */
+static void conv_forward_matches_hand_worked_example(void **state)
+{
+    (void)state;
+    const double a[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 0, 0, -1}, b[1] = {10};
+    clcnn_context *ctx = host();
+    for (int dt = 0; dt < 2; dt++) {
+        clcnn_tensor *ta = th_tensor(ctx, (clcnn_dtype)dt, 1, 3, 3, 1, a);
+        clcnn_tensor *tw = th_tensor(ctx, (clcnn_dtype)dt, 2, 2, 1, 1, w);
+        clcnn_tensor *tb = th_tensor(ctx, (clcnn_dtype)dt, 1, 1, 1, 1, b);
+        clcnn_tensor *z1 = th_tensor(ctx, (clcnn_dtype)dt, 1, 2, 2, 1, NULL);
+        clcnn_tensor *z2 = th_tensor(ctx, (clcnn_dtype)dt, 1, 2, 2, 1, NULL);
+        assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, (clcnn_conv_params){1, 0, CLCNN_CONV_AUTO}, z1),
+                         CLCNN_OK);
+        assert_int_equal(
+            clcnn_conv2d_forward(ctx, ta, tw, tb, (clcnn_conv_params){2, 1, CLCNN_CONV_DIRECT}, z2), CLCNN_OK);
+        double *r1 = th_read(z1), *r2 = th_read(z2);
+        const double want1[4] = {6, 6, 6, 6}, want2[4] = {9, 7, 3, 6};
+        for (int i = 0; i < 4; i++) {
+            assert_true(r1[i] == want1[i]);
+            assert_true(r2[i] == want2[i]);
+        }
+        free(r1);
+        free(r2);
+        clcnn_tensor_destroy(ta);
+        clcnn_tensor_destroy(tw);
+        clcnn_tensor_destroy(tb);
+        clcnn_tensor_destroy(z1);
+        clcnn_tensor_destroy(z2);
+    }
+    clcnn_context_destroy(ctx);
+}
+
+/* Same input and filter, stride 1, pad 0, dz = [[1, 2], [3, 4]]:
+ *   dw[0][0] = 1*1 + 2*2 + 4*3 + 5*4 = 37, dw[0][1] = 47, dw[1][0] = 67,
+ *   dw[1][1] = 77; db = 10; da_prev = dz placed at +(0,0) times 1 plus dz at
+ *   +(1,1) times -1. */
+static void conv_backward_matches_hand_worked_example(void **state)
+{
+    (void)state;
+    const double a[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 0, 0, -1}, dz[4] = {1, 2, 3, 4};
+    clcnn_context *ctx = host();
+    clcnn_tensor *ta = th_tensor(ctx, CLCNN_F64, 1, 3, 3, 1, a);
+    clcnn_tensor *tw = th_tensor(ctx, CLCNN_F64, 2, 2, 1, 1, w);
+    clcnn_tensor *tdz = th_tensor(ctx, CLCNN_F64, 1, 2, 2, 1, dz);
+    clcnn_tensor *tda = th_tensor(ctx, CLCNN_F64, 1, 3, 3, 1, NULL);
+    clcnn_tensor *tdw = th_tensor(ctx, CLCNN_F64, 2, 2, 1, 1, NULL);
+    clcnn_tensor *tdb = th_tensor(ctx, CLCNN_F64, 1, 1, 1, 1, NULL);
+    assert_int_equal(
+        clcnn_conv2d_backward(ctx, tdz, ta, tw, (clcnn_conv_params){1, 0, CLCNN_CONV_GEMM}, tda, tdw, tdb),
+        CLCNN_OK);
+    double *da = th_read(tda), *dw = th_read(tdw), *db = th_read(tdb);
+    const double want_da[9] = {1, 2, 0, 3, 4 - 1, -2, 0, -3, -4}, want_dw[4] = {37, 47, 67, 77};
+    assert_memory_equal(da, want_da, sizeof want_da);
+    assert_memory_equal(dw, want_dw, sizeof want_dw);
+    assert_true(db[0] == 10.0);
+    free(da);
+    free(dw);
+    free(db);
+    clcnn_tensor_destroy(ta);
+    clcnn_tensor_destroy(tw);
+    clcnn_tensor_destroy(tdz);
+    clcnn_tensor_destroy(tda);
+    clcnn_tensor_destroy(tdw);
+    clcnn_tensor_destroy(tdb);
+    clcnn_context_destroy(ctx);
+}
+
+/* A NULL bias is the same as a zero bias. */
+static void conv_forward_without_bias_equals_zero_bias(void **state)
+{
+    (void)state;
+    np_random r;
+    np_random_seed(&r, 3);
+    double a[2 * 4 * 5 * 3], w[3 * 2 * 3 * 4];
+    np_random_randn(&r, a, sizeof a / sizeof a[0]);
+    np_random_randn(&r, w, sizeof w / sizeof w[0]);
+    clcnn_context *ctx = host();
+    clcnn_tensor *ta = th_tensor(ctx, CLCNN_F32, 2, 4, 5, 3, a);
+    clcnn_tensor *tw = th_tensor(ctx, CLCNN_F32, 3, 2, 3, 4, w);
+    clcnn_tensor *tb = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 4, NULL);
+    clcnn_tensor *z1 = th_tensor(ctx, CLCNN_F32, 2, 2, 4, 4, NULL);
+    clcnn_tensor *z2 = th_tensor(ctx, CLCNN_F32, 2, 2, 4, 4, NULL);
+    clcnn_conv_params p = {1, 0, CLCNN_CONV_AUTO};
+    assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, NULL, p, z1), CLCNN_OK);
+    assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, p, z2), CLCNN_OK);
+    size_t n1, n2;
+    unsigned char *s1 = th_snapshot(z1, &n1), *s2 = th_snapshot(z2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(s1, s2, n1);
+    free(s1);
+    free(s2);
+    clcnn_tensor_destroy(ta);
+    clcnn_tensor_destroy(tw);
+    clcnn_tensor_destroy(tb);
+    clcnn_tensor_destroy(z1);
+    clcnn_tensor_destroy(z2);
+    clcnn_context_destroy(ctx);
+}
+
+/* Outputs are overwritten, never accumulated into, and the same call gives
+ * the same bytes. */
+static void outputs_are_overwritten_and_repeatable(void **state)
+{
+    (void)state;
+    np_random r;
+    np_random_seed(&r, 4);
+    double a[1 * 5 * 5 * 2], da[1 * 4 * 4 * 2];
+    np_random_randn(&r, a, 50);
+    np_random_randn(&r, da, 32);
+    clcnn_context *ctx = host();
+    clcnn_tensor *ta = th_tensor(ctx, CLCNN_F64, 1, 5, 5, 2, a);
+    clcnn_tensor *tda = th_tensor(ctx, CLCNN_F64, 1, 4, 4, 2, da);
+    clcnn_tensor *tout = th_tensor(ctx, CLCNN_F64, 1, 5, 5, 2, NULL);
+    clcnn_pool_params p = {2, 1, CLCNN_POOL_AVG};
+    assert_int_equal(clcnn_pool2d_backward(ctx, tda, ta, p, tout), CLCNN_OK);
+    size_t n1, n2;
+    unsigned char *first = th_snapshot(tout, &n1);
+    assert_int_equal(clcnn_pool2d_backward(ctx, tda, ta, p, tout), CLCNN_OK);
+    unsigned char *second = th_snapshot(tout, &n2);
+    assert_memory_equal(first, second, n1);
+    free(first);
+    free(second);
+    clcnn_tensor_destroy(ta);
+    clcnn_tensor_destroy(tda);
+    clcnn_tensor_destroy(tout);
+    clcnn_context_destroy(ctx);
+}
+
+/* Max pooling: a window with two equal maxima sends da to both (the
+ * notebook's x == max(x) mask); overlapping windows add up. Input 1x2x3x1
+ * [[5, 1, 5], [0, 5, 2]], f 2, stride 1: windows [[5,1],[0,5]] and
+ * [[1,5],[5,2]]; da = [3, 4]. */
+static void max_pool_ties_share_and_overlaps_add(void **state)
+{
+    (void)state;
+    const double a[6] = {5, 1, 5, 0, 5, 2}, da[2] = {3, 4};
+    clcnn_context *ctx = host();
+    clcnn_tensor *ta = th_tensor(ctx, CLCNN_F64, 1, 2, 3, 1, a);
+    clcnn_tensor *tda = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, da);
+    clcnn_tensor *tdp = th_tensor(ctx, CLCNN_F64, 1, 2, 3, 1, NULL);
+    clcnn_tensor *to = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, NULL);
+    clcnn_pool_params p = {2, 1, CLCNN_POOL_MAX};
+    assert_int_equal(clcnn_pool2d_forward(ctx, ta, p, to), CLCNN_OK);
+    assert_int_equal(clcnn_pool2d_backward(ctx, tda, ta, p, tdp), CLCNN_OK);
+    double *o = th_read(to), *dp = th_read(tdp);
+    assert_true(o[0] == 5 && o[1] == 5);
+    const double want[6] = {3, 0, 4, 0, 3 + 4, 0};
+    assert_memory_equal(dp, want, sizeof want);
+    free(o);
+    free(dp);
+    clcnn_tensor_destroy(ta);
+    clcnn_tensor_destroy(tda);
+    clcnn_tensor_destroy(tdp);
+    clcnn_tensor_destroy(to);
+    clcnn_context_destroy(ctx);
+}
+
+/* NaN follows numpy: a window holding NaN has max NaN (and mean NaN) and, in
+ * max mode, passes no gradient back. Two 2x2 examples, f 2: [[1, NaN], [2, 0]]
+ * and [[4, 3], [-1, 0]]; da = [5, 6]. */
+static void nan_windows_follow_numpy(void **state)
+{
+    (void)state;
+    const double a[8] = {1, NAN, 2, 0, 4, 3, -1, 0}, da[2] = {5, 6};
+    clcnn_context *ctx = host();
+    clcnn_tensor *ta = th_tensor(ctx, CLCNN_F64, 2, 2, 2, 1, a);
+    clcnn_tensor *tda = th_tensor(ctx, CLCNN_F64, 2, 1, 1, 1, da);
+    clcnn_tensor *to = th_tensor(ctx, CLCNN_F64, 2, 1, 1, 1, NULL);
+    clcnn_tensor *tdp = th_tensor(ctx, CLCNN_F64, 2, 2, 2, 1, NULL);
+    clcnn_pool_params max = {2, 1, CLCNN_POOL_MAX}, avg = {2, 2, CLCNN_POOL_AVG};
+
+    assert_int_equal(clcnn_pool2d_forward(ctx, ta, max, to), CLCNN_OK);
+    double *o = th_read(to);
+    assert_true(isnan(o[0]));
+    assert_true(o[1] == 4.0);
+    free(o);
+    assert_int_equal(clcnn_pool2d_forward(ctx, ta, avg, to), CLCNN_OK);
+    o = th_read(to);
+    assert_true(isnan(o[0]));
+    assert_true(o[1] == 1.5);
+    free(o);
+
+    assert_int_equal(clcnn_pool2d_backward(ctx, tda, ta, max, tdp), CLCNN_OK);
+    double *dp = th_read(tdp);
+    const double want[8] = {0, 0, 0, 0, 6, 0, 0, 0};
+    assert_memory_equal(dp, want, sizeof want);
+    free(dp);
+
+    unsigned char mask[4] = {9, 9, 9, 9};
+    clcnn_mask_from_window(a, 2, 2, mask);
+    assert_memory_equal(mask, ((unsigned char[4]){0, 0, 0, 0}), 4);
+    clcnn_tensor_destroy(ta);
+    clcnn_tensor_destroy(tda);
+    clcnn_tensor_destroy(to);
+    clcnn_tensor_destroy(tdp);
+    clcnn_context_destroy(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(version_is_the_projects),
+        cmocka_unit_test(status_string_names_every_status),
+        cmocka_unit_test(auto_without_opencl_uses_host_and_says_why),
+        cmocka_unit_test(host_backend_names_its_device_and_has_no_error),
+        cmocka_unit_test(env_backend_applies_to_null_opts_only),
+        cmocka_unit_test(null_handles_are_harmless_where_documented),
+        cmocka_unit_test(tensors_start_zeroed_and_round_trip_bytes),
+        cmocka_unit_test(last_error_survives_a_later_success),
+        cmocka_unit_test(conv_output_shape_follows_the_floor_formula),
+        cmocka_unit_test(pool_output_shape_follows_the_floor_formula),
+        cmocka_unit_test(conv_forward_matches_hand_worked_example),
+        cmocka_unit_test(conv_backward_matches_hand_worked_example),
+        cmocka_unit_test(conv_forward_without_bias_equals_zero_bias),
+        cmocka_unit_test(outputs_are_overwritten_and_repeatable),
+        cmocka_unit_test(max_pool_ties_share_and_overlaps_add),
+        cmocka_unit_test(nan_windows_follow_numpy),
+    };
+    return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+}
