@@ -1,8 +1,12 @@
 /* context.c - creating and destroying contexts: choosing the backend from the
  * options or the environment, and recording why AUTO fell back. */
 #include "internal.h"
+#ifdef CLCNN_HAVE_OPENCL
+#include "opencl/cl_backend.h"
+#endif
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,23 +55,33 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
             return s;
     }
 
-    if (backend == CLCNN_BACKEND_OPENCL)
-        return clcnn__fail(NULL, CLCNN_ERR_NO_DEVICE,
-                           "clcnn_context_create: the OpenCL backend was requested, but this build of "
-                           "clcnn has no OpenCL backend yet; use CLCNN_BACKEND_HOST or AUTO");
-
     clcnn_context *ctx = clcnn__malloc(sizeof *ctx);
     if (!ctx)
         return clcnn__fail(NULL, CLCNN_ERR_OUT_OF_MEMORY,
-                           "clcnn_context_create: out of host memory for the context (%zu bytes)",
-                           sizeof *ctx);
+                           "clcnn_context_create: out of host memory for the context (%zu bytes)", sizeof *ctx);
     memset(ctx, 0, sizeof *ctx);
     ctx->backend = CLCNN_BACKEND_HOST;
     strcpy(ctx->device_name, "host reference");
-    if (backend == CLCNN_BACKEND_AUTO)
-        clcnn__fail(ctx, CLCNN_OK,
-                    "clcnn_context_create: backend AUTO fell back to the host reference path: this "
-                    "build of clcnn has no OpenCL backend yet");
+
+    if (backend != CLCNN_BACKEND_HOST) {
+        const char *spec = opts ? opts->device : getenv("CLCNN_DEVICE");
+        char why[1024];
+#ifdef CLCNN_HAVE_OPENCL
+        clcnn_status s = clcnn__cl_open(ctx, spec, why, sizeof why);
+#else
+        clcnn_status s = CLCNN_ERR_NO_DEVICE;
+        snprintf(why, sizeof why, "this build of clcnn has no OpenCL support (CLCNN_OPENCL=OFF)");
+#endif
+        if (s == CLCNN_OK) {
+            ctx->backend = CLCNN_BACKEND_OPENCL;
+        } else if (backend == CLCNN_BACKEND_OPENCL) {
+            clcnn_context_destroy(ctx);
+            return clcnn__fail(NULL, s, "clcnn_context_create: the OpenCL backend was requested but %s", why);
+        } else {
+            clcnn__fail(ctx, CLCNN_OK, "clcnn_context_create: backend AUTO fell back to the host reference path: %s",
+                        why);
+        }
+    }
     *out = ctx;
     return CLCNN_OK;
 }
@@ -76,6 +90,9 @@ void clcnn_context_destroy(clcnn_context *ctx)
 {
     if (!ctx)
         return;
+#ifdef CLCNN_HAVE_OPENCL
+    clcnn__cl_close(ctx);
+#endif
     clcnn__free(ctx->error);
     clcnn__free(ctx);
 }
@@ -94,5 +111,9 @@ clcnn_status clcnn_finish(clcnn_context *ctx)
 {
     if (!ctx)
         return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "clcnn_finish: ctx is NULL");
+#ifdef CLCNN_HAVE_OPENCL
+    if (ctx->cl)
+        return clcnn__cl_finish(ctx);
+#endif
     return CLCNN_OK; /* the host backend runs every call to completion */
 }

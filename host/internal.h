@@ -12,11 +12,15 @@ typedef struct {
     int n, h, w, c;
 } clcnn_shape;
 
+/* The OpenCL backend's part of a context (host/opencl/cl_backend.h). */
+struct clcnn_cl;
+
 struct clcnn_context {
     clcnn_backend backend; /* HOST or OPENCL, never AUTO */
     char device_name[256];
     char *error;           /* last failure message, heap, grown as needed */
     size_t error_cap;
+    struct clcnn_cl *cl;   /* OPENCL: device, queue, programs; NULL for HOST */
 };
 
 struct clcnn_tensor {
@@ -25,7 +29,8 @@ struct clcnn_tensor {
     clcnn_shape shape;
     size_t count;  /* n*h*w*c, checked against overflow at creation */
     size_t nbytes; /* count * element size */
-    void *host;    /* host backend: the data, 64-byte aligned */
+    void *host;    /* HOST: the data */
+    struct _cl_mem *mem; /* OPENCL: the device buffer (a cl_mem) */
 };
 
 /* Records a printf-style message as ctx's last error (or this thread's when

@@ -2,6 +2,13 @@
  * to the context's backend. */
 #include "backend.h"
 #include "validate.h"
+#ifdef CLCNN_HAVE_OPENCL
+#include "opencl/cl_backend.h"
+/* The backend's implementation of op: OpenCL when ctx has a device. */
+#define DISPATCH(ctx, op, ...) ((ctx)->cl ? clcnn__cl_##op(__VA_ARGS__) : clcnn__host_##op(__VA_ARGS__))
+#else
+#define DISPATCH(ctx, op, ...) clcnn__host_##op(__VA_ARGS__)
+#endif
 
 clcnn_status clcnn_conv2d_output_shape(const int a_prev_dims[4], const int w_dims[4], clcnn_conv_params p,
                                        int out_dims[4])
@@ -38,14 +45,14 @@ clcnn_status clcnn_pool2d_output_shape(const int a_prev_dims[4], clcnn_pool_para
 clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
 {
     clcnn_status s = clcnn__validate_zero_pad(ctx, x, pad, x_pad);
-    return s ? s : clcnn__host_zero_pad(ctx, x, pad, x_pad);
+    return s ? s : DISPATCH(ctx, zero_pad, ctx, x, pad, x_pad);
 }
 
 clcnn_status clcnn_conv2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                   const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
     clcnn_status s = clcnn__validate_conv_forward(ctx, a_prev, w, b, p, z);
-    return s ? s : clcnn__host_conv_forward(ctx, a_prev, w, b, p, z);
+    return s ? s : DISPATCH(ctx, conv_forward, ctx, a_prev, w, b, p, z);
 }
 
 clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
@@ -53,19 +60,19 @@ clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_tensor *dz, c
                                    clcnn_tensor *dw, clcnn_tensor *db)
 {
     clcnn_status s = clcnn__validate_conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
-    return s ? s : clcnn__host_conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
+    return s ? s : DISPATCH(ctx, conv_backward, ctx, dz, a_prev, w, p, da_prev, dw, db);
 }
 
 clcnn_status clcnn_pool2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
                                   clcnn_tensor *a)
 {
     clcnn_status s = clcnn__validate_pool_forward(ctx, a_prev, p, a);
-    return s ? s : clcnn__host_pool_forward(ctx, a_prev, p, a);
+    return s ? s : DISPATCH(ctx, pool_forward, ctx, a_prev, p, a);
 }
 
 clcnn_status clcnn_pool2d_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                    clcnn_pool_params p, clcnn_tensor *da_prev)
 {
     clcnn_status s = clcnn__validate_pool_backward(ctx, da, a_prev, p, da_prev);
-    return s ? s : clcnn__host_pool_backward(ctx, da, a_prev, p, da_prev);
+    return s ? s : DISPATCH(ctx, pool_backward, ctx, da, a_prev, p, da_prev);
 }

@@ -1,6 +1,9 @@
 /* tensor.c - tensor creation, destruction, and the copies between caller
  * memory and a tensor. */
 #include "internal.h"
+#ifdef CLCNN_HAVE_OPENCL
+#include "opencl/cl_backend.h"
+#endif
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,20 +44,33 @@ clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, int n, i
                            n, h, w, c);
 
     clcnn_tensor *t = clcnn__malloc(sizeof *t);
-    void *data = t ? clcnn__malloc(nbytes) : NULL;
-    if (!t || !data) {
-        clcnn__free(t);
-        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY,
-                           "%s: out of host memory for a %s tensor (%d, %d, %d, %d) of %zu bytes", fn,
-                           dtype_name(dtype), n, h, w, c, nbytes);
-    }
-    memset(data, 0, nbytes);
+    if (!t)
+        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: out of host memory for a tensor", fn);
+    memset(t, 0, sizeof *t);
     t->ctx = ctx;
     t->dtype = dtype;
     t->shape = (clcnn_shape){n, h, w, c};
     t->count = count;
     t->nbytes = nbytes;
-    t->host = data;
+#ifdef CLCNN_HAVE_OPENCL
+    if (ctx->cl) {
+        clcnn_status s = clcnn__cl_tensor_alloc(ctx, t);
+        if (s != CLCNN_OK) {
+            clcnn__free(t);
+            return s;
+        }
+        *out = t;
+        return CLCNN_OK;
+    }
+#endif
+    t->host = clcnn__malloc(nbytes);
+    if (!t->host) {
+        clcnn__free(t);
+        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY,
+                           "%s: out of host memory for a %s tensor (%d, %d, %d, %d) of %zu bytes", fn,
+                           dtype_name(dtype), n, h, w, c, nbytes);
+    }
+    memset(t->host, 0, nbytes);
     *out = t;
     return CLCNN_OK;
 }
@@ -63,6 +79,10 @@ void clcnn_tensor_destroy(clcnn_tensor *t)
 {
     if (!t)
         return;
+#ifdef CLCNN_HAVE_OPENCL
+    if (t->mem)
+        clcnn__cl_tensor_free(t);
+#endif
     clcnn__free(t->host);
     clcnn__free(t);
 }
@@ -87,6 +107,10 @@ clcnn_status clcnn_tensor_write(clcnn_tensor *t, const void *src, size_t nbytes)
     clcnn_status s = check_copy("clcnn_tensor_write", t, src, "src", nbytes);
     if (s != CLCNN_OK)
         return s;
+#ifdef CLCNN_HAVE_OPENCL
+    if (t->mem)
+        return clcnn__cl_tensor_write(t, src);
+#endif
     memcpy(t->host, src, nbytes);
     return CLCNN_OK;
 }
@@ -96,6 +120,10 @@ clcnn_status clcnn_tensor_read(const clcnn_tensor *t, void *dst, size_t nbytes)
     clcnn_status s = check_copy("clcnn_tensor_read", t, dst, "dst", nbytes);
     if (s != CLCNN_OK)
         return s;
+#ifdef CLCNN_HAVE_OPENCL
+    if (t->mem)
+        return clcnn__cl_tensor_read(t, dst);
+#endif
     memcpy(dst, t->host, nbytes);
     return CLCNN_OK;
 }

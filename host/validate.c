@@ -72,6 +72,9 @@ static clcnn_status out_size(clcnn_context *ctx, const char *fn, const char *axi
                              const char *fname, int pad, int stride, int *out)
 {
     long long padded = (long long)n_prev + 2LL * pad;
+    if (f > padded && pad == 0)
+        return clcnn__fail(ctx, CLCNN_ERR_SHAPE, "%s: the window %s = %d is larger than the input %s %d (n_%s_prev)",
+                           fn, fname, f, axis, n_prev, axis);
     if (f > padded)
         return clcnn__fail(ctx, CLCNN_ERR_SHAPE,
                            "%s: the window %s = %d is larger than the padded input %s %lld (n_%s_prev %d + 2*pad %d)",
@@ -99,7 +102,7 @@ clcnn_status clcnn__conv_output(clcnn_context *ctx, const char *fn, clcnn_shape 
                                 clcnn_conv_params p, clcnn_shape *zs)
 {
     clcnn_status s;
-    if ((s = check_dims(ctx, fn, "a_prev dims", as)) || (s = check_dims(ctx, fn, "w dims", ws)))
+    if ((s = check_dims(ctx, fn, "a_prev_dims", as)) || (s = check_dims(ctx, fn, "w_dims", ws)))
         return s;
     if (p.stride < 1)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.stride is %d; it must be >= 1", fn, p.stride);
@@ -121,8 +124,9 @@ clcnn_status clcnn__conv_output(clcnn_context *ctx, const char *fn, clcnn_shape 
     for (int i = 0; i < 5; i++)
         if (!clcnn__mul_size(count, pdims[i], &count))
             return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                               "%s: the padded input (%d, %zu, %zu, %d) has more elements than size_t can count in bytes",
-                               fn, as.n, pdims[1], pdims[2], as.c);
+                               "%s: a_prev " SHAPE_FMT " padded by p.pad %d gives (%d, %zu, %zu, %d), more elements "
+                               "than size_t can count in bytes",
+                               fn, SHAPE_ARGS(as), p.pad, as.n, pdims[1], pdims[2], as.c);
     *zs = out;
     return CLCNN_OK;
 }
@@ -131,7 +135,7 @@ clcnn_status clcnn__pool_output(clcnn_context *ctx, const char *fn, clcnn_shape 
                                 clcnn_shape *os)
 {
     clcnn_status s;
-    if ((s = check_dims(ctx, fn, "a_prev dims", as)))
+    if ((s = check_dims(ctx, fn, "a_prev_dims", as)))
         return s;
     if (p.f < 1)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.f is %d; it must be >= 1", fn, p.f);

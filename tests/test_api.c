@@ -30,15 +30,19 @@ static void status_string_names_every_status(void **state)
     assert_string_equal(clcnn_status_string((clcnn_status)-1), "CLCNN_STATUS_UNKNOWN");
 }
 
-static void auto_without_opencl_uses_host_and_says_why(void **state)
+/* AUTO with a device string that matches nothing falls back to the host
+ * path and says why, naming the devices it saw. */
+static void auto_without_a_matching_device_uses_host_and_says_why(void **state)
 {
     (void)state;
-    clcnn_options o = {CLCNN_BACKEND_AUTO, NULL};
+    clcnn_options o = {CLCNN_BACKEND_AUTO, "no-such-device-zz"};
     clcnn_context *ctx = NULL;
     assert_int_equal(clcnn_context_create(&o, &ctx), CLCNN_OK);
     assert_int_equal(clcnn_context_backend(ctx), CLCNN_BACKEND_HOST);
     assert_string_equal(clcnn_context_device_name(ctx), "host reference");
-    assert_non_null(strstr(clcnn_last_error(ctx), "fell back to the host reference path"));
+    const char *why = clcnn_last_error(ctx);
+    assert_non_null(strstr(why, "fell back to the host reference path"));
+    assert_non_null(strstr(why, "no-such-device-zz"));
     clcnn_context_destroy(ctx);
 }
 
@@ -63,10 +67,12 @@ static void env_backend_applies_to_null_opts_only(void **state)
     clcnn_context_destroy(ctx);
 
     setenv("CLCNN_BACKEND", "opencl", 1);
+    setenv("CLCNN_DEVICE", "no-such-device-zz", 1);
     ctx = NULL;
     assert_int_equal(clcnn_context_create(NULL, &ctx), CLCNN_ERR_NO_DEVICE);
     assert_null(ctx);
-    assert_non_null(strstr(clcnn_last_error(NULL), "OpenCL"));
+    assert_non_null(strstr(clcnn_last_error(NULL), "no-such-device-zz"));
+    unsetenv("CLCNN_DEVICE");
 
     setenv("CLCNN_BACKEND", "nonsense", 1);
     clcnn_options o = {CLCNN_BACKEND_HOST, NULL}; /* explicit options ignore the environment */
@@ -375,7 +381,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(version_is_the_projects),
         cmocka_unit_test(status_string_names_every_status),
-        cmocka_unit_test(auto_without_opencl_uses_host_and_says_why),
+        cmocka_unit_test(auto_without_a_matching_device_uses_host_and_says_why),
         cmocka_unit_test(host_backend_names_its_device_and_has_no_error),
         cmocka_unit_test(env_backend_applies_to_null_opts_only),
         cmocka_unit_test(null_handles_are_harmless_where_documented),

@@ -1,0 +1,86 @@
+/* cl_backend.h - the OpenCL backend: device selection, programs built once
+ * per context and dtype, tensors in device buffers, and the operations as
+ * kernel launches on the context's in-order queue. */
+#ifndef CLCNN_CL_BACKEND_H
+#define CLCNN_CL_BACKEND_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#include "internal.h"
+
+/* The kernels of the kernels/ sources, and the program (file) each lives in. */
+typedef enum {
+    CLCNN_PROGRAM_PAD,
+    CLCNN_PROGRAM_CONV,
+    CLCNN_PROGRAM_POOL,
+    CLCNN_N_PROGRAMS
+} clcnn_program_id;
+
+typedef enum {
+    CLCNN_KERNEL_ZERO_PAD,
+    CLCNN_KERNEL_CONV_FORWARD,
+    CLCNN_KERNEL_CONV_BACKWARD_DATA,
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER,
+    CLCNN_KERNEL_CONV_BACKWARD_BIAS,
+    CLCNN_KERNEL_POOL_FORWARD,
+    CLCNN_KERNEL_POOL_BACKWARD,
+    CLCNN_N_KERNELS
+} clcnn_kernel_id;
+
+/* What an OpenCL context holds (ctx->cl). */
+struct clcnn_cl {
+    cl_context context;
+    cl_device_id device;
+    cl_command_queue queue;
+    int fp64;             /* the device has cl_khr_fp64 */
+    cl_ulong max_alloc;   /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
+    cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
+};
+
+/* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
+const char *clcnn__cl_error_name(cl_int err);
+
+/* Records "<fn>: <what> failed with <CL error name> (<code>)" and returns
+ * the mapped status: CLCNN_ERR_OUT_OF_MEMORY for allocation failures,
+ * CLCNN_ERR_BUILD for build failures, CLCNN_ERR_DEVICE otherwise. */
+clcnn_status clcnn__cl_fail(clcnn_context *ctx, cl_int err, const char *fn, const char *what);
+
+/* Opens the device that spec selects (NULL or "": the best one) for ctx.
+ * On failure returns the status, writes the reason into why, and leaves
+ * ctx->cl NULL. */
+clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, size_t why_len);
+
+/* Uses the caller's OpenCL objects (retained) for ctx. */
+clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id device, cl_command_queue queue);
+
+/* Releases everything ctx->cl holds (NULL is a no-op). */
+void clcnn__cl_close(clcnn_context *ctx);
+
+/* The kernel for dtype, building its program on first use. */
+clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
+                              cl_kernel *out);
+
+/* Device buffers of tensors. */
+clcnn_status clcnn__cl_tensor_alloc(clcnn_context *ctx, clcnn_tensor *t);
+void clcnn__cl_tensor_free(clcnn_tensor *t);
+clcnn_status clcnn__cl_tensor_write(clcnn_tensor *t, const void *src);
+clcnn_status clcnn__cl_tensor_read(const clcnn_tensor *t, void *dst);
+clcnn_status clcnn__cl_finish(clcnn_context *ctx);
+
+/* The operations (arguments already validated). */
+clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad);
+clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                    const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z);
+clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                     const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
+                                     clcnn_tensor *dw, clcnn_tensor *db);
+clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                    clcnn_tensor *a);
+clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
+                                     clcnn_pool_params p, clcnn_tensor *da_prev);
+
+#endif /* CLCNN_CL_BACKEND_H */

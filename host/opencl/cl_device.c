@@ -1,0 +1,261 @@
+/* cl_device.c - choosing an OpenCL device (AUTO: GPU, then accelerator, then
+ * CPU; or what the device string names), opening a context and queue on it,
+ * adopting a caller's objects, and releasing everything. */
+#include "cl_backend.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_DEVICES = 64 };
+
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_device_type type;
+    char name[256];
+} device_entry;
+
+static const char *type_name(cl_device_type t)
+{
+    if (t & CL_DEVICE_TYPE_GPU)
+        return "GPU";
+    if (t & CL_DEVICE_TYPE_ACCELERATOR)
+        return "accelerator";
+    if (t & CL_DEVICE_TYPE_CPU)
+        return "CPU";
+    return "other";
+}
+
+/* AUTO's preference: lower is better. */
+static int type_rank(cl_device_type t)
+{
+    if (t & CL_DEVICE_TYPE_GPU)
+        return 0;
+    if (t & CL_DEVICE_TYPE_ACCELERATOR)
+        return 1;
+    if (t & CL_DEVICE_TYPE_CPU)
+        return 2;
+    return 3;
+}
+
+/* Every device of every platform, in platform then device order. */
+static cl_int list_devices(device_entry *out, int *count)
+{
+    cl_platform_id platforms[16];
+    cl_uint np = 0;
+    *count = 0;
+    cl_int err = clGetPlatformIDs(16, platforms, &np);
+    if (err != CL_SUCCESS)
+        return err;
+    for (cl_uint p = 0; p < np && p < 16; p++) {
+        cl_device_id ids[MAX_DEVICES];
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, ids, &nd) != CL_SUCCESS)
+            continue;
+        for (cl_uint d = 0; d < nd && d < MAX_DEVICES && *count < MAX_DEVICES; d++) {
+            device_entry *e = &out[(*count)++];
+            e->platform = platforms[p];
+            e->device = ids[d];
+            e->type = 0;
+            clGetDeviceInfo(ids[d], CL_DEVICE_TYPE, sizeof e->type, &e->type, NULL);
+            e->name[0] = '\0';
+            clGetDeviceInfo(ids[d], CL_DEVICE_NAME, sizeof e->name, e->name, NULL);
+            e->name[sizeof e->name - 1] = '\0';
+        }
+    }
+    return CL_SUCCESS;
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+static int equals_nocase(const char *a, const char *b)
+{
+    return strlen(a) == strlen(b) && contains_nocase(a, b);
+}
+
+/* The index of the device spec selects, or -1. */
+static int select_device(const device_entry *d, int n, const char *spec)
+{
+    if (!spec || !*spec) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (best < 0 || type_rank(d[i].type) < type_rank(d[best].type))
+                best = i;
+        return best;
+    }
+    cl_device_type want = 0;
+    if (equals_nocase(spec, "gpu"))
+        want = CL_DEVICE_TYPE_GPU;
+    else if (equals_nocase(spec, "cpu"))
+        want = CL_DEVICE_TYPE_CPU;
+    else if (equals_nocase(spec, "accelerator"))
+        want = CL_DEVICE_TYPE_ACCELERATOR;
+    if (want) {
+        for (int i = 0; i < n; i++)
+            if (d[i].type & want)
+                return i;
+        return -1;
+    }
+    int digits = 1;
+    for (const char *c = spec; *c; c++)
+        digits &= isdigit((unsigned char)*c) != 0;
+    if (digits) {
+        long idx = strtol(spec, NULL, 10);
+        return idx < n ? (int)idx : -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (contains_nocase(d[i].name, spec))
+            return i;
+    return -1;
+}
+
+/* Reads the device's name, fp64 support and largest allocation into ctx. */
+static void describe_device(clcnn_context *ctx)
+{
+    struct clcnn_cl *cl = ctx->cl;
+    ctx->device_name[0] = '\0';
+    clGetDeviceInfo(cl->device, CL_DEVICE_NAME, sizeof ctx->device_name, ctx->device_name, NULL);
+    ctx->device_name[sizeof ctx->device_name - 1] = '\0';
+    char ext[8192] = "";
+    size_t len = 0;
+    if (clGetDeviceInfo(cl->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, &len) == CL_SUCCESS)
+        ext[len < sizeof ext ? len : sizeof ext - 1] = '\0';
+    cl_device_fp_config fp64 = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
+    cl->fp64 = strstr(ext, "cl_khr_fp64") != NULL || fp64 != 0;
+    cl->max_alloc = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
+}
+
+static struct clcnn_cl *new_state(void)
+{
+    struct clcnn_cl *cl = clcnn__malloc(sizeof *cl);
+    if (cl)
+        memset(cl, 0, sizeof *cl);
+    return cl;
+}
+
+clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, size_t why_len)
+{
+    device_entry devs[MAX_DEVICES];
+    int n = 0;
+    cl_int err = list_devices(devs, &n);
+    if (err != CL_SUCCESS || n == 0) {
+        if (err == CL_SUCCESS || err == -1001)
+            snprintf(why, why_len, "no OpenCL platform or device was found");
+        else
+            snprintf(why, why_len, "clGetPlatformIDs failed with %s (%d)", clcnn__cl_error_name(err), (int)err);
+        return CLCNN_ERR_NO_DEVICE;
+    }
+    int pick = select_device(devs, n, spec);
+    if (pick < 0) {
+        int w = snprintf(why, why_len, "no OpenCL device matches \"%.64s\"; the devices are:", spec);
+        for (int i = 0; i < n && w >= 0 && (size_t)w < why_len; i++)
+            w += snprintf(why + w, why_len - (size_t)w, " %d \"%s\" (%s)%s", i, devs[i].name,
+                          type_name(devs[i].type), i + 1 < n ? "," : "");
+        return CLCNN_ERR_NO_DEVICE;
+    }
+
+    struct clcnn_cl *cl = new_state();
+    if (!cl) {
+        snprintf(why, why_len, "out of host memory");
+        return CLCNN_ERR_OUT_OF_MEMORY;
+    }
+    const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)devs[pick].platform, 0};
+    cl->device = devs[pick].device;
+    cl->context = clCreateContext(props, 1, &cl->device, NULL, NULL, &err);
+    if (err == CL_SUCCESS)
+        cl->queue = clCreateCommandQueue(cl->context, cl->device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if (err != CL_SUCCESS) {
+        snprintf(why, why_len, "opening OpenCL device %d \"%s\" failed with %s (%d)", pick, devs[pick].name,
+                 clcnn__cl_error_name(err), (int)err);
+        if (cl->context)
+            clReleaseContext(cl->context);
+        clcnn__free(cl);
+        return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES ? CLCNN_ERR_OUT_OF_MEMORY
+                                                                           : CLCNN_ERR_DEVICE;
+    }
+    ctx->cl = cl;
+    describe_device(ctx);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id device, cl_command_queue queue)
+{
+    static const char fn[] = "clcnn_context_create_cl";
+    cl_context qctx = NULL;
+    cl_device_id qdev = NULL;
+    cl_command_queue_properties qprops = 0;
+    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof qdev, &qdev, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof qprops, &qprops, NULL);
+    if (err != CL_SUCCESS)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue is not a valid command queue (%s)", fn,
+                           clcnn__cl_error_name(err));
+    if (qctx != context)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue belongs to another cl_context than context",
+                           fn);
+    if (qdev != device)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue is on another device than device", fn);
+    if (qprops & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
+                           "%s: queue is out-of-order; clcnn needs an in-order queue", fn);
+    struct clcnn_cl *cl = new_state();
+    if (!cl)
+        return clcnn__fail(NULL, CLCNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    clRetainContext(context);
+    clRetainDevice(device);
+    clRetainCommandQueue(queue);
+    cl->context = context;
+    cl->device = device;
+    cl->queue = queue;
+    ctx->cl = cl;
+    describe_device(ctx);
+    return CLCNN_OK;
+}
+
+void clcnn__cl_close(clcnn_context *ctx)
+{
+    struct clcnn_cl *cl = ctx->cl;
+    if (!cl)
+        return;
+    if (cl->queue)
+        clFinish(cl->queue);
+    for (int k = 0; k < CLCNN_N_KERNELS; k++)
+        for (int d = 0; d < 2; d++)
+            if (cl->kernels[k][d])
+                clReleaseKernel(cl->kernels[k][d]);
+    for (int p = 0; p < CLCNN_N_PROGRAMS; p++)
+        for (int d = 0; d < 2; d++)
+            if (cl->programs[p][d])
+                clReleaseProgram(cl->programs[p][d]);
+    if (cl->queue)
+        clReleaseCommandQueue(cl->queue);
+    if (cl->device)
+        clReleaseDevice(cl->device);
+    if (cl->context)
+        clReleaseContext(cl->context);
+    clcnn__free(cl);
+    ctx->cl = NULL;
+}
+
+clcnn_status clcnn__cl_finish(clcnn_context *ctx)
+{
+    cl_int err = clFinish(ctx->cl->queue);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, err, "clcnn_finish", "clFinish");
+}

@@ -1,0 +1,148 @@
+/* cl_ops.c - the operations on an OpenCL context: each one fetches its
+ * kernels (building them on first use), sets every argument, and only then
+ * enqueues, one work-item per output element (see the kernels/ sources), on the
+ * context's in-order queue without waiting. */
+#include "cl_backend.h"
+
+/* Mirrors conv_shape in kernels/conv.cl. */
+typedef struct {
+    cl_int n, h, w, cin;
+    cl_int fh, fw, cout;
+    cl_int ho, wo;
+    cl_int stride, pad;
+} conv_shape;
+
+/* Mirrors pool_shape in kernels/pool.cl. */
+typedef struct {
+    cl_int n, h, w, c;
+    cl_int ho, wo;
+    cl_int f, stride;
+    cl_int mode;
+} pool_shape;
+
+typedef struct {
+    size_t size;
+    const void *value;
+} kernel_arg;
+
+static clcnn_status set_args(clcnn_context *ctx, const char *fn, cl_kernel k, const kernel_arg *args, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS)
+            return clcnn__cl_fail(ctx, err, fn, "clSetKernelArg");
+    }
+    return CLCNN_OK;
+}
+
+static clcnn_status launch(clcnn_context *ctx, const char *fn, cl_kernel k, size_t items)
+{
+    cl_int err = clEnqueueNDRangeKernel(ctx->cl->queue, k, 1, NULL, &items, NULL, 0, NULL, NULL);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, err, fn, "clEnqueueNDRangeKernel");
+}
+
+#define ARG(v) {sizeof(v), &(v)}
+
+clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
+{
+    static const char fn[] = "clcnn_zero_pad";
+    cl_kernel k;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_ZERO_PAD, x->dtype, &k);
+    if (s)
+        return s;
+    const cl_int n = x->shape.n, h = x->shape.h, w = x->shape.w, c = x->shape.c, p = pad;
+    const kernel_arg args[] = {ARG(x->mem), ARG(n), ARG(h), ARG(w), ARG(c), ARG(p), ARG(x_pad->mem)};
+    if ((s = set_args(ctx, fn, k, args, 7)))
+        return s;
+    return launch(ctx, fn, k, x_pad->count);
+}
+
+static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs, clcnn_conv_params p)
+{
+    return (conv_shape){a->shape.n, a->shape.h, a->shape.w, a->shape.c, w->shape.n, w->shape.h, w->shape.c,
+                        zs.h,       zs.w,       p.stride,   p.pad};
+}
+
+clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                    const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
+{
+    static const char fn[] = "clcnn_conv2d_forward";
+    cl_kernel k;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD, a_prev->dtype, &k);
+    if (s)
+        return s;
+    const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    const cl_int has_bias = b != NULL;
+    const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem), ARG(bias), ARG(has_bias), ARG(cs), ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 6)))
+        return s;
+    return launch(ctx, fn, k, z->count);
+}
+
+clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                     const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
+                                     clcnn_tensor *dw, clcnn_tensor *db)
+{
+    static const char fn[] = "clcnn_conv2d_backward";
+    const clcnn_dtype dt = dz->dtype;
+    const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
+    cl_kernel kd = NULL, kw = NULL, kb = NULL;
+    clcnn_status s = CLCNN_OK;
+    /* Everything that can fail before the device runs comes first. */
+    if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_DATA, dt, &kd))) {
+        const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
+        s = set_args(ctx, fn, kd, args, 4);
+    }
+    if (!s && dw && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER, dt, &kw))) {
+        const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs), ARG(dw->mem)};
+        s = set_args(ctx, fn, kw, args, 4);
+    }
+    if (!s && db && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {
+        const kernel_arg args[] = {ARG(dz->mem), ARG(cs), ARG(db->mem)};
+        s = set_args(ctx, fn, kb, args, 3);
+    }
+    if (!s && kd)
+        s = launch(ctx, fn, kd, da_prev->count);
+    if (!s && kw)
+        s = launch(ctx, fn, kw, dw->count);
+    if (!s && kb)
+        s = launch(ctx, fn, kb, db->count);
+    return s;
+}
+
+static pool_shape pool_shape_of(const clcnn_tensor *a_prev, clcnn_shape os, clcnn_pool_params p)
+{
+    return (pool_shape){a_prev->shape.n, a_prev->shape.h, a_prev->shape.w, a_prev->shape.c, os.h, os.w,
+                        p.f,             p.stride,        (cl_int)p.mode};
+}
+
+clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                    clcnn_tensor *a)
+{
+    static const char fn[] = "clcnn_pool2d_forward";
+    cl_kernel k;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD, a_prev->dtype, &k);
+    if (s)
+        return s;
+    const pool_shape ps = pool_shape_of(a_prev, a->shape, p);
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(ps), ARG(a->mem)};
+    if ((s = set_args(ctx, fn, k, args, 3)))
+        return s;
+    return launch(ctx, fn, k, a->count);
+}
+
+clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
+                                     clcnn_pool_params p, clcnn_tensor *da_prev)
+{
+    static const char fn[] = "clcnn_pool2d_backward";
+    cl_kernel k;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_BACKWARD, da->dtype, &k);
+    if (s)
+        return s;
+    const pool_shape ps = pool_shape_of(a_prev, da->shape, p);
+    const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(ps), ARG(da_prev->mem)};
+    if ((s = set_args(ctx, fn, k, args, 4)))
+        return s;
+    return launch(ctx, fn, k, da_prev->count);
+}

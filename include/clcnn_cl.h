@@ -1,0 +1,43 @@
+/* clcnn_cl.h - OpenCL interop for programs that already own OpenCL objects.
+ * The only clcnn header that includes the OpenCL headers; include clcnn.h's
+ * API through it. */
+#ifndef CLCNN_CL_H
+#define CLCNN_CL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#include "clcnn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Creates a context of backend CLCNN_BACKEND_OPENCL that runs on the
+ *  caller's OpenCL objects: `queue` must be an in-order queue of `context` on
+ *  `device`.  The three are retained (clRetain*) and released at
+ *  clcnn_context_destroy; the caller keeps its own references and remains
+ *  their owner.  Operations are enqueued on `queue`, so they are ordered with
+ *  the caller's own work on it.
+ *  Ownership: the caller owns *out (clcnn_context_destroy).
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (a NULL argument, a queue that is not
+ *  of context and device or is out-of-order), CLCNN_ERR_OUT_OF_MEMORY,
+ *  CLCNN_ERR_UNSUPPORTED (a library built without OpenCL).  Messages go to
+ *  clcnn_last_error(NULL). */
+CLCNN_API clcnn_status clcnn_context_create_cl(cl_context context, cl_device_id device, cl_command_queue queue,
+                                               clcnn_context **out);
+
+/** The device buffer holding t's data (n*h*w*c elements of t's dtype, NHWC),
+ *  valid until clcnn_tensor_destroy(t); NULL for a NULL t or a tensor of a
+ *  host context.  clcnn keeps ownership: the caller may retain it, and may
+ *  read or write it with work enqueued on the context's queue (or after
+ *  clcnn_finish). */
+CLCNN_API cl_mem clcnn_tensor_cl_mem(const clcnn_tensor *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLCNN_CL_H */

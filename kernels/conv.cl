@@ -1,0 +1,135 @@
+/* conv.cl - 2-D convolution of NHWC activations with HWIO weights: forward,
+ * backward data, backward filter and backward bias (the notebook's
+ * conv_forward and conv_backward).
+ * OpenCL C 1.2; REAL is float unless built with -DREAL=double -DCLCNN_FP64.
+ *
+ * Every kernel is a gather: one work-item computes one output element and
+ * sums its terms in the same fixed order as the reference path, so results
+ * are deterministic and no atomics are used. Padding is read as zeros and
+ * multiplied like any other value, exactly as the notebook's padded array. */
+#ifdef CLCNN_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+#ifndef REAL
+#define REAL float
+#endif
+
+/* Offset of [i][y][x][k] in an NHWC array (or [fy][fx][k][c] in HWIO
+ * weights) of extents (., H, W, C), in 64-bit arithmetic. */
+#define AT(i, y, x, k, H, W, C) ((((ulong)(i) * (ulong)(H) + (ulong)(y)) * (ulong)(W) + (ulong)(x)) * (ulong)(C) + (ulong)(k))
+
+/* The shapes of one convolution, passed by value to every kernel. */
+typedef struct {
+    int n, h, w, cin;   /* a_prev  [n][h][w][cin]        */
+    int fh, fw, cout;   /* weights [fh][fw][cin][cout]   */
+    int ho, wo;         /* z       [n][ho][wo][cout]     */
+    int stride, pad;
+} conv_shape;
+
+/* a_prev[i][y - pad][x - pad][k], or 0 in the padding. */
+inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int x, int k)
+{
+    y -= s.pad;
+    x -= s.pad;
+    return (y >= 0 && y < s.h && x >= 0 && x < s.w) ? a[AT(i, y, x, k, s.h, s.w, s.cin)] : (REAL)0;
+}
+
+/* Work-item mapping: one work-item per element of z, global id
+ * g = ((i*ho + y)*wo + x)*cout + c, over at least n*ho*wo*cout items.
+ * z[i][y][x][c] = sum over (fy, fx, k), in that order, of
+ * a_pad[i][y*stride + fy][x*stride + fx][k] * w[fy][fx][k][c], plus b[c]. */
+__kernel void conv_forward(__global const REAL *a, __global const REAL *w, __global const REAL *b, int has_bias,
+                           const conv_shape s, __global REAL *z)
+{
+    const ulong g = get_global_id(0);
+    if (g >= (ulong)s.n * (ulong)s.ho * (ulong)s.wo * (ulong)s.cout)
+        return;
+    ulong t = g;
+    const int c = (int)(t % (ulong)s.cout);
+    t /= (ulong)s.cout;
+    const int x = (int)(t % (ulong)s.wo);
+    t /= (ulong)s.wo;
+    const int y = (int)(t % (ulong)s.ho);
+    const int i = (int)(t / (ulong)s.ho);
+    REAL acc = (REAL)0;
+    for (int fy = 0; fy < s.fh; fy++)
+        for (int fx = 0; fx < s.fw; fx++)
+            for (int k = 0; k < s.cin; k++)
+                acc += padded(a, s, i, y * s.stride + fy, x * s.stride + fx, k) *
+                       w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)];
+    z[g] = acc + (has_bias ? b[c] : (REAL)0);
+}
+
+/* Work-item mapping: one work-item per element of da_prev, global id
+ * g = ((i*h + y)*w + x)*cin + k, over at least n*h*w*cin items.
+ * da_prev[i][y][x][k] = sum over the output positions (oy, ox) whose window
+ * covers padded position (y + pad, x + pad), in increasing oy, then ox, then
+ * over c, of w[fy][fx][k][c] * dz[i][oy][ox][c] with fy = y + pad - oy*stride. */
+__kernel void conv_backward_data(__global const REAL *dz, __global const REAL *w, const conv_shape s,
+                                 __global REAL *da_prev)
+{
+    const ulong g = get_global_id(0);
+    if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)s.cin)
+        return;
+    ulong t = g;
+    const int k = (int)(t % (ulong)s.cin);
+    t /= (ulong)s.cin;
+    const int x = (int)(t % (ulong)s.w);
+    t /= (ulong)s.w;
+    const int y = (int)(t % (ulong)s.h);
+    const int i = (int)(t / (ulong)s.h);
+    const int py = y + s.pad, px = x + s.pad;
+    /* oy*stride <= py and py < oy*stride + fh, within [0, ho) */
+    const int oy0 = py - s.fh + 1 > 0 ? (py - s.fh + 1 + s.stride - 1) / s.stride : 0;
+    const int oy1 = min(py / s.stride, s.ho - 1);
+    const int ox0 = px - s.fw + 1 > 0 ? (px - s.fw + 1 + s.stride - 1) / s.stride : 0;
+    const int ox1 = min(px / s.stride, s.wo - 1);
+    REAL acc = (REAL)0;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++) {
+            const int fy = py - oy * s.stride, fx = px - ox * s.stride;
+            for (int c = 0; c < s.cout; c++)
+                acc += w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)] * dz[AT(i, oy, ox, c, s.ho, s.wo, s.cout)];
+        }
+    da_prev[g] = acc;
+}
+
+/* Work-item mapping: one work-item per element of dw, global id
+ * g = ((fy*fw + fx)*cin + k)*cout + c, over at least fh*fw*cin*cout items.
+ * dw[fy][fx][k][c] = sum over i, oy, ox, in that order, of
+ * a_pad[i][oy*stride + fy][ox*stride + fx][k] * dz[i][oy][ox][c]. */
+__kernel void conv_backward_filter(__global const REAL *dz, __global const REAL *a, const conv_shape s,
+                                   __global REAL *dw)
+{
+    const ulong g = get_global_id(0);
+    if (g >= (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout)
+        return;
+    ulong t = g;
+    const int c = (int)(t % (ulong)s.cout);
+    t /= (ulong)s.cout;
+    const int k = (int)(t % (ulong)s.cin);
+    t /= (ulong)s.cin;
+    const int fx = (int)(t % (ulong)s.fw);
+    const int fy = (int)(t / (ulong)s.fw);
+    REAL acc = (REAL)0;
+    for (int i = 0; i < s.n; i++)
+        for (int oy = 0; oy < s.ho; oy++)
+            for (int ox = 0; ox < s.wo; ox++)
+                acc += padded(a, s, i, oy * s.stride + fy, ox * s.stride + fx, k) *
+                       dz[AT(i, oy, ox, c, s.ho, s.wo, s.cout)];
+    dw[g] = acc;
+}
+
+/* Work-item mapping: one work-item per filter c (global id c, at least cout
+ * items). db[c] = sum over i, oy, ox, in that order, of dz[i][oy][ox][c]. */
+__kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, __global REAL *db)
+{
+    const ulong c = get_global_id(0);
+    if (c >= (ulong)s.cout)
+        return;
+    const ulong m = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;
+    REAL acc = (REAL)0;
+    for (ulong e = 0; e < m; e++)
+        acc += dz[e * (ulong)s.cout + c];
+    db[c] = acc;
+}
