@@ -22,7 +22,8 @@ const char *th_backend_name(clcnn_backend backend)
 
 clcnn_context *th_context(clcnn_backend backend)
 {
-    clcnn_options o = {backend, NULL};
+    /* The device tests follow CLCNN_DEVICE, so they can be pointed at a GPU. */
+    clcnn_options o = {backend, backend == CLCNN_BACKEND_OPENCL ? getenv("CLCNN_DEVICE") : NULL};
     clcnn_context *ctx = NULL;
     clcnn_status s = clcnn_context_create(&o, &ctx);
     if (s != CLCNN_OK)

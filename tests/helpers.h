@@ -24,7 +24,9 @@ typedef struct {
 const char *th_dtype_name(clcnn_dtype dtype);
 const char *th_backend_name(clcnn_backend backend);
 
-/* A context on backend (never AUTO), asserting that backend is in use. */
+/* A context on backend (never AUTO), asserting that backend is in use, so a
+ * device test fails rather than passing on the host path. OpenCL contexts
+ * take their device from CLCNN_DEVICE (unset: the best device). */
 clcnn_context *th_context(clcnn_backend backend);
 
 /* A tensor of shape (n, h, w, c) filled from data (NULL: zeros), converted to

@@ -401,6 +401,10 @@ int main(void)
     static th_config configs[] = {
         {CLCNN_BACKEND_HOST, CLCNN_F64},
         {CLCNN_BACKEND_HOST, CLCNN_F32},
+#ifdef CLCNN_TEST_OPENCL
+        {CLCNN_BACKEND_OPENCL, CLCNN_F64},
+        {CLCNN_BACKEND_OPENCL, CLCNN_F32},
+#endif
     };
     enum { N_CONFIGS = sizeof configs / sizeof configs[0] };
     static char names[N_CASES * N_CONFIGS][96];

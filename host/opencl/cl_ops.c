@@ -35,9 +35,19 @@ static clcnn_status set_args(clcnn_context *ctx, const char *fn, cl_kernel k, co
     return CLCNN_OK;
 }
 
+/* Enqueues k over `items` work-items in work-groups of a fixed size (64, or
+ * less where the kernel allows less), rounding the range up: every kernel
+ * ignores ids past its element count. A fixed size also keeps PoCL from
+ * compiling a new work-group specialisation for every range. */
 static clcnn_status launch(clcnn_context *ctx, const char *fn, cl_kernel k, size_t items)
 {
-    cl_int err = clEnqueueNDRangeKernel(ctx->cl->queue, k, 1, NULL, &items, NULL, 0, NULL, NULL);
+    size_t local = 64, kernel_max = 0;
+    if (clGetKernelWorkGroupInfo(k, ctx->cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max, &kernel_max,
+                                 NULL) == CL_SUCCESS &&
+        kernel_max > 0 && kernel_max < local)
+        local = kernel_max;
+    size_t global = (items + local - 1) / local * local;
+    cl_int err = clEnqueueNDRangeKernel(ctx->cl->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, err, fn, "clEnqueueNDRangeKernel");
 }
 

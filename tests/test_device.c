@@ -1,0 +1,376 @@
+/* test_device.c - the OpenCL backend against the host reference path:
+ * seeded random shapes for every op and direction in F32 and F64, exact
+ * agreement on integer-valued data, and identical bytes from repeated calls.
+ *
+ * Tolerance. A device result sums K terms in its own precision (u = 2^-24
+ * for F32, 2^-53 for F64), in the reference's order but possibly with fused
+ * multiply-adds; the reference sums in double and rounds once. Both start
+ * from the same (already rounded) inputs, so
+ *   |device - reference| <= gamma_K * sum|terms| + u * |reference|
+ *                        <= (K + 1) * u * M / (1 - K*u),
+ * where M = sum|terms| is computed by running the reference on the absolute
+ * values of the inputs (every op here is linear in each input, so that gives
+ * exactly sum|terms| for each output element). The tests allow
+ * 2 * (K + 3) * u * M: the factor 2 covers 1/(1 - K*u) and the reference's
+ * own double-precision error; the +2 covers a division (average pooling),
+ * which OpenCL C lets a device round to 2.5 ulp. */
+#include "helpers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef CLCNN_DEVICE_CASES
+#define CLCNN_DEVICE_CASES 300
+#endif
+
+typedef struct {
+    clcnn_context *dev;  /* the OpenCL backend under test */
+    clcnn_context *host; /* the reference */
+} contexts;
+
+static int draw(np_random *r, int lo, int hi)
+{
+    return lo + (int)(np_random_u32(r) % (uint32_t)(hi - lo + 1));
+}
+
+/* n values: normal(0, 1), or small integers in [-3, 3] times `scale`. */
+static double *values(np_random *r, size_t n, int integers, double scale)
+{
+    double *v = malloc((n ? n : 1) * sizeof(double));
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = integers ? (double)draw(r, -3, 3) * scale : np_random_gauss(r);
+    return v;
+}
+
+static double *absolute(const double *v, size_t n)
+{
+    double *a = malloc((n ? n : 1) * sizeof(double));
+    assert_non_null(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabs(v[i]);
+    return a;
+}
+
+/* Compares a device result with the reference: exactly when mag is NULL,
+ * else within 2 (K + 3) u mag[i] (see the top of the file). */
+static void compare(const char *what, const char *desc, const clcnn_tensor *dev_t, const clcnn_tensor *ref_t,
+                    const double *mag, double k_terms)
+{
+    const size_t n = th_count(dev_t);
+    assert_int_equal(n, th_count(ref_t));
+    double *dev = th_read(dev_t), *ref = th_read(ref_t);
+    const double u = clcnn_tensor_dtype(dev_t) == CLCNN_F64 ? 0x1p-53 : 0x1p-24;
+    for (size_t i = 0; i < n; i++) {
+        double tol = mag ? 2.0 * (k_terms + 3.0) * u * mag[i] : 0.0;
+        if (!(dev[i] == ref[i] || fabs(dev[i] - ref[i]) <= tol)) {
+            double d = dev[i], rv = ref[i];
+            free(dev);
+            free(ref);
+            fail_msg("%s %s: element %zu: device %.17g, reference %.17g, difference %.3g > tolerance %.3g", what,
+                     desc, i, d, rv, fabs(d - rv), tol);
+        }
+    }
+    free(dev);
+    free(ref);
+}
+
+/* ---------------------------------------------------------------- pad --- */
+
+static void pad_case(contexts *c, np_random *r, clcnn_dtype dt, int integers)
+{
+    const int n = draw(r, 1, 4), h = draw(r, 1, 33), w = draw(r, 1, 33), ch = draw(r, 1, 17), pad = draw(r, 0, 4);
+    char desc[128];
+    snprintf(desc, sizeof desc, "(%s x (%d,%d,%d,%d), pad %d)", th_dtype_name(dt), n, h, w, ch, pad);
+    double *x = values(r, (size_t)n * h * w * ch, integers, 1.0);
+    clcnn_tensor *dx = th_tensor(c->dev, dt, n, h, w, ch, x), *hx = th_tensor(c->host, dt, n, h, w, ch, x);
+    clcnn_tensor *dp = th_tensor(c->dev, dt, n, h + 2 * pad, w + 2 * pad, ch, NULL);
+    clcnn_tensor *hp = th_tensor(c->host, dt, n, h + 2 * pad, w + 2 * pad, ch, NULL);
+    assert_int_equal(clcnn_zero_pad(c->dev, dx, pad, dp), CLCNN_OK);
+    assert_int_equal(clcnn_zero_pad(c->host, hx, pad, hp), CLCNN_OK);
+    compare("zero_pad", desc, dp, hp, NULL, 0);
+    free(x);
+    clcnn_tensor_destroy(dx);
+    clcnn_tensor_destroy(hx);
+    clcnn_tensor_destroy(dp);
+    clcnn_tensor_destroy(hp);
+}
+
+/* --------------------------------------------------------------- conv --- */
+
+typedef struct {
+    int n, h, w, cin, fh, fw, cout, stride, pad, ho, wo, bias;
+} conv_case;
+
+static conv_case draw_conv(np_random *r)
+{
+    conv_case k;
+    do {
+        k.n = draw(r, 1, 4), k.h = draw(r, 1, 33), k.w = draw(r, 1, 33), k.cin = draw(r, 1, 17);
+        k.fh = draw(r, 1, 7), k.fw = draw(r, 1, 7), k.cout = draw(r, 1, 17);
+        k.stride = draw(r, 1, 4), k.pad = draw(r, 0, 4), k.bias = draw(r, 0, 3) != 0;
+    } while (k.fh > k.h + 2 * k.pad || k.fw > k.w + 2 * k.pad);
+    k.ho = (k.h + 2 * k.pad - k.fh) / k.stride + 1;
+    k.wo = (k.w + 2 * k.pad - k.fw) / k.stride + 1;
+    return k;
+}
+
+/* The tensors of one convolution on one context. */
+typedef struct {
+    clcnn_tensor *a, *w, *b, *z, *dz, *da, *dw, *db;
+} conv_tensors;
+
+static conv_tensors conv_make(clcnn_context *ctx, clcnn_dtype dt, const conv_case *k, const double *a,
+                              const double *w, const double *b, const double *dz)
+{
+    conv_tensors t;
+    t.a = th_tensor(ctx, dt, k->n, k->h, k->w, k->cin, a);
+    t.w = th_tensor(ctx, dt, k->fh, k->fw, k->cin, k->cout, w);
+    t.b = k->bias ? th_tensor(ctx, dt, 1, 1, 1, k->cout, b) : NULL;
+    t.z = th_tensor(ctx, dt, k->n, k->ho, k->wo, k->cout, NULL);
+    t.dz = th_tensor(ctx, dt, k->n, k->ho, k->wo, k->cout, dz);
+    t.da = th_tensor(ctx, dt, k->n, k->h, k->w, k->cin, NULL);
+    t.dw = th_tensor(ctx, dt, k->fh, k->fw, k->cin, k->cout, NULL);
+    t.db = th_tensor(ctx, dt, 1, 1, 1, k->cout, NULL);
+    return t;
+}
+
+static void conv_run(clcnn_context *ctx, const conv_case *k, conv_tensors *t)
+{
+    clcnn_conv_params p = {k->stride, k->pad, CLCNN_CONV_AUTO};
+    assert_int_equal(clcnn_conv2d_forward(ctx, t->a, t->w, t->b, p, t->z), CLCNN_OK);
+    assert_int_equal(clcnn_conv2d_backward(ctx, t->dz, t->a, t->w, p, t->da, t->dw, t->db), CLCNN_OK);
+}
+
+static void conv_free(conv_tensors *t)
+{
+    clcnn_tensor *all[] = {t->a, t->w, t->b, t->z, t->dz, t->da, t->dw, t->db};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        clcnn_tensor_destroy(all[i]);
+}
+
+static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
+{
+    const conv_case k = draw_conv(r);
+    char desc[192];
+    snprintf(desc, sizeof desc, "(%s, a (%d,%d,%d,%d), w (%d,%d,%d,%d), stride %d, pad %d, %s)", th_dtype_name(dt),
+             k.n, k.h, k.w, k.cin, k.fh, k.fw, k.cin, k.cout, k.stride, k.pad, k.bias ? "bias" : "no bias");
+    const size_t na = (size_t)k.n * k.h * k.w * k.cin, nw = (size_t)k.fh * k.fw * k.cin * k.cout;
+    const size_t nz = (size_t)k.n * k.ho * k.wo * k.cout;
+    double *a = values(r, na, integers, 1.0), *w = values(r, nw, integers, 1.0);
+    double *b = values(r, (size_t)k.cout, integers, 1.0), *dz = values(r, nz, integers, 1.0);
+
+    conv_tensors dev = conv_make(c->dev, dt, &k, a, w, b, dz), ref = conv_make(c->host, dt, &k, a, w, b, dz);
+    conv_run(c->dev, &k, &dev);
+    conv_run(c->host, &k, &ref);
+
+    double *mz = NULL, *mda = NULL, *mdw = NULL, *mdb = NULL;
+    if (!integers) { /* sum|terms| of every output: the reference on |inputs| */
+        double *aa = absolute(a, na), *aw = absolute(w, nw), *ab = absolute(b, (size_t)k.cout),
+               *adz = absolute(dz, nz);
+        conv_tensors mag = conv_make(c->host, CLCNN_F64, &k, aa, aw, ab, adz);
+        conv_run(c->host, &k, &mag);
+        mz = th_read(mag.z), mda = th_read(mag.da), mdw = th_read(mag.dw), mdb = th_read(mag.db);
+        conv_free(&mag);
+        free(aa), free(aw), free(ab), free(adz);
+    }
+    const double k_fwd = (double)k.fh * k.fw * k.cin + 1;
+    const double k_data = (double)((k.fh + k.stride - 1) / k.stride) * ((k.fw + k.stride - 1) / k.stride) * k.cout;
+    const double k_filter = (double)k.n * k.ho * k.wo;
+    if (integers) { /* every sum is exact in F32: results must be identical */
+        compare("conv2d_forward z", desc, dev.z, ref.z, NULL, 0);
+        compare("conv2d_backward da_prev", desc, dev.da, ref.da, NULL, 0);
+        compare("conv2d_backward dw", desc, dev.dw, ref.dw, NULL, 0);
+        compare("conv2d_backward db", desc, dev.db, ref.db, NULL, 0);
+    } else {
+        compare("conv2d_forward z", desc, dev.z, ref.z, mz, k_fwd);
+        compare("conv2d_backward da_prev", desc, dev.da, ref.da, mda, k_data);
+        compare("conv2d_backward dw", desc, dev.dw, ref.dw, mdw, k_filter);
+        compare("conv2d_backward db", desc, dev.db, ref.db, mdb, k_filter);
+    }
+    free(mz), free(mda), free(mdw), free(mdb);
+    conv_free(&dev);
+    conv_free(&ref);
+    free(a), free(w), free(b), free(dz);
+}
+
+/* --------------------------------------------------------------- pool --- */
+
+static void pool_check(contexts *c, np_random *r, clcnn_dtype dt, clcnn_pool_mode mode, int integers)
+{
+    int n, h, w, ch, f, stride;
+    do {
+        n = draw(r, 1, 4), h = draw(r, 1, 33), w = draw(r, 1, 33), ch = draw(r, 1, 17);
+        f = draw(r, 1, 5), stride = draw(r, 1, 4);
+    } while (f > h || f > w);
+    const int ho = (h - f) / stride + 1, wo = (w - f) / stride + 1;
+    char desc[160];
+    snprintf(desc, sizeof desc, "(%s, %s, a (%d,%d,%d,%d), f %d, stride %d)", th_dtype_name(dt),
+             mode == CLCNN_POOL_MAX ? "max" : "average", n, h, w, ch, f, stride);
+    const size_t na = (size_t)n * h * w * ch, no = (size_t)n * ho * wo * ch;
+    /* Integer averages are exact when every value is a multiple of f*f. */
+    const double scale = integers && mode == CLCNN_POOL_AVG ? (double)(f * f) : 1.0;
+    double *a = values(r, na, integers, scale), *da = values(r, no, integers, scale);
+    clcnn_pool_params p = {f, stride, mode};
+    clcnn_tensor *t[2][4];
+    clcnn_context *ctxs[2] = {c->dev, c->host};
+    for (int s = 0; s < 2; s++) {
+        t[s][0] = th_tensor(ctxs[s], dt, n, h, w, ch, a);
+        t[s][1] = th_tensor(ctxs[s], dt, n, ho, wo, ch, NULL);
+        t[s][2] = th_tensor(ctxs[s], dt, n, ho, wo, ch, da);
+        t[s][3] = th_tensor(ctxs[s], dt, n, h, w, ch, NULL);
+        assert_int_equal(clcnn_pool2d_forward(ctxs[s], t[s][0], p, t[s][1]), CLCNN_OK);
+        assert_int_equal(clcnn_pool2d_backward(ctxs[s], t[s][2], t[s][0], p, t[s][3]), CLCNN_OK);
+    }
+    double *ma = NULL, *mda = NULL;
+    if (!integers) {
+        /* max forward moves values without arithmetic: exact. The others are
+         * linear in a (average) or in da (both backward directions). */
+        double *aa = absolute(a, na), *ada = absolute(da, no);
+        clcnn_tensor *ta = th_tensor(c->host, CLCNN_F64, n, h, w, ch, aa);
+        clcnn_tensor *tao = th_tensor(c->host, CLCNN_F64, n, ho, wo, ch, NULL);
+        clcnn_tensor *tda = th_tensor(c->host, CLCNN_F64, n, ho, wo, ch, ada);
+        clcnn_tensor *tdp = th_tensor(c->host, CLCNN_F64, n, h, w, ch, NULL);
+        clcnn_tensor *sel = th_tensor(c->host, CLCNN_F64, n, h, w, ch, a); /* the max mask needs the signed a */
+        assert_int_equal(clcnn_pool2d_forward(c->host, ta, p, tao), CLCNN_OK);
+        assert_int_equal(clcnn_pool2d_backward(c->host, tda, sel, p, tdp), CLCNN_OK);
+        ma = th_read(tao), mda = th_read(tdp);
+        clcnn_tensor_destroy(ta), clcnn_tensor_destroy(tao), clcnn_tensor_destroy(tda);
+        clcnn_tensor_destroy(tdp), clcnn_tensor_destroy(sel);
+        free(aa), free(ada);
+    }
+    const double k_windows = (double)((f + stride - 1) / stride) * ((f + stride - 1) / stride);
+    if (integers || mode == CLCNN_POOL_MAX)
+        compare("pool2d_forward a", desc, t[0][1], t[1][1], NULL, 0);
+    else
+        compare("pool2d_forward a", desc, t[0][1], t[1][1], ma, (double)f * f);
+    compare("pool2d_backward da_prev", desc, t[0][3], t[1][3], integers ? NULL : mda, k_windows);
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < 4; i++)
+            clcnn_tensor_destroy(t[s][i]);
+    free(ma), free(mda), free(a), free(da);
+}
+
+/* ------------------------------------------------------------- drivers --- */
+
+typedef enum { OP_PAD, OP_CONV, OP_POOL_MAX, OP_POOL_AVG } op_kind;
+
+typedef struct {
+    op_kind op;
+    clcnn_dtype dtype;
+    int integers;
+} random_config;
+
+static void run_cases(const random_config *cfg, int cases)
+{
+    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+    np_random r;
+    np_random_seed(&r, 1000u + 10u * (uint32_t)cfg->op + (uint32_t)cfg->dtype + 100u * (uint32_t)cfg->integers);
+    for (int i = 0; i < cases; i++) {
+        switch (cfg->op) {
+        case OP_PAD: pad_case(&c, &r, cfg->dtype, cfg->integers); break;
+        case OP_CONV: conv_check(&c, &r, cfg->dtype, cfg->integers); break;
+        case OP_POOL_MAX: pool_check(&c, &r, cfg->dtype, CLCNN_POOL_MAX, cfg->integers); break;
+        case OP_POOL_AVG: pool_check(&c, &r, cfg->dtype, CLCNN_POOL_AVG, cfg->integers); break;
+        }
+    }
+    clcnn_context_destroy(c.dev);
+    clcnn_context_destroy(c.host);
+}
+
+static void random_shapes_match_reference(void **state)
+{
+    run_cases(*state, CLCNN_DEVICE_CASES);
+}
+
+static void integer_data_matches_reference_exactly(void **state)
+{
+    run_cases(*state, CLCNN_DEVICE_CASES / 5);
+}
+
+/* Three identical calls of each op give identical bytes. */
+static void repeated_calls_give_identical_bytes(void **state)
+{
+    const clcnn_dtype dt = *(const clcnn_dtype *)*state;
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    np_random r;
+    np_random_seed(&r, 77);
+    double *a = values(&r, 3 * 20 * 18 * 9, 0, 1), *w = values(&r, 3 * 4 * 9 * 11, 0, 1);
+    double *dz = values(&r, 3 * 10 * 9 * 11, 0, 1), *dp = values(&r, 3 * 9 * 8 * 9, 0, 1);
+    clcnn_tensor *ta = th_tensor(ctx, dt, 3, 20, 18, 9, a), *tw = th_tensor(ctx, dt, 3, 4, 9, 11, w);
+    clcnn_tensor *tdz = th_tensor(ctx, dt, 3, 10, 9, 11, dz), *tdp = th_tensor(ctx, dt, 3, 9, 8, 9, dp);
+    clcnn_tensor *outs[7] = {
+        th_tensor(ctx, dt, 3, 10, 9, 11, NULL), th_tensor(ctx, dt, 3, 20, 18, 9, NULL),
+        th_tensor(ctx, dt, 3, 4, 9, 11, NULL),  th_tensor(ctx, dt, 1, 1, 1, 11, NULL),
+        th_tensor(ctx, dt, 3, 9, 8, 9, NULL),   th_tensor(ctx, dt, 3, 20, 18, 9, NULL),
+        th_tensor(ctx, dt, 3, 22, 20, 9, NULL),
+    };
+    unsigned char *first[7] = {0};
+    size_t sizes[7];
+    clcnn_conv_params cp = {2, 1, CLCNN_CONV_AUTO};
+    clcnn_pool_params pp = {4, 2, CLCNN_POOL_AVG};
+    for (int rep = 0; rep < 3; rep++) {
+        assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, NULL, cp, outs[0]), CLCNN_OK);
+        assert_int_equal(clcnn_conv2d_backward(ctx, tdz, ta, tw, cp, outs[1], outs[2], outs[3]), CLCNN_OK);
+        assert_int_equal(clcnn_pool2d_forward(ctx, ta, pp, outs[4]), CLCNN_OK);
+        assert_int_equal(clcnn_pool2d_backward(ctx, tdp, ta, pp, outs[5]), CLCNN_OK);
+        assert_int_equal(clcnn_zero_pad(ctx, ta, 1, outs[6]), CLCNN_OK);
+        for (int i = 0; i < 7; i++) {
+            if (rep == 0) {
+                first[i] = th_snapshot(outs[i], &sizes[i]);
+            } else {
+                th_expect_unchanged(outs[i], first[i], sizes[i], "a repeated call's output");
+            }
+        }
+    }
+    for (int i = 0; i < 7; i++) {
+        free(first[i]);
+        clcnn_tensor_destroy(outs[i]);
+    }
+    clcnn_tensor_destroy(ta), clcnn_tensor_destroy(tw), clcnn_tensor_destroy(tdz), clcnn_tensor_destroy(tdp);
+    free(a), free(w), free(dz), free(dp);
+    clcnn_context_destroy(ctx);
+}
+
+/* The device really is an OpenCL device, not the host path. */
+static void device_context_runs_on_opencl(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    assert_string_not_equal(clcnn_context_device_name(ctx), "host reference");
+    print_message("device: %s\n", clcnn_context_device_name(ctx));
+    clcnn_context_destroy(ctx);
+}
+
+int main(void)
+{
+    static const char *op_names[] = {"zero_pad", "conv2d_forward_and_backward", "pool2d_max_forward_and_backward",
+                                     "pool2d_average_forward_and_backward"};
+    static random_config random_cfgs[2][4][2];
+    static char names[40][128];
+    static struct CMUnitTest tests[40];
+    static const clcnn_dtype dtypes[2] = {CLCNN_F32, CLCNN_F64};
+    size_t n = 0;
+    tests[n++] = (struct CMUnitTest){"device_context_runs_on_opencl", device_context_runs_on_opencl, NULL, NULL, NULL};
+    for (int integers = 0; integers < 2; integers++)
+        for (int op = 0; op < 4; op++)
+            for (int d = 0; d < 2; d++) {
+                random_config *cfg = &random_cfgs[integers][op][d];
+                *cfg = (random_config){(op_kind)op, dtypes[d], integers};
+                snprintf(names[n], sizeof names[n], "%s/%s/%s", op_names[op], th_dtype_name(dtypes[d]),
+                         integers ? "integer_data_exact" : "random_shapes_within_tolerance");
+                tests[n] = (struct CMUnitTest){names[n],
+                                               integers ? integer_data_matches_reference_exactly
+                                                        : random_shapes_match_reference,
+                                               NULL, NULL, cfg};
+                n++;
+            }
+    for (int d = 0; d < 2; d++) {
+        snprintf(names[n], sizeof names[n], "repeated_calls_give_identical_bytes/%s", th_dtype_name(dtypes[d]));
+        tests[n] = (struct CMUnitTest){names[n], repeated_calls_give_identical_bytes, NULL, NULL, (void *)&dtypes[d]};
+        n++;
+    }
+    return _cmocka_run_group_tests("device", tests, n, NULL, NULL);
+}
