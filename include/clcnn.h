@@ -113,14 +113,16 @@ typedef struct clcnn_tensor clcnn_tensor;
  *  environment is not read.
  *
  *  AUTO prefers a GPU, then an accelerator, then a CPU OpenCL device, then the
- *  host path; when it falls back to the host path it records why, readable
- *  with clcnn_last_error(*out).  This build has no OpenCL backend yet, so AUTO
- *  always uses the host path and OPENCL always fails with
- *  CLCNN_ERR_NO_DEVICE.
+ *  host path; when it falls back to the host path it records why (no
+ *  platform, no device matching opts->device, a failure opening it), readable
+ *  with clcnn_last_error(*out).  OPENCL fails instead of falling back.  A
+ *  library built with CLCNN_OPENCL=OFF has only the host path.
  *
  *  Ownership: the caller owns *out and frees it with clcnn_context_destroy.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (out NULL, unknown backend, bad
- *  environment value), CLCNN_ERR_NO_DEVICE, CLCNN_ERR_OUT_OF_MEMORY.  Since no
+ *  environment value), CLCNN_ERR_NO_DEVICE (OPENCL: no platform, or no device
+ *  matches), CLCNN_ERR_OUT_OF_MEMORY, CLCNN_ERR_DEVICE (OPENCL: the device
+ *  could not be opened; the message names the OpenCL error).  Since no
  *  context exists on failure, the message is read with clcnn_last_error(NULL)
  *  on the same thread. */
 CLCNN_API clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out);
@@ -152,12 +154,14 @@ CLCNN_API clcnn_status clcnn_finish(clcnn_context *ctx);
 /* Tensors                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/** Creates a zero-filled tensor of shape [n][h][w][c] in ctx.
+/** Creates a zero-filled tensor of shape [n][h][w][c] in ctx: a device
+ *  buffer on an OpenCL context, host memory on the host backend.
  *  Ownership: the caller owns *out and frees it with clcnn_tensor_destroy,
  *  before destroying ctx.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (ctx or out NULL, a dimension < 1,
  *  unknown dtype, element or byte count overflowing size_t),
- *  CLCNN_ERR_OUT_OF_MEMORY. */
+ *  CLCNN_ERR_OUT_OF_MEMORY (also when the tensor exceeds the device's
+ *  CL_DEVICE_MAX_MEM_ALLOC_SIZE), CLCNN_ERR_DEVICE. */
 CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w,
                                            int c, clcnn_tensor **out);
 

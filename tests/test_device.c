@@ -14,6 +14,7 @@
  * 2 * (K + 3) * u * M: the factor 2 covers 1/(1 - K*u) and the reference's
  * own double-precision error; the +2 covers a division (average pooling),
  * which OpenCL C lets a device round to 2.5 ulp. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "helpers.h"
 
 #include <math.h>
@@ -334,6 +335,35 @@ static void repeated_calls_give_identical_bytes(void **state)
     clcnn_context_destroy(ctx);
 }
 
+/* A device without cl_khr_fp64 (simulated with CLCNN_DISABLE_FP64) refuses
+ * F64 operations with CLCNN_ERR_UNSUPPORTED and a sentence, touches no
+ * output, and still runs F32. */
+static void f64_without_cl_khr_fp64_is_unsupported(void **state)
+{
+    (void)state;
+    setenv("CLCNN_DISABLE_FP64", "1", 1);
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    unsetenv("CLCNN_DISABLE_FP64");
+    const double x[4] = {1, 2, 3, 4};
+    clcnn_tensor *a = th_tensor(ctx, CLCNN_F64, 1, 2, 2, 1, x), *z = th_tensor(ctx, CLCNN_F64, 1, 4, 4, 1, NULL);
+    const double seven[16] = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
+    assert_int_equal(clcnn_tensor_write(z, seven, sizeof seven), CLCNN_OK);
+    size_t nbytes;
+    unsigned char *before = th_snapshot(z, &nbytes);
+    assert_int_equal(clcnn_zero_pad(ctx, a, 1, z), CLCNN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(clcnn_last_error(ctx), "clcnn_zero_pad"));
+    assert_non_null(strstr(clcnn_last_error(ctx), "cl_khr_fp64"));
+    th_expect_unchanged(z, before, nbytes, "x_pad");
+    clcnn_tensor *a32 = th_tensor(ctx, CLCNN_F32, 1, 2, 2, 1, x), *z32 = th_tensor(ctx, CLCNN_F32, 1, 4, 4, 1, NULL);
+    assert_int_equal(clcnn_zero_pad(ctx, a32, 1, z32), CLCNN_OK);
+    double *r = th_read(z32);
+    assert_true(r[5] == 1 && r[6] == 2 && r[9] == 3 && r[10] == 4 && r[0] == 0);
+    free(r);
+    free(before);
+    clcnn_tensor_destroy(a), clcnn_tensor_destroy(z), clcnn_tensor_destroy(a32), clcnn_tensor_destroy(z32);
+    clcnn_context_destroy(ctx);
+}
+
 /* The device really is an OpenCL device, not the host path. */
 static void device_context_runs_on_opencl(void **state)
 {
@@ -354,6 +384,9 @@ int main(void)
     static const clcnn_dtype dtypes[2] = {CLCNN_F32, CLCNN_F64};
     size_t n = 0;
     tests[n++] = (struct CMUnitTest){"device_context_runs_on_opencl", device_context_runs_on_opencl, NULL, NULL, NULL};
+    tests[n++] =
+        (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported", f64_without_cl_khr_fp64_is_unsupported, NULL, NULL,
+                            NULL};
     for (int integers = 0; integers < 2; integers++)
         for (int op = 0; op < 4; op++)
             for (int d = 0; d < 2; d++) {

@@ -136,6 +136,10 @@ static void describe_device(clcnn_context *ctx)
     cl_device_fp_config fp64 = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
     cl->fp64 = strstr(ext, "cl_khr_fp64") != NULL || fp64 != 0;
+    /* For testing the F64-unsupported path on devices that have fp64. */
+    const char *no_fp64 = getenv("CLCNN_DISABLE_FP64");
+    if (no_fp64 && *no_fp64 && strcmp(no_fp64, "0") != 0)
+        cl->fp64 = 0;
     cl->max_alloc = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
 }

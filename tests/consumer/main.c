@@ -1,10 +1,13 @@
 /* consumer/main.c - a program built against an installed clcnn (see
- * install_consumer.sh): a 3x3 convolution on the default backend. */
+ * install_consumer.sh): a 3x3 convolution on the default backend.
+ * `consumer opencl` also fails unless that backend was the OpenCL one, which
+ * proves the installed library carries its kernels. */
 #include <clcnn.h>
 
 #include <stdio.h>
+#include <string.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
     clcnn_context *ctx = NULL;
     clcnn_tensor *a = NULL, *w = NULL, *z = NULL;
@@ -31,6 +34,11 @@ int main(void)
     }
     printf("clcnn %s on %s: z = %g %g %g %g\n", clcnn_version(), clcnn_context_device_name(ctx), zv[0], zv[1],
            zv[2], zv[3]);
+    int want_opencl = argc > 1 && strcmp(argv[1], "opencl") == 0;
+    if (want_opencl && clcnn_context_backend(ctx) != CLCNN_BACKEND_OPENCL) {
+        fprintf(stderr, "consumer: expected the OpenCL backend: %s\n", clcnn_last_error(ctx));
+        return 1;
+    }
     clcnn_tensor_destroy(a);
     clcnn_tensor_destroy(w);
     clcnn_tensor_destroy(z);
