@@ -15,7 +15,8 @@ static int check(clcnn_status s, clcnn_context *ctx, const char *what)
 {
     if (s == CLCNN_OK)
         return 0;
-    fprintf(stderr, "clcnn-seed-demo: %s failed: %s: %s\n", what, clcnn_status_string(s), clcnn_last_error(ctx));
+    fprintf(stderr, "clcnn-seed-demo: %s failed: %s: %s\n", what, clcnn_status_string(s),
+            clcnn_last_error(ctx));
     return 1;
 }
 
@@ -42,7 +43,8 @@ int main(int argc, char **argv)
     if (check(clcnn_context_create(NULL, &ctx), NULL, "clcnn_context_create"))
         return 1;
     printf("clcnn %s, backend %s, device \"%s\"\n", clcnn_version(),
-           clcnn_context_backend(ctx) == CLCNN_BACKEND_OPENCL ? "OpenCL" : "host", clcnn_context_device_name(ctx));
+           clcnn_context_backend(ctx) == CLCNN_BACKEND_OPENCL ? "OpenCL" : "host",
+           clcnn_context_device_name(ctx));
     if (*clcnn_last_error(ctx))
         printf("note: %s\n", clcnn_last_error(ctx));
 
@@ -54,11 +56,13 @@ int main(int argc, char **argv)
         clcnn_tensor **t;
         int d[4];
         const double *v;
-    } ts[] = {{&ta, {10, 5, 7, 4}, a}, {&tw, {3, 3, 4, 8}, w}, {&tb, {1, 1, 1, 8}, b}, {&tz, {10, 3, 4, 8}, NULL}};
+    } ts[] = {
+        {&ta, {10, 5, 7, 4}, a}, {&tw, {3, 3, 4, 8}, w}, {&tb, {1, 1, 1, 8}, b}, {&tz, {10, 3, 4, 8}, NULL}};
     int failed = 0;
     for (int i = 0; i < 4 && !failed; i++) {
-        failed = check(clcnn_tensor_create(ctx, dtype, ts[i].d[0], ts[i].d[1], ts[i].d[2], ts[i].d[3], ts[i].t), ctx,
-                       "clcnn_tensor_create");
+        failed =
+            check(clcnn_tensor_create(ctx, dtype, ts[i].d[0], ts[i].d[1], ts[i].d[2], ts[i].d[3], ts[i].t),
+                  ctx, "clcnn_tensor_create");
         size_t n = (size_t)ts[i].d[0] * ts[i].d[1] * ts[i].d[2] * ts[i].d[3];
         if (failed || !ts[i].v)
             continue;

@@ -128,8 +128,8 @@ clcnn_status clcnn__host_conv_backward(clcnn_context *ctx, const clcnn_tensor *d
     double *dad = out_buffer(&s, da_prev, &failed);
     double *dwd = out_buffer(&s, dw, &failed);
     double *dbd = out_buffer(&s, db, &failed);
-    if (failed || clcnn_ref_conv_backward(dzd, dz->shape, ad, a_prev->shape, wd, w->shape, p.stride, p.pad, dad,
-                                          dwd, dbd) != 0)
+    if (failed || clcnn_ref_conv_backward(dzd, dz->shape, ad, a_prev->shape, wd, w->shape, p.stride, p.pad,
+                                          dad, dwd, dbd) != 0)
         return oom(ctx, &s, fn);
     store(da_prev, dad);
     store(dw, dwd);
@@ -160,8 +160,7 @@ clcnn_status clcnn__host_pool_backward(clcnn_context *ctx, const clcnn_tensor *d
     const double *dad = view(&s, da, &failed);
     const double *ad = view(&s, a_prev, &failed);
     double *od = out_buffer(&s, da_prev, &failed);
-    if (failed ||
-        clcnn_ref_pool_backward(dad, da->shape, ad, a_prev->shape, p.f, p.stride, p.mode, od) != 0)
+    if (failed || clcnn_ref_pool_backward(dad, da->shape, ad, a_prev->shape, p.f, p.stride, p.mode, od) != 0)
         return oom(ctx, &s, "clcnn_pool2d_backward");
     store(da_prev, od);
     scratch_free(&s);

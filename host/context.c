@@ -44,8 +44,7 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
     clcnn_backend backend = CLCNN_BACKEND_AUTO;
     if (opts) {
         backend = opts->backend;
-        if (backend != CLCNN_BACKEND_AUTO && backend != CLCNN_BACKEND_OPENCL &&
-            backend != CLCNN_BACKEND_HOST)
+        if (backend != CLCNN_BACKEND_AUTO && backend != CLCNN_BACKEND_OPENCL && backend != CLCNN_BACKEND_HOST)
             return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
                                "clcnn_context_create: opts->backend is %d, not a clcnn_backend value",
                                (int)backend);
@@ -58,7 +57,8 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
     clcnn_context *ctx = clcnn__malloc(sizeof *ctx);
     if (!ctx)
         return clcnn__fail(NULL, CLCNN_ERR_OUT_OF_MEMORY,
-                           "clcnn_context_create: out of host memory for the context (%zu bytes)", sizeof *ctx);
+                           "clcnn_context_create: out of host memory for the context (%zu bytes)",
+                           sizeof *ctx);
     memset(ctx, 0, sizeof *ctx);
     ctx->backend = CLCNN_BACKEND_HOST;
     strcpy(ctx->device_name, "host reference");
@@ -78,8 +78,8 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
             clcnn_context_destroy(ctx);
             return clcnn__fail(NULL, s, "clcnn_context_create: the OpenCL backend was requested but %s", why);
         } else {
-            clcnn__fail(ctx, CLCNN_OK, "clcnn_context_create: backend AUTO fell back to the host reference path: %s",
-                        why);
+            clcnn__fail(ctx, CLCNN_OK,
+                        "clcnn_context_create: backend AUTO fell back to the host reference path: %s", why);
         }
     }
     *out = ctx;

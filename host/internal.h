@@ -18,18 +18,18 @@ struct clcnn_cl;
 struct clcnn_context {
     clcnn_backend backend; /* HOST or OPENCL, never AUTO */
     char device_name[256];
-    char *error;           /* last failure message, heap, grown as needed */
+    char *error; /* last failure message, heap, grown as needed */
     size_t error_cap;
-    struct clcnn_cl *cl;   /* OPENCL: device, queue, programs; NULL for HOST */
+    struct clcnn_cl *cl; /* OPENCL: device, queue, programs; NULL for HOST */
 };
 
 struct clcnn_tensor {
     clcnn_context *ctx;
     clcnn_dtype dtype;
     clcnn_shape shape;
-    size_t count;  /* n*h*w*c, checked against overflow at creation */
-    size_t nbytes; /* count * element size */
-    void *host;    /* HOST: the data */
+    size_t count;        /* n*h*w*c, checked against overflow at creation */
+    size_t nbytes;       /* count * element size */
+    void *host;          /* HOST: the data */
     struct _cl_mem *mem; /* OPENCL: the device buffer (a cl_mem) */
 };
 

@@ -16,7 +16,9 @@ clcnn_status clcnn_conv2d_output_shape(const int a_prev_dims[4], const int w_dim
     static const char fn[] = "clcnn_conv2d_output_shape";
     if (!a_prev_dims || !w_dims || !out_dims)
         return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
-                           !a_prev_dims ? "a_prev_dims" : !w_dims ? "w_dims" : "out_dims");
+                           !a_prev_dims ? "a_prev_dims"
+                           : !w_dims    ? "w_dims"
+                                        : "out_dims");
     clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
     clcnn_shape ws = {w_dims[0], w_dims[1], w_dims[2], w_dims[3]};
     clcnn_shape zs;

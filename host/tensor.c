@@ -23,8 +23,8 @@ clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, int n, i
     if (!out)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
     if (clcnn__dtype_size(dtype) == 0)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                           "%s: dtype is %d, not a clcnn_dtype value", fn, (int)dtype);
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: dtype is %d, not a clcnn_dtype value", fn,
+                           (int)dtype);
     const int dims[4] = {n, h, w, c};
     static const char *const names[4] = {"n", "h", "w", "c"};
     for (int i = 0; i < 4; i++)

@@ -40,8 +40,8 @@ static clcnn_status check_args(clcnn_context *ctx, const char *fn, const arg *ar
             return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, args[i].name);
         }
         if (args[i].t->ctx != ctx)
-            return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                               "%s: %s belongs to another context than ctx", fn, args[i].name);
+            return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s belongs to another context than ctx",
+                               fn, args[i].name);
     }
     for (int i = 1; i < nargs; i++)
         if (args[i].t && args[i].t->dtype != args[0].t->dtype)
@@ -50,9 +50,10 @@ static clcnn_status check_args(clcnn_context *ctx, const char *fn, const arg *ar
     for (int o = first_out; o < nargs; o++)
         for (int i = 0; i < nargs; i++)
             if (i != o && args[o].t && args[o].t == args[i].t)
-                return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                                   "%s: %s is the same tensor as %s; an output may not alias another argument",
-                                   fn, args[o].name, args[i].name);
+                return clcnn__fail(
+                    ctx, CLCNN_ERR_INVALID_ARGUMENT,
+                    "%s: %s is the same tensor as %s; an output may not alias another argument", fn,
+                    args[o].name, args[i].name);
     return CLCNN_OK;
 }
 
@@ -62,8 +63,8 @@ static clcnn_status check_shape(clcnn_context *ctx, const char *fn, const char *
 {
     if (!t || shape_eq(t->shape, want))
         return CLCNN_OK;
-    return clcnn__fail(ctx, CLCNN_ERR_SHAPE, "%s: %s has shape " SHAPE_FMT " but must be " SHAPE_FMT, fn, name,
-                       SHAPE_ARGS(t->shape), SHAPE_ARGS(want));
+    return clcnn__fail(ctx, CLCNN_ERR_SHAPE, "%s: %s has shape " SHAPE_FMT " but must be " SHAPE_FMT, fn,
+                       name, SHAPE_ARGS(t->shape), SHAPE_ARGS(want));
 }
 
 /* One output size, floor((n_prev + 2*pad - f) / stride) + 1, after checking
@@ -73,12 +74,14 @@ static clcnn_status out_size(clcnn_context *ctx, const char *fn, const char *axi
 {
     long long padded = (long long)n_prev + 2LL * pad;
     if (f > padded && pad == 0)
-        return clcnn__fail(ctx, CLCNN_ERR_SHAPE, "%s: the window %s = %d is larger than the input %s %d (n_%s_prev)",
-                           fn, fname, f, axis, n_prev, axis);
-    if (f > padded)
         return clcnn__fail(ctx, CLCNN_ERR_SHAPE,
-                           "%s: the window %s = %d is larger than the padded input %s %lld (n_%s_prev %d + 2*pad %d)",
-                           fn, fname, f, axis, padded, axis, n_prev, pad);
+                           "%s: the window %s = %d is larger than the input %s %d (n_%s_prev)", fn, fname, f,
+                           axis, n_prev, axis);
+    if (f > padded)
+        return clcnn__fail(
+            ctx, CLCNN_ERR_SHAPE,
+            "%s: the window %s = %d is larger than the padded input %s %lld (n_%s_prev %d + 2*pad %d)", fn,
+            fname, f, axis, padded, axis, n_prev, pad);
     long long n = (padded - f) / stride + 1;
     if (padded > INT_MAX)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
@@ -93,8 +96,8 @@ static clcnn_status check_dims(clcnn_context *ctx, const char *fn, const char *n
     const int d[4] = {s.n, s.h, s.w, s.c};
     for (int i = 0; i < 4; i++)
         if (d[i] < 1)
-            return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s[%d] is %d; every dimension must be >= 1",
-                               fn, name, i, d[i]);
+            return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
+                               "%s: %s[%d] is %d; every dimension must be >= 1", fn, name, i, d[i]);
     return CLCNN_OK;
 }
 
@@ -105,14 +108,16 @@ clcnn_status clcnn__conv_output(clcnn_context *ctx, const char *fn, clcnn_shape 
     if ((s = check_dims(ctx, fn, "a_prev_dims", as)) || (s = check_dims(ctx, fn, "w_dims", ws)))
         return s;
     if (p.stride < 1)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.stride is %d; it must be >= 1", fn, p.stride);
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.stride is %d; it must be >= 1", fn,
+                           p.stride);
     if (p.pad < 0)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.pad is %d; it must be >= 0", fn, p.pad);
     if (p.algo != CLCNN_CONV_AUTO && p.algo != CLCNN_CONV_DIRECT && p.algo != CLCNN_CONV_GEMM)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.algo is %d, not a clcnn_conv_algo value", fn,
-                           (int)p.algo);
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.algo is %d, not a clcnn_conv_algo value",
+                           fn, (int)p.algo);
     if (ws.w != as.c)
-        return clcnn__fail(ctx, CLCNN_ERR_SHAPE, "%s: w has %d input channels but a_prev has %d", fn, ws.w, as.c);
+        return clcnn__fail(ctx, CLCNN_ERR_SHAPE, "%s: w has %d input channels but a_prev has %d", fn, ws.w,
+                           as.c);
     clcnn_shape out = {as.n, 0, 0, ws.c};
     if ((s = out_size(ctx, fn, "H", as.h, ws.n, "fh", p.pad, p.stride, &out.h)) ||
         (s = out_size(ctx, fn, "W", as.w, ws.h, "fw", p.pad, p.stride, &out.w)))
@@ -124,7 +129,8 @@ clcnn_status clcnn__conv_output(clcnn_context *ctx, const char *fn, clcnn_shape 
     for (int i = 0; i < 5; i++)
         if (!clcnn__mul_size(count, pdims[i], &count))
             return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                               "%s: a_prev " SHAPE_FMT " padded by p.pad %d gives (%d, %zu, %zu, %d), more elements "
+                               "%s: a_prev " SHAPE_FMT
+                               " padded by p.pad %d gives (%d, %zu, %zu, %d), more elements "
                                "than size_t can count in bytes",
                                fn, SHAPE_ARGS(as), p.pad, as.n, pdims[1], pdims[2], as.c);
     *zs = out;
@@ -140,10 +146,11 @@ clcnn_status clcnn__pool_output(clcnn_context *ctx, const char *fn, clcnn_shape 
     if (p.f < 1)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.f is %d; it must be >= 1", fn, p.f);
     if (p.stride < 1)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.stride is %d; it must be >= 1", fn, p.stride);
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.stride is %d; it must be >= 1", fn,
+                           p.stride);
     if (p.mode != CLCNN_POOL_MAX && p.mode != CLCNN_POOL_AVG)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.mode is %d, not a clcnn_pool_mode value", fn,
-                           (int)p.mode);
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: p.mode is %d, not a clcnn_pool_mode value",
+                           fn, (int)p.mode);
     clcnn_shape out = {as.n, 0, 0, as.c};
     if ((s = out_size(ctx, fn, "H", as.h, p.f, "f", 0, p.stride, &out.h)) ||
         (s = out_size(ctx, fn, "W", as.w, p.f, "f", 0, p.stride, &out.w)))
@@ -165,15 +172,15 @@ clcnn_status clcnn__validate_zero_pad(clcnn_context *ctx, const clcnn_tensor *x,
     long long ph = (long long)x->shape.h + 2LL * pad, pw = (long long)x->shape.w + 2LL * pad;
     if (ph > INT_MAX || pw > INT_MAX)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                           "%s: the padded shape (%d, %lld, %lld, %d) overflows int (pad %d)", fn, x->shape.n, ph,
-                           pw, x->shape.c, pad);
+                           "%s: the padded shape (%d, %lld, %lld, %d) overflows int (pad %d)", fn, x->shape.n,
+                           ph, pw, x->shape.c, pad);
     clcnn_shape want = {x->shape.n, (int)ph, (int)pw, x->shape.c};
     return check_shape(ctx, fn, "x_pad", x_pad, want);
 }
 
 clcnn_status clcnn__validate_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                          const clcnn_tensor *w, const clcnn_tensor *b,
-                                          clcnn_conv_params p, const clcnn_tensor *z)
+                                          const clcnn_tensor *w, const clcnn_tensor *b, clcnn_conv_params p,
+                                          const clcnn_tensor *z)
 {
     static const char fn[] = "clcnn_conv2d_forward";
     const arg args[] = {{"a_prev", a_prev, 0}, {"w", w, 0}, {"b", b, 1}, {"z", z, 0}};
@@ -192,20 +199,21 @@ clcnn_status clcnn__validate_conv_backward(clcnn_context *ctx, const clcnn_tenso
                                            const clcnn_tensor *dw, const clcnn_tensor *db)
 {
     static const char fn[] = "clcnn_conv2d_backward";
-    const arg args[] = {{"dz", dz, 0},      {"a_prev", a_prev, 0}, {"w", w, 0},
+    const arg args[] = {{"dz", dz, 0},           {"a_prev", a_prev, 0}, {"w", w, 0},
                         {"da_prev", da_prev, 1}, {"dw", dw, 1},         {"db", db, 1}};
     clcnn_status s = check_args(ctx, fn, args, 6, 3);
     clcnn_shape zs;
     if (s || (s = clcnn__conv_output(ctx, fn, a_prev->shape, w->shape, p, &zs)))
         return s;
-    if ((s = check_shape(ctx, fn, "dz", dz, zs)) || (s = check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape)) ||
+    if ((s = check_shape(ctx, fn, "dz", dz, zs)) ||
+        (s = check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape)) ||
         (s = check_shape(ctx, fn, "dw", dw, w->shape)))
         return s;
     return check_shape(ctx, fn, "db", db, (clcnn_shape){1, 1, 1, w->shape.c});
 }
 
-clcnn_status clcnn__validate_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                          clcnn_pool_params p, const clcnn_tensor *a)
+clcnn_status clcnn__validate_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                          const clcnn_tensor *a)
 {
     static const char fn[] = "clcnn_pool2d_forward";
     const arg args[] = {{"a_prev", a_prev, 0}, {"a", a, 0}};

@@ -17,14 +17,14 @@ clcnn_status clcnn__pool_output(clcnn_context *ctx, const char *fn, clcnn_shape 
 clcnn_status clcnn__validate_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad,
                                       const clcnn_tensor *x_pad);
 clcnn_status clcnn__validate_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                          const clcnn_tensor *w, const clcnn_tensor *b,
-                                          clcnn_conv_params p, const clcnn_tensor *z);
+                                          const clcnn_tensor *w, const clcnn_tensor *b, clcnn_conv_params p,
+                                          const clcnn_tensor *z);
 clcnn_status clcnn__validate_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
                                            const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                            clcnn_conv_params p, const clcnn_tensor *da_prev,
                                            const clcnn_tensor *dw, const clcnn_tensor *db);
-clcnn_status clcnn__validate_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                          clcnn_pool_params p, const clcnn_tensor *a);
+clcnn_status clcnn__validate_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                          const clcnn_tensor *a);
 clcnn_status clcnn__validate_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
                                            const clcnn_tensor *a_prev, clcnn_pool_params p,
                                            const clcnn_tensor *da_prev);

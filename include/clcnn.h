@@ -162,8 +162,8 @@ CLCNN_API clcnn_status clcnn_finish(clcnn_context *ctx);
  *  unknown dtype, element or byte count overflowing size_t),
  *  CLCNN_ERR_OUT_OF_MEMORY (also when the tensor exceeds the device's
  *  CL_DEVICE_MAX_MEM_ALLOC_SIZE), CLCNN_ERR_DEVICE. */
-CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w,
-                                           int c, clcnn_tensor **out);
+CLCNN_API clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c,
+                                           clcnn_tensor **out);
 
 /** Destroys a tensor. NULL is a no-op. */
 CLCNN_API void clcnn_tensor_destroy(clcnn_tensor *t);
@@ -253,8 +253,8 @@ CLCNN_API clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x,
  *  filter larger than the padded input), CLCNN_ERR_OUT_OF_MEMORY,
  *  CLCNN_ERR_DEVICE, CLCNN_ERR_BUILD, CLCNN_ERR_UNSUPPORTED. */
 CLCNN_API clcnn_status clcnn_conv2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                            const clcnn_tensor *w, const clcnn_tensor *b,
-                                            clcnn_conv_params p, clcnn_tensor *z);
+                                            const clcnn_tensor *w, const clcnn_tensor *b, clcnn_conv_params p,
+                                            clcnn_tensor *z);
 
 /** Gradients of the convolution, the notebook's conv_backward:
  *    da_prev [m][n_H_prev][n_W_prev][n_C_prev]: gradient of the un-padded
@@ -269,8 +269,8 @@ CLCNN_API clcnn_status clcnn_conv2d_forward(clcnn_context *ctx, const clcnn_tens
  *  when dz, da_prev, dw or db has the wrong shape. */
 CLCNN_API clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_tensor *dz,
                                              const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                             clcnn_conv_params p, clcnn_tensor *da_prev,
-                                             clcnn_tensor *dw, clcnn_tensor *db);
+                                             clcnn_conv_params p, clcnn_tensor *da_prev, clcnn_tensor *dw,
+                                             clcnn_tensor *db);
 
 /** a = max or mean of each f x f window of a_prev, the notebook's
  *  pool_forward.  a_prev: [m][n_H_prev][n_W_prev][n_C]; a: [m][n_H][n_W][n_C]
@@ -300,8 +300,8 @@ CLCNN_API clcnn_status clcnn_pool2d_backward(clcnn_context *ctx, const clcnn_ten
 
 /** sum(a_slice * w) + b over row-major [fh][fw][c] arrays: conv_single_step.
  *  Returns NaN when a pointer is NULL or a dimension < 1. */
-CLCNN_API double clcnn_conv_single_step(const double *a_slice, const double *w, double b, int fh,
-                                        int fw, int c);
+CLCNN_API double clcnn_conv_single_step(const double *a_slice, const double *w, double b, int fh, int fw,
+                                        int c);
 
 /** mask[i] = (x[i] == max(x)) over a row-major [rows][cols] window:
  *  create_mask_from_window.  Ties all get 1; a window holding NaN gets all 0.

@@ -26,8 +26,8 @@ extern "C" {
  *  of context and device or is out-of-order), CLCNN_ERR_OUT_OF_MEMORY,
  *  CLCNN_ERR_UNSUPPORTED (a library built without OpenCL).  Messages go to
  *  clcnn_last_error(NULL). */
-CLCNN_API clcnn_status clcnn_context_create_cl(cl_context context, cl_device_id device, cl_command_queue queue,
-                                               clcnn_context **out);
+CLCNN_API clcnn_status clcnn_context_create_cl(cl_context context, cl_device_id device,
+                                               cl_command_queue queue, clcnn_context **out);
 
 /** The device buffer holding t's data (n*h*w*c elements of t's dtype, NHWC),
  *  valid until clcnn_tensor_destroy(t); NULL for a NULL t or a tensor of a

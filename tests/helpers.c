@@ -45,8 +45,7 @@ static size_t elem_size(clcnn_dtype dtype)
     return dtype == CLCNN_F64 ? sizeof(double) : sizeof(float);
 }
 
-clcnn_tensor *th_tensor(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c,
-                        const double *data)
+clcnn_tensor *th_tensor(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c, const double *data)
 {
     clcnn_tensor *t = NULL;
     clcnn_status s = clcnn_tensor_create(ctx, dtype, n, h, w, c, &t);
@@ -96,8 +95,7 @@ unsigned char *th_snapshot(const clcnn_tensor *t, size_t *nbytes)
     return buf;
 }
 
-void th_expect_unchanged(const clcnn_tensor *t, const unsigned char *snap, size_t nbytes,
-                         const char *what)
+void th_expect_unchanged(const clcnn_tensor *t, const unsigned char *snap, size_t nbytes, const char *what)
 {
     size_t now_n;
     unsigned char *now = th_snapshot(t, &now_n);

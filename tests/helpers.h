@@ -44,8 +44,7 @@ double *th_read(const clcnn_tensor *t);
 unsigned char *th_snapshot(const clcnn_tensor *t, size_t *nbytes);
 
 /* Fails unless t's raw bytes equal snap. */
-void th_expect_unchanged(const clcnn_tensor *t, const unsigned char *snap, size_t nbytes,
-                         const char *what);
+void th_expect_unchanged(const clcnn_tensor *t, const unsigned char *snap, size_t nbytes, const char *what);
 
 /* Fails unless got agrees with `printed`, a number as the notebook printed
  * it (e.g. "-6.99908945068", "1.43310483e-01", "0."):

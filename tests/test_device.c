@@ -70,8 +70,8 @@ static void compare(const char *what, const char *desc, const clcnn_tensor *dev_
             double d = dev[i], rv = ref[i];
             free(dev);
             free(ref);
-            fail_msg("%s %s: element %zu: device %.17g, reference %.17g, difference %.3g > tolerance %.3g", what,
-                     desc, i, d, rv, fabs(d - rv), tol);
+            fail_msg("%s %s: element %zu: device %.17g, reference %.17g, difference %.3g > tolerance %.3g",
+                     what, desc, i, d, rv, fabs(d - rv), tol);
         }
     }
     free(dev);
@@ -82,7 +82,8 @@ static void compare(const char *what, const char *desc, const clcnn_tensor *dev_
 
 static void pad_case(contexts *c, np_random *r, clcnn_dtype dt, int integers)
 {
-    const int n = draw(r, 1, 4), h = draw(r, 1, 33), w = draw(r, 1, 33), ch = draw(r, 1, 17), pad = draw(r, 0, 4);
+    const int n = draw(r, 1, 4), h = draw(r, 1, 33), w = draw(r, 1, 33), ch = draw(r, 1, 17),
+              pad = draw(r, 0, 4);
     char desc[128];
     snprintf(desc, sizeof desc, "(%s x (%d,%d,%d,%d), pad %d)", th_dtype_name(dt), n, h, w, ch, pad);
     double *x = values(r, (size_t)n * h * w * ch, integers, 1.0);
@@ -156,8 +157,9 @@ static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
 {
     const conv_case k = draw_conv(r);
     char desc[192];
-    snprintf(desc, sizeof desc, "(%s, a (%d,%d,%d,%d), w (%d,%d,%d,%d), stride %d, pad %d, %s)", th_dtype_name(dt),
-             k.n, k.h, k.w, k.cin, k.fh, k.fw, k.cin, k.cout, k.stride, k.pad, k.bias ? "bias" : "no bias");
+    snprintf(desc, sizeof desc, "(%s, a (%d,%d,%d,%d), w (%d,%d,%d,%d), stride %d, pad %d, %s)",
+             th_dtype_name(dt), k.n, k.h, k.w, k.cin, k.fh, k.fw, k.cin, k.cout, k.stride, k.pad,
+             k.bias ? "bias" : "no bias");
     const size_t na = (size_t)k.n * k.h * k.w * k.cin, nw = (size_t)k.fh * k.fw * k.cin * k.cout;
     const size_t nz = (size_t)k.n * k.ho * k.wo * k.cout;
     double *a = values(r, na, integers, 1.0), *w = values(r, nw, integers, 1.0);
@@ -178,7 +180,8 @@ static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
         free(aa), free(aw), free(ab), free(adz);
     }
     const double k_fwd = (double)k.fh * k.fw * k.cin + 1;
-    const double k_data = (double)((k.fh + k.stride - 1) / k.stride) * ((k.fw + k.stride - 1) / k.stride) * k.cout;
+    const double k_data =
+        (double)((k.fh + k.stride - 1) / k.stride) * ((k.fw + k.stride - 1) / k.stride) * k.cout;
     const double k_filter = (double)k.n * k.ho * k.wo;
     if (integers) { /* every sum is exact in F32: results must be identical */
         compare("conv2d_forward z", desc, dev.z, ref.z, NULL, 0);
@@ -234,7 +237,8 @@ static void pool_check(contexts *c, np_random *r, clcnn_dtype dt, clcnn_pool_mod
         clcnn_tensor *tao = th_tensor(c->host, CLCNN_F64, n, ho, wo, ch, NULL);
         clcnn_tensor *tda = th_tensor(c->host, CLCNN_F64, n, ho, wo, ch, ada);
         clcnn_tensor *tdp = th_tensor(c->host, CLCNN_F64, n, h, w, ch, NULL);
-        clcnn_tensor *sel = th_tensor(c->host, CLCNN_F64, n, h, w, ch, a); /* the max mask needs the signed a */
+        clcnn_tensor *sel =
+            th_tensor(c->host, CLCNN_F64, n, h, w, ch, a); /* the max mask needs the signed a */
         assert_int_equal(clcnn_pool2d_forward(c->host, ta, p, tao), CLCNN_OK);
         assert_int_equal(clcnn_pool2d_backward(c->host, tda, sel, p, tdp), CLCNN_OK);
         ma = th_read(tao), mda = th_read(tdp);
@@ -268,7 +272,8 @@ static void run_cases(const random_config *cfg, int cases)
 {
     contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
     np_random r;
-    np_random_seed(&r, 1000u + 10u * (uint32_t)cfg->op + (uint32_t)cfg->dtype + 100u * (uint32_t)cfg->integers);
+    np_random_seed(&r,
+                   1000u + 10u * (uint32_t)cfg->op + (uint32_t)cfg->dtype + 100u * (uint32_t)cfg->integers);
     for (int i = 0; i < cases; i++) {
         switch (cfg->op) {
         case OP_PAD: pad_case(&c, &r, cfg->dtype, cfg->integers); break;
@@ -345,7 +350,8 @@ static void f64_without_cl_khr_fp64_is_unsupported(void **state)
     clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
     unsetenv("CLCNN_DISABLE_FP64");
     const double x[4] = {1, 2, 3, 4};
-    clcnn_tensor *a = th_tensor(ctx, CLCNN_F64, 1, 2, 2, 1, x), *z = th_tensor(ctx, CLCNN_F64, 1, 4, 4, 1, NULL);
+    clcnn_tensor *a = th_tensor(ctx, CLCNN_F64, 1, 2, 2, 1, x),
+                 *z = th_tensor(ctx, CLCNN_F64, 1, 4, 4, 1, NULL);
     const double seven[16] = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
     assert_int_equal(clcnn_tensor_write(z, seven, sizeof seven), CLCNN_OK);
     size_t nbytes;
@@ -354,7 +360,8 @@ static void f64_without_cl_khr_fp64_is_unsupported(void **state)
     assert_non_null(strstr(clcnn_last_error(ctx), "clcnn_zero_pad"));
     assert_non_null(strstr(clcnn_last_error(ctx), "cl_khr_fp64"));
     th_expect_unchanged(z, before, nbytes, "x_pad");
-    clcnn_tensor *a32 = th_tensor(ctx, CLCNN_F32, 1, 2, 2, 1, x), *z32 = th_tensor(ctx, CLCNN_F32, 1, 4, 4, 1, NULL);
+    clcnn_tensor *a32 = th_tensor(ctx, CLCNN_F32, 1, 2, 2, 1, x),
+                 *z32 = th_tensor(ctx, CLCNN_F32, 1, 4, 4, 1, NULL);
     assert_int_equal(clcnn_zero_pad(ctx, a32, 1, z32), CLCNN_OK);
     double *r = th_read(z32);
     assert_true(r[5] == 1 && r[6] == 2 && r[9] == 3 && r[10] == 4 && r[0] == 0);
@@ -376,17 +383,18 @@ static void device_context_runs_on_opencl(void **state)
 
 int main(void)
 {
-    static const char *op_names[] = {"zero_pad", "conv2d_forward_and_backward", "pool2d_max_forward_and_backward",
+    static const char *op_names[] = {"zero_pad", "conv2d_forward_and_backward",
+                                     "pool2d_max_forward_and_backward",
                                      "pool2d_average_forward_and_backward"};
     static random_config random_cfgs[2][4][2];
     static char names[40][128];
     static struct CMUnitTest tests[40];
     static const clcnn_dtype dtypes[2] = {CLCNN_F32, CLCNN_F64};
     size_t n = 0;
-    tests[n++] = (struct CMUnitTest){"device_context_runs_on_opencl", device_context_runs_on_opencl, NULL, NULL, NULL};
     tests[n++] =
-        (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported", f64_without_cl_khr_fp64_is_unsupported, NULL, NULL,
-                            NULL};
+        (struct CMUnitTest){"device_context_runs_on_opencl", device_context_runs_on_opencl, NULL, NULL, NULL};
+    tests[n++] = (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported",
+                                     f64_without_cl_khr_fp64_is_unsupported, NULL, NULL, NULL};
     for (int integers = 0; integers < 2; integers++)
         for (int op = 0; op < 4; op++)
             for (int d = 0; d < 2; d++) {
@@ -401,8 +409,10 @@ int main(void)
                 n++;
             }
     for (int d = 0; d < 2; d++) {
-        snprintf(names[n], sizeof names[n], "repeated_calls_give_identical_bytes/%s", th_dtype_name(dtypes[d]));
-        tests[n] = (struct CMUnitTest){names[n], repeated_calls_give_identical_bytes, NULL, NULL, (void *)&dtypes[d]};
+        snprintf(names[n], sizeof names[n], "repeated_calls_give_identical_bytes/%s",
+                 th_dtype_name(dtypes[d]));
+        tests[n] = (struct CMUnitTest){names[n], repeated_calls_give_identical_bytes, NULL, NULL,
+                                       (void *)&dtypes[d]};
         n++;
     }
     return _cmocka_run_group_tests("device", tests, n, NULL, NULL);

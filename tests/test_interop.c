@@ -41,10 +41,10 @@ typedef struct {
     cl_platform_id platform;
     cl_device_id device;
     cl_context clctx;
-    cl_command_queue queue;   /* in-order, on clctx */
-    cl_context clctx2;        /* a second cl_context, for "queue of another context" */
-    cl_command_queue queue2;  /* in-order, on clctx2 */
-    cl_command_queue ooo;     /* out-of-order, on clctx (when the device allows it) */
+    cl_command_queue queue;  /* in-order, on clctx */
+    cl_context clctx2;       /* a second cl_context, for "queue of another context" */
+    cl_command_queue queue2; /* in-order, on clctx2 */
+    cl_command_queue ooo;    /* out-of-order, on clctx (when the device allows it) */
     cl_mem mems[MAX_OWNED];
     int n_mems;
     cl_program program;
@@ -209,14 +209,16 @@ static void open_caller_cl(fx *f)
 static cl_uint context_refs(cl_context c)
 {
     cl_uint r = 0;
-    check_cl(clGetContextInfo(c, CL_CONTEXT_REFERENCE_COUNT, sizeof r, &r, NULL), "CL_CONTEXT_REFERENCE_COUNT");
+    check_cl(clGetContextInfo(c, CL_CONTEXT_REFERENCE_COUNT, sizeof r, &r, NULL),
+             "CL_CONTEXT_REFERENCE_COUNT");
     return r;
 }
 
 static cl_uint queue_refs(cl_command_queue q)
 {
     cl_uint r = 0;
-    check_cl(clGetCommandQueueInfo(q, CL_QUEUE_REFERENCE_COUNT, sizeof r, &r, NULL), "CL_QUEUE_REFERENCE_COUNT");
+    check_cl(clGetCommandQueueInfo(q, CL_QUEUE_REFERENCE_COUNT, sizeof r, &r, NULL),
+             "CL_QUEUE_REFERENCE_COUNT");
     return r;
 }
 
@@ -259,7 +261,8 @@ static void mark_thread_error(void)
 static void expect_contains(const char *hay, const char *needle, const char *what)
 {
     if (!hay || !strstr(hay, needle))
-        fail_msg("%s: expected the message to contain \"%s\", got \"%s\"", what, needle, hay ? hay : "(null)");
+        fail_msg("%s: expected the message to contain \"%s\", got \"%s\"", what, needle,
+                 hay ? hay : "(null)");
 }
 
 /* Seeded standard normal values rounded to float, so that F32 and F64
@@ -313,16 +316,19 @@ static void context_on_caller_objects_matches_host_and_leaves_them_usable(void *
     const double *a = randn_f32(f, &r, na), *w = randn_f32(f, &r, nw), *b = randn_f32(f, &r, nb);
 
     clcnn_tensor *ta = tensor(f, ctx, F32, M, H, W, CIN, a), *tw = tensor(f, ctx, F32, FH, FW, CIN, COUT, w),
-                 *tb = tensor(f, ctx, F32, 1, 1, 1, COUT, b), *tz = tensor(f, ctx, F32, zd[0], zd[1], zd[2], zd[3], NULL);
+                 *tb = tensor(f, ctx, F32, 1, 1, 1, COUT, b),
+                 *tz = tensor(f, ctx, F32, zd[0], zd[1], zd[2], zd[3], NULL);
     clcnn_status s = clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz);
     if (s != CLCNN_OK)
-        fail_msg("conv2d_forward on the interop context: %s: %s", clcnn_status_string(s), clcnn_last_error(ctx));
+        fail_msg("conv2d_forward on the interop context: %s: %s", clcnn_status_string(s),
+                 clcnn_last_error(ctx));
     const double *got = read_all(f, tz);
 
     /* The host reference in F32 (same inputs, same dtype) ... */
     clcnn_context *h = own_ctx(f, th_context(CLCNN_BACKEND_HOST));
     clcnn_tensor *ha = tensor(f, h, F32, M, H, W, CIN, a), *hw = tensor(f, h, F32, FH, FW, CIN, COUT, w),
-                 *hb = tensor(f, h, F32, 1, 1, 1, COUT, b), *hz = tensor(f, h, F32, zd[0], zd[1], zd[2], zd[3], NULL);
+                 *hb = tensor(f, h, F32, 1, 1, 1, COUT, b),
+                 *hz = tensor(f, h, F32, zd[0], zd[1], zd[2], zd[3], NULL);
     assert_int_equal(clcnn_conv2d_forward(h, ha, hw, hb, p, hz), CLCNN_OK);
     const double *want = read_all(f, hz);
     /* ... and S = the sum of |terms| of each output, the host convolution of
@@ -350,11 +356,12 @@ static void context_on_caller_objects_matches_host_and_leaves_them_usable(void *
         assert_true(sum_abs[i] > 0.0);
         const double tol = (K + 2.0) * u * sum_abs[i], err = fabs(got[i] - want[i]);
         if (!(err <= tol))
-            fail_msg("z[%zu]: OpenCL %.9g, host %.9g, |difference| %.3g > tolerance %.3g", i, got[i], want[i], err,
-                     tol);
+            fail_msg("z[%zu]: OpenCL %.9g, host %.9g, |difference| %.3g > tolerance %.3g", i, got[i], want[i],
+                     err, tol);
         worst = fmax(worst, err / tol);
     }
-    printf("conv2d_forward on the caller's queue: %zu outputs, largest error %.3f of the tolerance\n", nz, worst);
+    printf("conv2d_forward on the caller's queue: %zu outputs, largest error %.3f of the tolerance\n", nz,
+           worst);
 
     /* clcnn_context_destroy gives back exactly the references it took, and
      * the caller's context and queue go on working. */
@@ -373,11 +380,13 @@ static void context_on_caller_objects_matches_host_and_leaves_them_usable(void *
     assert_true(f->n_mems < MAX_OWNED);
     f->mems[f->n_mems++] = m;
     const cl_float pattern = 3.25f;
-    check_cl(clEnqueueFillBuffer(f->queue, m, &pattern, sizeof pattern, 0, NFILL * sizeof(cl_float), 0, NULL, NULL),
+    check_cl(clEnqueueFillBuffer(f->queue, m, &pattern, sizeof pattern, 0, NFILL * sizeof(cl_float), 0, NULL,
+                                 NULL),
              "clEnqueueFillBuffer after clcnn_context_destroy");
     check_cl(clFinish(f->queue), "clFinish after clcnn_context_destroy");
     cl_float back[NFILL];
-    check_cl(clEnqueueReadBuffer(f->queue, m, CL_TRUE, 0, sizeof back, back, 0, NULL, NULL), "clEnqueueReadBuffer");
+    check_cl(clEnqueueReadBuffer(f->queue, m, CL_TRUE, 0, sizeof back, back, 0, NULL, NULL),
+             "clEnqueueReadBuffer");
     for (int i = 0; i < NFILL; i++)
         assert_true(back[i] == 3.25f);
 }
@@ -386,13 +395,12 @@ static void context_on_caller_objects_matches_host_and_leaves_them_usable(void *
 /* 2. A tensor's cl_mem in the caller's kernel                                 */
 /* ------------------------------------------------------------------------ */
 
-static const char *const twice_plus_one_src =
-    "__kernel void twice_plus_one(__global float *x, uint n)\n"
-    "{\n"
-    "    const size_t i = get_global_id(0);\n"
-    "    if (i < n)\n"
-    "        x[i] = 2.0f * x[i] + 1.0f;\n"
-    "}\n";
+static const char *const twice_plus_one_src = "__kernel void twice_plus_one(__global float *x, uint n)\n"
+                                              "{\n"
+                                              "    const size_t i = get_global_id(0);\n"
+                                              "    if (i < n)\n"
+                                              "        x[i] = 2.0f * x[i] + 1.0f;\n"
+                                              "}\n";
 
 static void tensor_cl_mem_feeds_a_caller_kernel_on_the_same_queue(void **state)
 {
@@ -478,8 +486,9 @@ static void expect_create_cl_rejects(fx *f, cl_context c, cl_device_id d, cl_com
     clcnn_context *out = SENTINEL;
     clcnn_status s = clcnn_context_create_cl(c, d, q, pass_out ? &out : NULL);
     if (s != CLCNN_ERR_INVALID_ARGUMENT)
-        fail_msg("clcnn_context_create_cl (expecting \"%s\") returned %s, expected CLCNN_ERR_INVALID_ARGUMENT", needle,
-                 clcnn_status_string(s));
+        fail_msg(
+            "clcnn_context_create_cl (expecting \"%s\") returned %s, expected CLCNN_ERR_INVALID_ARGUMENT",
+            needle, clcnn_status_string(s));
     assert_ptr_equal(out, SENTINEL);
     expect_contains(clcnn_last_error(NULL), "clcnn_context_create_cl", needle);
     expect_contains(clcnn_last_error(NULL), needle, needle);
@@ -525,9 +534,10 @@ static void create_cl_rejects_out_of_order_queue(void **state)
         cl_command_queue_properties supported = 0;
         check_cl(clGetDeviceInfo(f->device, CL_DEVICE_QUEUE_PROPERTIES, sizeof supported, &supported, NULL),
                  "CL_DEVICE_QUEUE_PROPERTIES");
-        printf("NOTE: the device refuses out-of-order queues (OpenCL error %d); the out-of-order rejection of "
-               "clcnn_context_create_cl is NOT checked here\n",
-               (int)err);
+        printf(
+            "NOTE: the device refuses out-of-order queues (OpenCL error %d); the out-of-order rejection of "
+            "clcnn_context_create_cl is NOT checked here\n",
+            (int)err);
         /* What can still be checked: the refusal is the documented one, and
          * consistent with what the device says it supports. */
         assert_int_equal(err, CL_INVALID_QUEUE_PROPERTIES);
@@ -633,11 +643,11 @@ static void kernel_dir_of_the_source_tree_gives_the_embedded_result(void **state
 }
 
 /* A pad.cl that does not compile: it uses an undeclared identifier. */
-static const char broken_pad_src[] =
-    "__kernel void zero_pad(__global const float *x, int n, int h, int w, int c, int pad, __global float *x_pad)\n"
-    "{\n"
-    "    x_pad[get_global_id(0)] = clcnn_undeclared_ident_q7;\n"
-    "}\n";
+static const char broken_pad_src[] = "__kernel void zero_pad(__global const float *x, int n, int h, int w, "
+                                     "int c, int pad, __global float *x_pad)\n"
+                                     "{\n"
+                                     "    x_pad[get_global_id(0)] = clcnn_undeclared_ident_q7;\n"
+                                     "}\n";
 
 /* Small integers: every product and sum is exact in float, so the OpenCL
  * convolution must equal the host one exactly. */
@@ -656,13 +666,16 @@ static void expect_conv_works(fx *f, clcnn_context *ctx)
     for (int i = 0; i < COUT; i++)
         b[i] = i - 1;
     clcnn_tensor *ta = tensor(f, ctx, F32, M, H, W, CIN, a), *tw = tensor(f, ctx, F32, FH, FW, CIN, COUT, w),
-                 *tb = tensor(f, ctx, F32, 1, 1, 1, COUT, b), *tz = tensor(f, ctx, F32, zd[0], zd[1], zd[2], zd[3], NULL);
+                 *tb = tensor(f, ctx, F32, 1, 1, 1, COUT, b),
+                 *tz = tensor(f, ctx, F32, zd[0], zd[1], zd[2], zd[3], NULL);
     clcnn_status s = clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz);
     if (s != CLCNN_OK)
-        fail_msg("conv2d_forward after the failed build: %s: %s", clcnn_status_string(s), clcnn_last_error(ctx));
+        fail_msg("conv2d_forward after the failed build: %s: %s", clcnn_status_string(s),
+                 clcnn_last_error(ctx));
     clcnn_context *h = own_ctx(f, th_context(CLCNN_BACKEND_HOST));
     clcnn_tensor *ha = tensor(f, h, F32, M, H, W, CIN, a), *hw = tensor(f, h, F32, FH, FW, CIN, COUT, w),
-                 *hb = tensor(f, h, F32, 1, 1, 1, COUT, b), *hz = tensor(f, h, F32, zd[0], zd[1], zd[2], zd[3], NULL);
+                 *hb = tensor(f, h, F32, 1, 1, 1, COUT, b),
+                 *hz = tensor(f, h, F32, zd[0], zd[1], zd[2], zd[3], NULL);
     assert_int_equal(clcnn_conv2d_forward(h, ha, hw, hb, p, hz), CLCNN_OK);
     const double *got = read_all(f, tz), *want = read_all(f, hz);
     assert_memory_equal(got, want, th_count(tz) * sizeof(double));
@@ -716,15 +729,17 @@ static void kernel_dir_with_broken_pad_gives_build_error_with_log(void **state)
     copy_source_kernel(f, dir, "pad.cl");
     s = clcnn_zero_pad(ctx, t, PPAD, tp);
     if (s != CLCNN_OK)
-        fail_msg("clcnn_zero_pad after repairing pad.cl: %s: %s", clcnn_status_string(s), clcnn_last_error(ctx));
+        fail_msg("clcnn_zero_pad after repairing pad.cl: %s: %s", clcnn_status_string(s),
+                 clcnn_last_error(ctx));
     const double *got = read_all(f, tp);
     for (int i = 0; i < PN; i++)
         for (int y = 0; y < PH + 2 * PPAD; y++)
             for (int xx = 0; xx < PW + 2 * PPAD; xx++)
                 for (int k = 0; k < PC; k++) {
                     const int iy = y - PPAD, ix = xx - PPAD;
-                    const double want =
-                        iy >= 0 && iy < PH && ix >= 0 && ix < PW ? x[((i * PH + iy) * PW + ix) * PC + k] : 0.0;
+                    const double want = iy >= 0 && iy < PH && ix >= 0 && ix < PW
+                                            ? x[((i * PH + iy) * PW + ix) * PC + k]
+                                            : 0.0;
                     assert_true(got[((i * (PH + 2 * PPAD) + y) * (PW + 2 * PPAD) + xx) * PC + k] == want);
                 }
 }
@@ -746,8 +761,8 @@ static void kernel_dir_without_pad_gives_build_error_cannot_read(void **state)
 
     clcnn_status s = clcnn_zero_pad(ctx, t, PPAD, tp);
     if (s != CLCNN_ERR_BUILD)
-        fail_msg("clcnn_zero_pad without pad.cl returned %s (%s), expected CLCNN_ERR_BUILD", clcnn_status_string(s),
-                 clcnn_last_error(ctx));
+        fail_msg("clcnn_zero_pad without pad.cl returned %s (%s), expected CLCNN_ERR_BUILD",
+                 clcnn_status_string(s), clcnn_last_error(ctx));
     const char *msg = clcnn_last_error(ctx);
     expect_contains(msg, "cannot read", "missing pad.cl");
     expect_contains(msg, "pad.cl", "missing pad.cl");

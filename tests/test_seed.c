@@ -71,12 +71,14 @@ static void zero_pad_case(void **state)
     expect_dims(tp, 4, 7, 7, 2); /* x_pad.shape = (4, 7, 7, 2) */
     const int xd[4] = {4, 3, 3, 2}, pd[4] = {4, 7, 7, 2};
     double *xr = th_read(tx), *pr = th_read(tp);
-    th_expect_printed_list(xr + at(xd, 1, 1, 0, 0), 6,
-                           "[[ 0.90085595 -0.68372786]\n [-0.12289023 -0.93576943]\n [-0.26788808  0.53035547]]",
-                           cfg->dtype, "x[1,1]");
-    th_expect_printed_list(pr + at(pd, 1, 1, 0, 0), 14,
-                           "[[ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]]",
-                           cfg->dtype, "x_pad[1,1]");
+    th_expect_printed_list(
+        xr + at(xd, 1, 1, 0, 0), 6,
+        "[[ 0.90085595 -0.68372786]\n [-0.12289023 -0.93576943]\n [-0.26788808  0.53035547]]", cfg->dtype,
+        "x[1,1]");
+    th_expect_printed_list(
+        pr + at(pd, 1, 1, 0, 0), 14,
+        "[[ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]\n [ 0.  0.]]", cfg->dtype,
+        "x_pad[1,1]");
     /* Beyond what the notebook prints: the interior is x, the border is 0. */
     for (int i = 0; i < 4; i++)
         for (int y = 0; y < 7; y++)
@@ -85,8 +87,8 @@ static void zero_pad_case(void **state)
                     int inside = y >= 2 && y < 5 && xx >= 2 && xx < 5;
                     double want = inside ? xr[at(xd, i, y - 2, xx - 2, k)] : 0.0;
                     if (pr[at(pd, i, y, xx, k)] != want)
-                        fail_msg("x_pad[%d,%d,%d,%d] is %g, expected %g", i, y, xx, k, pr[at(pd, i, y, xx, k)],
-                                 want);
+                        fail_msg("x_pad[%d,%d,%d,%d] is %g, expected %g", i, y, xx, k,
+                                 pr[at(pd, i, y, xx, k)], want);
                 }
     free(x);
     free(xr);
@@ -315,7 +317,8 @@ static void mask_from_window_case(void **state)
     np_random_seed(&r, 1);
     double x[6];
     np_random_randn(&r, x, 6);
-    th_expect_printed_list(x, 6, "[[ 1.62434536 -0.61175641 -0.52817175]\n [-1.07296862  0.86540763 -2.3015387 ]]",
+    th_expect_printed_list(x, 6,
+                           "[[ 1.62434536 -0.61175641 -0.52817175]\n [-1.07296862  0.86540763 -2.3015387 ]]",
                            CLCNN_F64, "x");
     unsigned char mask[6];
     memset(mask, 9, sizeof mask);
@@ -348,7 +351,8 @@ static void pool_backward_check(const th_config *cfg, clcnn_pool_mode mode, cons
     clcnn_tensor *tdp = th_tensor(ctx, cfg->dtype, 5, 5, 3, 2, NULL);
     poison(tdp, cfg->dtype);
     clcnn_pool_params p = {2, 1, mode};
-    assert_int_equal(clcnn_pool2d_forward(ctx, ta, (clcnn_pool_params){2, 1, CLCNN_POOL_MAX}, tout), CLCNN_OK);
+    assert_int_equal(clcnn_pool2d_forward(ctx, ta, (clcnn_pool_params){2, 1, CLCNN_POOL_MAX}, tout),
+                     CLCNN_OK);
     assert_int_equal(clcnn_pool2d_backward(ctx, tda, ta, p, tdp), CLCNN_OK);
     const int pd[4] = {5, 5, 3, 2};
     double *dp = th_read(tdp);
@@ -366,13 +370,16 @@ static void pool_backward_check(const th_config *cfg, clcnn_pool_mode mode, cons
 
 static void pool_backward_max_case(void **state)
 {
-    pool_backward_check(*state, CLCNN_POOL_MAX, "[[ 0.          0.        ]\n [ 5.05844394 -1.68282702]\n [ 0.          0.        ]]");
+    pool_backward_check(
+        *state, CLCNN_POOL_MAX,
+        "[[ 0.          0.        ]\n [ 5.05844394 -1.68282702]\n [ 0.          0.        ]]");
 }
 
 static void pool_backward_average_case(void **state)
 {
-    pool_backward_check(*state, CLCNN_POOL_AVG,
-                        "[[ 0.08485462  0.2787552 ]\n [ 1.26461098 -0.25749373]\n [ 1.17975636 -0.53624893]]");
+    pool_backward_check(
+        *state, CLCNN_POOL_AVG,
+        "[[ 0.08485462  0.2787552 ]\n [ 1.26461098 -0.25749373]\n [ 1.17975636 -0.53624893]]");
 }
 
 typedef struct {

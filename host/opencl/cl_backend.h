@@ -12,12 +12,7 @@
 #include "internal.h"
 
 /* The kernels of the kernels/ sources, and the program (file) each lives in. */
-typedef enum {
-    CLCNN_PROGRAM_PAD,
-    CLCNN_PROGRAM_CONV,
-    CLCNN_PROGRAM_POOL,
-    CLCNN_N_PROGRAMS
-} clcnn_program_id;
+typedef enum { CLCNN_PROGRAM_PAD, CLCNN_PROGRAM_CONV, CLCNN_PROGRAM_POOL, CLCNN_N_PROGRAMS } clcnn_program_id;
 
 typedef enum {
     CLCNN_KERNEL_ZERO_PAD,
@@ -35,8 +30,8 @@ struct clcnn_cl {
     cl_context context;
     cl_device_id device;
     cl_command_queue queue;
-    int fp64;             /* the device has cl_khr_fp64 */
-    cl_ulong max_alloc;   /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    int fp64;                                 /* the device has cl_khr_fp64 */
+    cl_ulong max_alloc;                       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
     cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
 };
@@ -55,7 +50,8 @@ clcnn_status clcnn__cl_fail(clcnn_context *ctx, cl_int err, const char *fn, cons
 clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, size_t why_len);
 
 /* Uses the caller's OpenCL objects (retained) for ctx. */
-clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id device, cl_command_queue queue);
+clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id device,
+                            cl_command_queue queue);
 
 /* Releases everything ctx->cl holds (NULL is a no-op). */
 void clcnn__cl_close(clcnn_context *ctx);

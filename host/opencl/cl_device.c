@@ -161,7 +161,8 @@ clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, siz
         if (err == CL_SUCCESS || err == -1001)
             snprintf(why, why_len, "no OpenCL platform or device was found");
         else
-            snprintf(why, why_len, "clGetPlatformIDs failed with %s (%d)", clcnn__cl_error_name(err), (int)err);
+            snprintf(why, why_len, "clGetPlatformIDs failed with %s (%d)", clcnn__cl_error_name(err),
+                     (int)err);
         return CLCNN_ERR_NO_DEVICE;
     }
     int pick = select_device(devs, n, spec);
@@ -178,7 +179,8 @@ clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, siz
         snprintf(why, why_len, "out of host memory");
         return CLCNN_ERR_OUT_OF_MEMORY;
     }
-    const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)devs[pick].platform, 0};
+    const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)devs[pick].platform,
+                                           0};
     cl->device = devs[pick].device;
     cl->context = clCreateContext(props, 1, &cl->device, NULL, NULL, &err);
     if (err == CL_SUCCESS)
@@ -190,14 +192,15 @@ clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, siz
             clReleaseContext(cl->context);
         clcnn__free(cl);
         return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES ? CLCNN_ERR_OUT_OF_MEMORY
-                                                                           : CLCNN_ERR_DEVICE;
+                                                                          : CLCNN_ERR_DEVICE;
     }
     ctx->cl = cl;
     describe_device(ctx);
     return CLCNN_OK;
 }
 
-clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id device, cl_command_queue queue)
+clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id device,
+                            cl_command_queue queue)
 {
     static const char fn[] = "clcnn_context_create_cl";
     cl_context qctx = NULL;
@@ -209,13 +212,14 @@ clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id
     if (err == CL_SUCCESS)
         err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof qprops, &qprops, NULL);
     if (err != CL_SUCCESS)
-        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue is not a valid command queue (%s)", fn,
-                           clcnn__cl_error_name(err));
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue is not a valid command queue (%s)",
+                           fn, clcnn__cl_error_name(err));
     if (qctx != context)
-        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue belongs to another cl_context than context",
-                           fn);
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
+                           "%s: queue belongs to another cl_context than context", fn);
     if (qdev != device)
-        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue is on another device than device", fn);
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: queue is on another device than device",
+                           fn);
     if (qprops & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
         return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
                            "%s: queue is out-of-order; clcnn needs an in-order queue", fn);

@@ -75,8 +75,8 @@ const char *clcnn__cl_error_name(cl_int err)
 clcnn_status clcnn__cl_fail(clcnn_context *ctx, cl_int err, const char *fn, const char *what)
 {
     clcnn_status s = CLCNN_ERR_DEVICE;
-    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES ||
-        err == CL_INVALID_BUFFER_SIZE)
+    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY ||
+        err == CL_OUT_OF_RESOURCES || err == CL_INVALID_BUFFER_SIZE)
         s = CLCNN_ERR_OUT_OF_MEMORY;
     else if (err == CL_BUILD_PROGRAM_FAILURE || err == CL_COMPILE_PROGRAM_FAILURE)
         s = CLCNN_ERR_BUILD;

@@ -10,7 +10,10 @@ clcnn_status clcnn_context_create_cl(cl_context context, cl_device_id device, cl
     static const char fn[] = "clcnn_context_create_cl";
     if (!out || !context || !device || !queue)
         return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
-                           !out ? "out" : !context ? "context" : !device ? "device" : "queue");
+                           !out       ? "out"
+                           : !context ? "context"
+                           : !device  ? "device"
+                                      : "queue");
     clcnn_context *ctx = clcnn__malloc(sizeof *ctx);
     if (!ctx)
         return clcnn__fail(NULL, CLCNN_ERR_OUT_OF_MEMORY, "%s: out of host memory for the context", fn);

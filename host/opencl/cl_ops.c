@@ -42,8 +42,8 @@ static clcnn_status set_args(clcnn_context *ctx, const char *fn, cl_kernel k, co
 static clcnn_status launch(clcnn_context *ctx, const char *fn, cl_kernel k, size_t items)
 {
     size_t local = 64, kernel_max = 0;
-    if (clGetKernelWorkGroupInfo(k, ctx->cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max, &kernel_max,
-                                 NULL) == CL_SUCCESS &&
+    if (clGetKernelWorkGroupInfo(k, ctx->cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max,
+                                 &kernel_max, NULL) == CL_SUCCESS &&
         kernel_max > 0 && kernel_max < local)
         local = kernel_max;
     size_t global = (items + local - 1) / local * local;
@@ -51,7 +51,10 @@ static clcnn_status launch(clcnn_context *ctx, const char *fn, cl_kernel k, size
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, err, fn, "clEnqueueNDRangeKernel");
 }
 
-#define ARG(v) {sizeof(v), &(v)}
+#define ARG(v)                                                                                               \
+    {                                                                                                        \
+        sizeof(v), &(v)                                                                                      \
+    }
 
 clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
 {
@@ -67,10 +70,11 @@ clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int p
     return launch(ctx, fn, k, x_pad->count);
 }
 
-static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs, clcnn_conv_params p)
+static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
+                                clcnn_conv_params p)
 {
-    return (conv_shape){a->shape.n, a->shape.h, a->shape.w, a->shape.c, w->shape.n, w->shape.h, w->shape.c,
-                        zs.h,       zs.w,       p.stride,   p.pad};
+    return (conv_shape){a->shape.n, a->shape.h, a->shape.w, a->shape.c, w->shape.n, w->shape.h,
+                        w->shape.c, zs.h,       zs.w,       p.stride,   p.pad};
 }
 
 clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
@@ -123,8 +127,8 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
 
 static pool_shape pool_shape_of(const clcnn_tensor *a_prev, clcnn_shape os, clcnn_pool_params p)
 {
-    return (pool_shape){a_prev->shape.n, a_prev->shape.h, a_prev->shape.w, a_prev->shape.c, os.h, os.w,
-                        p.f,             p.stride,        (cl_int)p.mode};
+    return (pool_shape){a_prev->shape.n, a_prev->shape.h, a_prev->shape.w, a_prev->shape.c, os.h, os.w, p.f,
+                        p.stride,        (cl_int)p.mode};
 }
 
 clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,

@@ -52,7 +52,8 @@ static clcnn_status load_source(clcnn_context *ctx, const char *fn, clcnn_progra
     if (!f || size < 0 || fseek(f, 0, SEEK_SET) != 0) {
         if (f)
             fclose(f);
-        return clcnn__fail(ctx, CLCNN_ERR_BUILD, "%s: cannot read the kernel source %s (CLCNN_KERNEL_DIR)", fn, path);
+        return clcnn__fail(ctx, CLCNN_ERR_BUILD, "%s: cannot read the kernel source %s (CLCNN_KERNEL_DIR)",
+                           fn, path);
     }
     char *text = clcnn__malloc((size_t)size + 1);
     if (!text) {
@@ -84,8 +85,8 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
         clcnn__free((void *)src);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clCreateProgramWithSource");
-    const char *options = dtype == CLCNN_F64 ? "-cl-std=CL1.2 -DREAL=double -DCLCNN_FP64"
-                                             : "-cl-std=CL1.2 -DREAL=float";
+    const char *options =
+        dtype == CLCNN_F64 ? "-cl-std=CL1.2 -DREAL=double -DCLCNN_FP64" : "-cl-std=CL1.2 -DREAL=float";
     err = clBuildProgram(prog, 1, &cl->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
@@ -113,9 +114,10 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
 {
     struct clcnn_cl *cl = ctx->cl;
     if (dtype == CLCNN_F64 && !cl->fp64)
-        return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED,
-                           "%s: the device \"%s\" lacks cl_khr_fp64, so F64 operations are not supported on it", fn,
-                           ctx->device_name);
+        return clcnn__fail(
+            ctx, CLCNN_ERR_UNSUPPORTED,
+            "%s: the device \"%s\" lacks cl_khr_fp64, so F64 operations are not supported on it", fn,
+            ctx->device_name);
     if (!cl->kernels[id][dtype]) {
         clcnn_status s = build_program(ctx, fn, kernels[id].program, dtype);
         if (s)

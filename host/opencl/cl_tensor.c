@@ -7,11 +7,12 @@ clcnn_status clcnn__cl_tensor_alloc(clcnn_context *ctx, clcnn_tensor *t)
     static const char fn[] = "clcnn_tensor_create";
     struct clcnn_cl *cl = ctx->cl;
     if (cl->max_alloc && t->nbytes > cl->max_alloc)
-        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY,
-                           "%s: the tensor (%d, %d, %d, %d) needs %zu bytes but the device \"%s\" allocates at most "
-                           "%llu bytes in one buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE)",
-                           fn, t->shape.n, t->shape.h, t->shape.w, t->shape.c, t->nbytes, ctx->device_name,
-                           (unsigned long long)cl->max_alloc);
+        return clcnn__fail(
+            ctx, CLCNN_ERR_OUT_OF_MEMORY,
+            "%s: the tensor (%d, %d, %d, %d) needs %zu bytes but the device \"%s\" allocates at most "
+            "%llu bytes in one buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE)",
+            fn, t->shape.n, t->shape.h, t->shape.w, t->shape.c, t->nbytes, ctx->device_name,
+            (unsigned long long)cl->max_alloc);
     cl_int err;
     cl_mem mem = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, t->nbytes, NULL, &err);
     if (err != CL_SUCCESS)
@@ -35,11 +36,13 @@ void clcnn__cl_tensor_free(clcnn_tensor *t)
 clcnn_status clcnn__cl_tensor_write(clcnn_tensor *t, const void *src)
 {
     cl_int err = clEnqueueWriteBuffer(t->ctx->cl->queue, t->mem, CL_TRUE, 0, t->nbytes, src, 0, NULL, NULL);
-    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(t->ctx, err, "clcnn_tensor_write", "clEnqueueWriteBuffer");
+    return err == CL_SUCCESS ? CLCNN_OK
+                             : clcnn__cl_fail(t->ctx, err, "clcnn_tensor_write", "clEnqueueWriteBuffer");
 }
 
 clcnn_status clcnn__cl_tensor_read(const clcnn_tensor *t, void *dst)
 {
     cl_int err = clEnqueueReadBuffer(t->ctx->cl->queue, t->mem, CL_TRUE, 0, t->nbytes, dst, 0, NULL, NULL);
-    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(t->ctx, err, "clcnn_tensor_read", "clEnqueueReadBuffer");
+    return err == CL_SUCCESS ? CLCNN_OK
+                             : clcnn__cl_fail(t->ctx, err, "clcnn_tensor_read", "clEnqueueReadBuffer");
 }

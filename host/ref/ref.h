@@ -9,8 +9,7 @@
 /* Offset of element [i][y][x][k] in a row-major NHWC array of shape s. */
 static inline size_t clcnn_ref_at(clcnn_shape s, int i, int y, int x, int k)
 {
-    return (((size_t)i * (size_t)s.h + (size_t)y) * (size_t)s.w + (size_t)x) * (size_t)s.c +
-           (size_t)k;
+    return (((size_t)i * (size_t)s.h + (size_t)y) * (size_t)s.w + (size_t)x) * (size_t)s.c + (size_t)k;
 }
 
 /* Number of elements of shape s (validated not to overflow by the caller). */
@@ -33,17 +32,17 @@ int clcnn_ref_conv_forward(const double *a_prev, clcnn_shape as, const double *w
 /* conv_backward. Any of da_prev, dw, db may be NULL to skip it. Returns 0, or
  * -1 when a scratch allocation fails (outputs are then undefined). */
 int clcnn_ref_conv_backward(const double *dz, clcnn_shape zs, const double *a_prev, clcnn_shape as,
-                            const double *w, clcnn_shape ws, int stride, int pad, double *da_prev,
-                            double *dw, double *db);
+                            const double *w, clcnn_shape ws, int stride, int pad, double *da_prev, double *dw,
+                            double *db);
 
 /* pool_forward: a [os] from a_prev [as]. Returns 0, or -1 on allocation
  * failure. */
-int clcnn_ref_pool_forward(const double *a_prev, clcnn_shape as, int f, int stride,
-                           clcnn_pool_mode mode, double *a, clcnn_shape os);
+int clcnn_ref_pool_forward(const double *a_prev, clcnn_shape as, int f, int stride, clcnn_pool_mode mode,
+                           double *a, clcnn_shape os);
 
 /* pool_backward: da_prev [as] from da [os] and a_prev [as]. Returns 0, or -1
  * on allocation failure. */
-int clcnn_ref_pool_backward(const double *da, clcnn_shape os, const double *a_prev, clcnn_shape as,
-                            int f, int stride, clcnn_pool_mode mode, double *da_prev);
+int clcnn_ref_pool_backward(const double *da, clcnn_shape os, const double *a_prev, clcnn_shape as, int f,
+                            int stride, clcnn_pool_mode mode, double *da_prev);
 
 #endif /* CLCNN_REF_H */

@@ -54,8 +54,8 @@ int clcnn_ref_conv_forward(const double *a_prev, clcnn_shape as, const double *w
                 gather_slice(a_pad, ps, i, h * stride, x * stride, fh, fw, slice);
                 for (int c = 0; c < cout; c++) {
                     double bias = b ? b[c] : 0.0;
-                    z[clcnn_ref_at(zs, i, h, x, c)] = clcnn_conv_single_step(
-                        slice, filters + (size_t)c * win, bias, fh, fw, cin);
+                    z[clcnn_ref_at(zs, i, h, x, c)] =
+                        clcnn_conv_single_step(slice, filters + (size_t)c * win, bias, fh, fw, cin);
                 }
             }
 
@@ -66,8 +66,8 @@ int clcnn_ref_conv_forward(const double *a_prev, clcnn_shape as, const double *w
 }
 
 int clcnn_ref_conv_backward(const double *dz, clcnn_shape zs, const double *a_prev, clcnn_shape as,
-                            const double *w, clcnn_shape ws, int stride, int pad, double *da_prev,
-                            double *dw, double *db)
+                            const double *w, clcnn_shape ws, int stride, int pad, double *da_prev, double *dw,
+                            double *db)
 {
     const int fh = ws.n, fw = ws.h, cin = ws.w, cout = ws.c;
     const size_t win = (size_t)fh * (size_t)fw * (size_t)cin;

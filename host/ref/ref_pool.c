@@ -4,8 +4,7 @@
 
 /* Copies channel k of the window a[i][y0 : y0+f][x0 : x0+f] into win, row-major
  * [f][f]: the notebook's a_prev_slice. */
-static void gather_window(const double *a, clcnn_shape s, int i, int y0, int x0, int k, int f,
-                          double *win)
+static void gather_window(const double *a, clcnn_shape s, int i, int y0, int x0, int k, int f, double *win)
 {
     size_t e = 0;
     for (int y = 0; y < f; y++)
@@ -13,8 +12,8 @@ static void gather_window(const double *a, clcnn_shape s, int i, int y0, int x0,
             win[e++] = a[clcnn_ref_at(s, i, y0 + y, x0 + x, k)];
 }
 
-int clcnn_ref_pool_forward(const double *a_prev, clcnn_shape as, int f, int stride,
-                           clcnn_pool_mode mode, double *a, clcnn_shape os)
+int clcnn_ref_pool_forward(const double *a_prev, clcnn_shape as, int f, int stride, clcnn_pool_mode mode,
+                           double *a, clcnn_shape os)
 {
     const size_t n = (size_t)f * (size_t)f;
     double *win = clcnn__malloc(n * sizeof(double));
@@ -40,8 +39,8 @@ int clcnn_ref_pool_forward(const double *a_prev, clcnn_shape as, int f, int stri
     return 0;
 }
 
-int clcnn_ref_pool_backward(const double *da, clcnn_shape os, const double *a_prev, clcnn_shape as,
-                            int f, int stride, clcnn_pool_mode mode, double *da_prev)
+int clcnn_ref_pool_backward(const double *da, clcnn_shape os, const double *a_prev, clcnn_shape as, int f,
+                            int stride, clcnn_pool_mode mode, double *da_prev)
 {
     const size_t n = (size_t)f * (size_t)f;
     double *win = clcnn__malloc(n * sizeof(double));

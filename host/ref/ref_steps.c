@@ -16,8 +16,7 @@ double clcnn_ref_max(const double *x, size_t n)
     return m;
 }
 
-double clcnn_conv_single_step(const double *a_slice, const double *w, double b, int fh, int fw,
-                              int c)
+double clcnn_conv_single_step(const double *a_slice, const double *w, double b, int fh, int fw, int c)
 {
     if (!a_slice || !w || fh < 1 || fw < 1 || c < 1)
         return NAN;
