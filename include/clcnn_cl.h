@@ -36,6 +36,15 @@ CLCNN_API clcnn_status clcnn_context_create_cl(cl_context context, cl_device_id 
  *  clcnn_finish). */
 CLCNN_API cl_mem clcnn_tensor_cl_mem(const clcnn_tensor *t);
 
+/** The OpenCL objects an OpenCL context runs on, owned by the context (the
+ *  caller may retain them): its cl_context, its device, and its in-order
+ *  queue, on which every operation is enqueued, so that a caller's own work
+ *  enqueued there is ordered with clcnn's (e.g. profiling markers).  NULL for
+ *  a NULL ctx or a host context. */
+CLCNN_API cl_context clcnn_context_cl_context(const clcnn_context *ctx);
+CLCNN_API cl_device_id clcnn_context_cl_device(const clcnn_context *ctx);
+CLCNN_API cl_command_queue clcnn_context_cl_queue(const clcnn_context *ctx);
+
 #ifdef __cplusplus
 }
 #endif

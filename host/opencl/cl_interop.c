@@ -32,3 +32,18 @@ cl_mem clcnn_tensor_cl_mem(const clcnn_tensor *t)
 {
     return t ? t->mem : NULL;
 }
+
+cl_context clcnn_context_cl_context(const clcnn_context *ctx)
+{
+    return ctx && ctx->cl ? ctx->cl->context : NULL;
+}
+
+cl_device_id clcnn_context_cl_device(const clcnn_context *ctx)
+{
+    return ctx && ctx->cl ? ctx->cl->device : NULL;
+}
+
+cl_command_queue clcnn_context_cl_queue(const clcnn_context *ctx)
+{
+    return ctx && ctx->cl ? ctx->cl->queue : NULL;
+}
