@@ -2,6 +2,7 @@
  * against the host reference path and against CLBlast on the same device.
  * See `clcnn-bench --help` and the README's "Reading the benchmark". */
 #include "bench.h"
+#include "clcnn_cl.h"
 #include "measure.h"
 #include "suites.h"
 
@@ -13,6 +14,10 @@
 
 enum { MAX_LAYERS = 64 };
 
+/* The batch of resnet and peers layers on a CPU device unless --batch says
+ * otherwise, so that the default run stays within a few minutes there. */
+enum { CPU_DEFAULT_BATCH = 4 };
+
 static void usage(FILE *f)
 {
     fputs("usage: clcnn-bench [options]\n"
@@ -22,7 +27,8 @@ static void usage(FILE *f)
           "  --device SPEC    OpenCL device: gpu, cpu, an index, or part of its name (default: CLCNN_DEVICE,\n"
           "                   else the best device)\n"
           "  --dtype f32|f64  element type (default f32; CLBlast runs for f32 only)\n"
-          "  --batch N        batch of every layer (default: each suite's, e.g. 32 for resnet)\n"
+          "  --batch N        batch of every layer (default: each suite's, e.g. 32 for resnet; on a CPU\n"
+          "                   device resnet and peers layers default to batch 4)\n"
           "  --reps N         timed repetitions after one warm-up (default 5)\n"
           "  --budget S       seconds the run aims at: each row gets an equal share for the host reference\n"
           "                   (beyond it the host runs a sub-batch and is extrapolated) and for the device\n"
@@ -117,6 +123,30 @@ int main(int argc, char **argv)
         }
     }
 
+    /* The device; its type sets the default batch. */
+    bench_env env = {NULL, NULL, dtype, reps, 0.0, clblast};
+    clcnn_options dev_opts = {CLCNN_BACKEND_OPENCL, device}, host_opts = {CLCNN_BACKEND_HOST, NULL};
+    if (clcnn_context_create(&dev_opts, &env.dev) != CLCNN_OK) {
+        fprintf(stderr, "clcnn-bench: no OpenCL device to benchmark: %s\n", clcnn_last_error(NULL));
+        return 1;
+    }
+    if (clcnn_context_create(&host_opts, &env.host) != CLCNN_OK) {
+        fprintf(stderr, "clcnn-bench: %s\n", clcnn_last_error(NULL));
+        clcnn_context_destroy(env.dev);
+        return 1;
+    }
+    cl_device_type type = 0;
+    clGetDeviceInfo(clcnn_context_cl_device(env.dev), CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    int cpu_batch = 0;
+    if (batch == 0 && !shape && (type & CL_DEVICE_TYPE_CPU)) {
+        cpu_batch = CPU_DEFAULT_BATCH;
+        for (int k = 0; k < n_layers; k++)
+            if (strcmp(layers[k].suite, "seed") != 0 && layers[k].n > cpu_batch)
+                layers[k].n = cpu_batch;
+        fprintf(stderr, "clcnn-bench: CPU device: resnet and peers layers run at batch %d by default "
+                        "(--batch N sets every layer's batch)\n", cpu_batch);
+    }
+
     bench_run run;
     memset(&run, 0, sizeof run);
     run.dtype = dtype == CLCNN_F64 ? "f64" : "f32";
@@ -134,17 +164,6 @@ int main(int argc, char **argv)
         run.first[i].seconds = bench_first_call_seconds(families[i], device, dtype);
     }
 
-    bench_env env = {NULL, NULL, dtype, reps, 0.0, clblast};
-    clcnn_options dev_opts = {CLCNN_BACKEND_OPENCL, device}, host_opts = {CLCNN_BACKEND_HOST, NULL};
-    if (clcnn_context_create(&dev_opts, &env.dev) != CLCNN_OK) {
-        fprintf(stderr, "clcnn-bench: no OpenCL device to benchmark: %s\n", clcnn_last_error(NULL));
-        return 1;
-    }
-    if (clcnn_context_create(&host_opts, &env.host) != CLCNN_OK) {
-        fprintf(stderr, "clcnn-bench: %s\n", clcnn_last_error(NULL));
-        clcnn_context_destroy(env.dev);
-        return 1;
-    }
     snprintf(run.device, sizeof run.device, "%s", clcnn_context_device_name(env.dev));
 
     size_t total_rows = 0;

@@ -34,6 +34,22 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
     return (y >= 0 && y < s.h && x >= 0 && x < s.w) ? a[AT(i, y, x, k, s.h, s.w, s.cin)] : (REAL)0;
 }
 
+/* Sum over output positions m = (i*ho + oy)*wo + ox in [m0, m1), ascending, of
+ * a_pad[i][oy*stride + fy][ox*stride + fx][k] * dz[i][oy][ox][c]: the terms
+ * of dw[fy][fx][k][c]. */
+inline REAL filter_terms(__global const REAL *dz, __global const REAL *a, const conv_shape s, int fy, int fx, int k,
+                         int c, ulong m0, ulong m1)
+{
+    REAL acc = (REAL)0;
+    for (ulong m = m0; m < m1; m++) {
+        const int ox = (int)(m % (ulong)s.wo);
+        const ulong t = m / (ulong)s.wo;
+        const int oy = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);
+        acc += padded(a, s, i, oy * s.stride + fy, ox * s.stride + fx, k) * dz[m * (ulong)s.cout + (ulong)c];
+    }
+    return acc;
+}
+
 /* Work-item mapping: one work-item per element of z, global id
  * g = ((i*ho + y)*wo + x)*cout + c, over at least n*ho*wo*cout items.
  * z[i][y][x][c] = sum over (fy, fx, k), in that order, of
@@ -111,13 +127,49 @@ __kernel void conv_backward_filter(__global const REAL *dz, __global const REAL 
     t /= (ulong)s.cin;
     const int fx = (int)(t % (ulong)s.fw);
     const int fy = (int)(t / (ulong)s.fw);
+    dw[g] = filter_terms(dz, a, s, fy, fx, k, c, 0, (ulong)s.n * (ulong)s.ho * (ulong)s.wo);
+}
+
+/* Backward filter in two passes for long reductions: the output positions
+ * m = 0 .. n*ho*wo - 1 are cut into `chunks` runs of `chunk_len`.
+ * Work-item mapping: one work-item per (chunk, element of dw), global id
+ * g = chunk * (fh*fw*cin*cout) + e with e = ((fy*fw + fx)*cin + k)*cout + c,
+ * over at least chunks*fh*fw*cin*cout items; it writes
+ * partial[chunk][e] = sum over m in its run, ascending, of
+ * a_pad[i][oy*stride + fy][ox*stride + fx][k] * dz[i][oy][ox][c].
+ * Neighbouring work-items share m and k and read neighbouring c of dz. */
+__kernel void conv_backward_filter_partial(__global const REAL *dz, __global const REAL *a, const conv_shape s,
+                                           int chunks, long chunk_len, __global REAL *partial)
+{
+    const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout;
+    const ulong g = get_global_id(0);
+    if (g >= (ulong)chunks * size)
+        return;
+    const ulong chunk = g / size, e = g % size;
+    ulong t = e;
+    const int c = (int)(t % (ulong)s.cout);
+    t /= (ulong)s.cout;
+    const int k = (int)(t % (ulong)s.cin);
+    t /= (ulong)s.cin;
+    const int fx = (int)(t % (ulong)s.fw);
+    const int fy = (int)(t / (ulong)s.fw);
+    const ulong total = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;
+    const ulong m0 = chunk * (ulong)chunk_len, m1 = min(total, m0 + (ulong)chunk_len);
+    partial[g] = filter_terms(dz, a, s, fy, fx, k, c, m0, m1);
+}
+
+/* Work-item mapping: one work-item per element e of dw (global id e, at
+ * least fh*fw*cin*cout items): dw[e] = sum over chunk = 0 .. chunks-1, in
+ * that order, of partial[chunk][e]. */
+__kernel void conv_backward_filter_sum(__global const REAL *partial, int chunks, long size, __global REAL *dw)
+{
+    const ulong e = get_global_id(0);
+    if (e >= (ulong)size)
+        return;
     REAL acc = (REAL)0;
-    for (int i = 0; i < s.n; i++)
-        for (int oy = 0; oy < s.ho; oy++)
-            for (int ox = 0; ox < s.wo; ox++)
-                acc += padded(a, s, i, oy * s.stride + fy, ox * s.stride + fx, k) *
-                       dz[AT(i, oy, ox, c, s.ho, s.wo, s.cout)];
-    dw[g] = acc;
+    for (int chunk = 0; chunk < chunks; chunk++)
+        acc += partial[(ulong)chunk * (ulong)size + e];
+    dw[e] = acc;
 }
 
 /* Work-item mapping: one work-item per filter c (global id c, at least cout

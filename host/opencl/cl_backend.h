@@ -19,6 +19,8 @@ typedef enum {
     CLCNN_KERNEL_CONV_FORWARD,
     CLCNN_KERNEL_CONV_BACKWARD_DATA,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER,
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL,
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM,
     CLCNN_KERNEL_CONV_BACKWARD_BIAS,
     CLCNN_KERNEL_POOL_FORWARD,
     CLCNN_KERNEL_POOL_BACKWARD,
@@ -34,7 +36,12 @@ struct clcnn_cl {
     cl_ulong max_alloc;                       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
     cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
+    cl_mem scratch;       /* workspace of split reductions, grown on demand */
+    size_t scratch_bytes;
 };
+
+/* ctx's workspace of at least nbytes (kept for later calls). */
+clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, size_t nbytes, cl_mem *out);
 
 /* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *clcnn__cl_error_name(cl_int err);

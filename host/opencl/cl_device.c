@@ -252,6 +252,8 @@ void clcnn__cl_close(clcnn_context *ctx)
         for (int d = 0; d < 2; d++)
             if (cl->programs[p][d])
                 clReleaseProgram(cl->programs[p][d]);
+    if (cl->scratch)
+        clReleaseMemObject(cl->scratch);
     if (cl->queue)
         clReleaseCommandQueue(cl->queue);
     if (cl->device)

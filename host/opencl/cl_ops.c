@@ -94,6 +94,24 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     return launch(ctx, fn, k, z->count);
 }
 
+/* How many chunks the backward-filter reduction over `positions` output
+ * positions is cut into: runs of about FILTER_CHUNK_LEN positions, at most
+ * FILTER_MAX_CHUNKS of them, and a partial-sum workspace of at most
+ * FILTER_MAX_WORKSPACE bytes. It depends on the shape alone, so a call's
+ * summation order, and so its bits, never change. */
+enum { FILTER_CHUNK_LEN = 256, FILTER_MAX_CHUNKS = 512 };
+#define FILTER_MAX_WORKSPACE ((size_t)64 << 20)
+
+static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem)
+{
+    size_t chunks = (positions + FILTER_CHUNK_LEN - 1) / FILTER_CHUNK_LEN;
+    if (chunks > FILTER_MAX_CHUNKS)
+        chunks = FILTER_MAX_CHUNKS;
+    if (chunks * dw_count * elem > FILTER_MAX_WORKSPACE)
+        chunks = FILTER_MAX_WORKSPACE / (dw_count * elem);
+    return chunks < 2 ? 1 : (cl_int)chunks;
+}
+
 clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                      const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
                                      clcnn_tensor *dw, clcnn_tensor *db)
@@ -108,9 +126,25 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
         const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
         s = set_args(ctx, fn, kd, args, 4);
     }
-    if (!s && dw && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER, dt, &kw))) {
+    /* dw: one pass, or a split reduction over chunks of the output positions
+     * when the reduction is long (see conv_backward_filter_partial). */
+    const size_t positions = (size_t)dz->shape.n * (size_t)dz->shape.h * (size_t)dz->shape.w;
+    const cl_int chunks = dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt)) : 1;
+    const cl_long chunk_len = (cl_long)((positions + (size_t)chunks - 1) / (size_t)chunks);
+    const cl_long dw_count = dw ? (cl_long)dw->count : 0;
+    cl_kernel ks = NULL;
+    cl_mem partial = NULL;
+    if (!s && dw && chunks == 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER, dt, &kw))) {
         const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs), ARG(dw->mem)};
         s = set_args(ctx, fn, kw, args, 4);
+    }
+    if (!s && dw && chunks > 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL, dt, &kw)) &&
+        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM, dt, &ks)) &&
+        !(s = clcnn__cl_scratch(ctx, fn, (size_t)chunks * dw->count * clcnn__dtype_size(dt), &partial))) {
+        const kernel_arg pargs[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs), ARG(chunks), ARG(chunk_len), ARG(partial)};
+        const kernel_arg sargs[] = {ARG(partial), ARG(chunks), ARG(dw_count), ARG(dw->mem)};
+        if (!(s = set_args(ctx, fn, kw, pargs, 6)))
+            s = set_args(ctx, fn, ks, sargs, 4);
     }
     if (!s && db && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {
         const kernel_arg args[] = {ARG(dz->mem), ARG(cs), ARG(db->mem)};
@@ -119,7 +153,9 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     if (!s && kd)
         s = launch(ctx, fn, kd, da_prev->count);
     if (!s && kw)
-        s = launch(ctx, fn, kw, dw->count);
+        s = launch(ctx, fn, kw, (size_t)chunks * dw->count);
+    if (!s && ks)
+        s = launch(ctx, fn, ks, dw->count);
     if (!s && kb)
         s = launch(ctx, fn, kb, db->count);
     return s;

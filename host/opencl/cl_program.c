@@ -27,6 +27,8 @@ static const struct {
     [CLCNN_KERNEL_CONV_FORWARD] = {"conv_forward", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA] = {"conv_backward_data", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER] = {"conv_backward_filter", CLCNN_PROGRAM_CONV},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL] = {"conv_backward_filter_partial", CLCNN_PROGRAM_CONV},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM] = {"conv_backward_filter_sum", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_BIAS] = {"conv_backward_bias", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_POOL_FORWARD] = {"pool_forward", CLCNN_PROGRAM_POOL},
     [CLCNN_KERNEL_POOL_BACKWARD] = {"pool_backward", CLCNN_PROGRAM_POOL},

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# bench_smoke.sh BENCH WORK_DIR - runs clcnn-bench on the notebook's shapes
+# (with the CLBlast peer) and checks that the table, CSV, JSON and SVG hold a
+# row for every op of every layer, with device, host and error figures.
+set -euo pipefail
+bench=$1
+work=$2
+rm -rf "$work"
+mkdir -p "$work"
+"$bench" --suite seed --reps 2 --budget 20 --csv "$work/seed.csv" --json "$work/seed.json" --svg "$work/seed.svg" \
+  >"$work/table.txt" 2>"$work/progress.txt"
+fail() { echo "bench_smoke: $*" >&2; exit 1; }
+# 3 conv layers with 3 or 4 ops (pad when padded) and 5 pool layers with 2 = 21 rows.
+rows=$(($(wc -l <"$work/seed.csv") - 1))
+[ "$rows" -eq 21 ] || fail "seed.csv has $rows rows, expected 21"
+grep -q '"rows": \[' "$work/seed.json" || fail "seed.json has no rows"
+[ "$(grep -c '"op": ' "$work/seed.json")" -eq 21 ] || fail "seed.json does not hold 21 rows"
+grep -q '<svg' "$work/seed.svg" && grep -q '</svg>' "$work/seed.svg" || fail "seed.svg is not a whole SVG"
+grep -q 'conv_forward' "$work/seed.svg" || fail "seed.svg lacks the conv_forward layer"
+grep -q '^seed  *conv_forward  *conv_fwd ' "$work/table.txt" || fail "the table lacks the conv_forward row"
+grep -q '\[layer 8 of 8\]' "$work/progress.txt" || fail "no progress lines on stderr"
+# Every row has a device time, a host time and an error figure; conv_fwd rows a CLBlast figure.
+awk -F, 'NR > 1 && ($26 == "" || $30 == "" || $36 == "") { bad = 1; print "incomplete row: " $0 }
+         NR > 1 && $7 == "conv_fwd" && $38 == "" { bad = 1; print "no CLBlast figure: " $0 }
+         END { exit bad }' "$work/seed.csv" || fail "rows with missing figures"
+# The device agrees with the host: relative error far below 1e-4 in F32.
+awk -F, 'NR > 1 && $37 + 0 > 1e-4 { bad = 1; print "large error: " $0 } END { exit bad }' "$work/seed.csv" \
+  || fail "device and host disagree"
+echo "bench_smoke: 21 rows in the table, CSV, JSON and SVG"
