@@ -30,4 +30,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCLCNN_WERROR="${CLCNN_WERROR:-OFF}" >/dev/null
-cmake --build build -j "$(nproc)"
+cmake --build build -j "$(nproc)" >&2
