@@ -95,10 +95,11 @@ __kernel void conv_backward_data(__global const REAL *dz, __global const REAL *w
     const int y = (int)(t % (ulong)s.h);
     const int i = (int)(t / (ulong)s.h);
     const int py = y + s.pad, px = x + s.pad;
-    /* oy*stride <= py and py < oy*stride + fh, within [0, ho) */
-    const int oy0 = py - s.fh + 1 > 0 ? (py - s.fh + 1 + s.stride - 1) / s.stride : 0;
+    /* oy*stride <= py and py < oy*stride + fh, within [0, ho); the ceiling
+     * division in 64 bits, since stride may be close to INT_MAX */
+    const int oy0 = py - s.fh + 1 > 0 ? (int)(((long)py - s.fh + s.stride) / s.stride) : 0;
     const int oy1 = min(py / s.stride, s.ho - 1);
-    const int ox0 = px - s.fw + 1 > 0 ? (px - s.fw + 1 + s.stride - 1) / s.stride : 0;
+    const int ox0 = px - s.fw + 1 > 0 ? (int)(((long)px - s.fw + s.stride) / s.stride) : 0;
     const int ox1 = min(px / s.stride, s.wo - 1);
     REAL acc = (REAL)0;
     for (int oy = oy0; oy <= oy1; oy++)

@@ -21,6 +21,12 @@ typedef struct {
     int mode; /* 0 max, 1 average (clcnn_pool_mode) */
 } pool_shape;
 
+/* f*f as REAL, multiplied in 64 bits (f may exceed 46340). */
+inline REAL window_size(const pool_shape s)
+{
+    return (REAL)((long)s.f * (long)s.f);
+}
+
 /* Max (NaN if the window holds NaN, as np.max) or mean of channel k of the
  * window whose top-left corner is (y0, x0), in row-major order. */
 inline REAL window_value(__global const REAL *a, const pool_shape s, int i, int y0, int x0, int k)
@@ -42,7 +48,7 @@ inline REAL window_value(__global const REAL *a, const pool_shape s, int i, int 
     for (int y = 0; y < s.f; y++)
         for (int x = 0; x < s.f; x++)
             sum += a[AT(i, y0 + y, x0 + x, k, s.h, s.w, s.c)];
-    return sum / (REAL)(s.f * s.f);
+    return sum / window_size(s);
 }
 
 /* Work-item mapping: one work-item per element of a, global id
@@ -80,10 +86,11 @@ __kernel void pool_backward(__global const REAL *da, __global const REAL *a_prev
     t /= (ulong)s.w;
     const int y = (int)(t % (ulong)s.h);
     const int i = (int)(t / (ulong)s.h);
-    /* oy*stride <= y < oy*stride + f, within [0, ho) */
-    const int oy0 = y - s.f + 1 > 0 ? (y - s.f + 1 + s.stride - 1) / s.stride : 0;
+    /* oy*stride <= y < oy*stride + f, within [0, ho); the ceiling division
+     * in 64 bits, since stride may be close to INT_MAX */
+    const int oy0 = y - s.f + 1 > 0 ? (int)(((long)y - s.f + s.stride) / s.stride) : 0;
     const int oy1 = min(y / s.stride, s.ho - 1);
-    const int ox0 = x - s.f + 1 > 0 ? (x - s.f + 1 + s.stride - 1) / s.stride : 0;
+    const int ox0 = x - s.f + 1 > 0 ? (int)(((long)x - s.f + s.stride) / s.stride) : 0;
     const int ox1 = min(x / s.stride, s.wo - 1);
     const REAL v = a_prev[g];
     REAL acc = (REAL)0;
@@ -94,7 +101,7 @@ __kernel void pool_backward(__global const REAL *da, __global const REAL *a_prev
                 if (v == window_value(a_prev, s, i, oy * s.stride, ox * s.stride, k))
                     acc += d;
             } else {
-                acc += d / (REAL)(s.f * s.f);
+                acc += d / window_size(s);
             }
         }
     da_prev[g] = acc;

@@ -17,6 +17,7 @@
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include "helpers.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +372,49 @@ static void f64_without_cl_khr_fp64_is_unsupported(void **state)
     clcnn_context_destroy(ctx);
 }
 
+/* A stride close to INT_MAX is valid (the output is 1 wide) and must not
+ * overflow the kernels' window arithmetic: backward-data and pool-backward
+ * against the reference on a 16-row input. */
+static void huge_strides_match_reference(void **state)
+{
+    (void)state;
+    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+    const int strides[2] = {INT_MAX - 5, INT_MAX};
+    double a[16], one[1] = {3.0}, w[1] = {2.0};
+    for (int i = 0; i < 16; i++)
+        a[i] = i + 1;
+    for (int k = 0; k < 2; k++) {
+        clcnn_tensor *t[2][6];
+        clcnn_context *ctxs[2] = {c.dev, c.host};
+        for (int s = 0; s < 2; s++) {
+            t[s][0] = th_tensor(ctxs[s], CLCNN_F32, 1, 16, 1, 1, a);    /* a_prev */
+            t[s][1] = th_tensor(ctxs[s], CLCNN_F32, 1, 1, 1, 1, w);     /* w */
+            t[s][2] = th_tensor(ctxs[s], CLCNN_F32, 1, 1, 1, 1, one);   /* dz, da */
+            t[s][3] = th_tensor(ctxs[s], CLCNN_F32, 1, 16, 1, 1, NULL); /* conv da_prev */
+            t[s][4] = th_tensor(ctxs[s], CLCNN_F32, 1, 16, 1, 1, NULL); /* max-pool da_prev */
+            t[s][5] = th_tensor(ctxs[s], CLCNN_F32, 1, 16, 1, 1, NULL); /* avg-pool da_prev */
+            clcnn_conv_params cp = {strides[k], 0, CLCNN_CONV_AUTO};
+            assert_int_equal(
+                clcnn_conv2d_backward(ctxs[s], t[s][2], t[s][0], t[s][1], cp, t[s][3], NULL, NULL), CLCNN_OK);
+            assert_int_equal(clcnn_pool2d_backward(ctxs[s], t[s][2], t[s][0],
+                                                   (clcnn_pool_params){1, strides[k], CLCNN_POOL_MAX},
+                                                   t[s][4]),
+                             CLCNN_OK);
+            assert_int_equal(clcnn_pool2d_backward(ctxs[s], t[s][2], t[s][0],
+                                                   (clcnn_pool_params){1, strides[k], CLCNN_POOL_AVG},
+                                                   t[s][5]),
+                             CLCNN_OK);
+        }
+        for (int o = 3; o < 6; o++)
+            compare("huge stride backward", "(stride near INT_MAX)", t[0][o], t[1][o], NULL, 0);
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < 6; i++)
+                clcnn_tensor_destroy(t[s][i]);
+    }
+    clcnn_context_destroy(c.dev);
+    clcnn_context_destroy(c.host);
+}
+
 /* The device really is an OpenCL device, not the host path. */
 static void device_context_runs_on_opencl(void **state)
 {
@@ -393,6 +437,8 @@ int main(void)
     size_t n = 0;
     tests[n++] =
         (struct CMUnitTest){"device_context_runs_on_opencl", device_context_runs_on_opencl, NULL, NULL, NULL};
+    tests[n++] =
+        (struct CMUnitTest){"huge_strides_match_reference", huge_strides_match_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported",
                                      f64_without_cl_khr_fp64_is_unsupported, NULL, NULL, NULL};
     for (int integers = 0; integers < 2; integers++)

@@ -36,7 +36,7 @@ struct clcnn_cl {
     cl_ulong max_alloc;                       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
     cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
-    cl_mem scratch;       /* workspace of split reductions, grown on demand */
+    cl_mem scratch;                           /* workspace of split reductions, grown on demand */
     size_t scratch_bytes;
 };
 
@@ -45,6 +45,11 @@ clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, size_t nbytes
 
 /* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *clcnn__cl_error_name(cl_int err);
+
+/* The clcnn status an OpenCL error maps to: CLCNN_ERR_OUT_OF_MEMORY for
+ * allocation failures, CLCNN_ERR_BUILD for build failures, else
+ * CLCNN_ERR_DEVICE. */
+clcnn_status clcnn__cl_status(cl_int err);
 
 /* Records "<fn>: <what> failed with <CL error name> (<code>)" and returns
  * the mapped status: CLCNN_ERR_OUT_OF_MEMORY for allocation failures,

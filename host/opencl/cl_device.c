@@ -86,16 +86,10 @@ static int equals_nocase(const char *a, const char *b)
     return strlen(a) == strlen(b) && contains_nocase(a, b);
 }
 
-/* The index of the device spec selects, or -1. */
+/* The index of the device a non-empty spec selects ("gpu", "cpu",
+ * "accelerator", an index, or part of the name), or -1. */
 static int select_device(const device_entry *d, int n, const char *spec)
 {
-    if (!spec || !*spec) {
-        int best = -1;
-        for (int i = 0; i < n; i++)
-            if (best < 0 || type_rank(d[i].type) < type_rank(d[best].type))
-                best = i;
-        return best;
-    }
     cl_device_type want = 0;
     if (equals_nocase(spec, "gpu"))
         want = CL_DEVICE_TYPE_GPU;
@@ -152,6 +146,43 @@ static struct clcnn_cl *new_state(void)
     return cl;
 }
 
+/* Whether the device can run clcnn: available, with a compiler. */
+static int usable(const device_entry *d)
+{
+    cl_bool available = CL_FALSE, compiler = CL_FALSE;
+    clGetDeviceInfo(d->device, CL_DEVICE_AVAILABLE, sizeof available, &available, NULL);
+    clGetDeviceInfo(d->device, CL_DEVICE_COMPILER_AVAILABLE, sizeof compiler, &compiler, NULL);
+    return available && compiler;
+}
+
+/* Opens a context and an in-order profiling queue on device d (index idx)
+ * into ctx->cl; on failure writes the reason into why. */
+static clcnn_status open_device(clcnn_context *ctx, const device_entry *d, int idx, char *why, size_t why_len)
+{
+    struct clcnn_cl *cl = new_state();
+    if (!cl) {
+        snprintf(why, why_len, "out of host memory");
+        return CLCNN_ERR_OUT_OF_MEMORY;
+    }
+    const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0};
+    cl_int err;
+    cl->device = d->device;
+    cl->context = clCreateContext(props, 1, &cl->device, NULL, NULL, &err);
+    if (err == CL_SUCCESS)
+        cl->queue = clCreateCommandQueue(cl->context, cl->device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if (err != CL_SUCCESS) {
+        snprintf(why, why_len, "opening OpenCL device %d \"%s\" failed with %s (%d)", idx, d->name,
+                 clcnn__cl_error_name(err), (int)err);
+        if (cl->context)
+            clReleaseContext(cl->context);
+        clcnn__free(cl);
+        return clcnn__cl_status(err);
+    }
+    ctx->cl = cl;
+    describe_device(ctx);
+    return CLCNN_OK;
+}
+
 clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, size_t why_len)
 {
     device_entry devs[MAX_DEVICES];
@@ -165,38 +196,26 @@ clcnn_status clcnn__cl_open(clcnn_context *ctx, const char *spec, char *why, siz
                      (int)err);
         return CLCNN_ERR_NO_DEVICE;
     }
-    int pick = select_device(devs, n, spec);
-    if (pick < 0) {
+    if (spec && *spec) {
+        int pick = select_device(devs, n, spec);
+        if (pick >= 0)
+            return open_device(ctx, &devs[pick], pick, why, why_len);
         int w = snprintf(why, why_len, "no OpenCL device matches \"%.64s\"; the devices are:", spec);
         for (int i = 0; i < n && w >= 0 && (size_t)w < why_len; i++)
             w += snprintf(why + w, why_len - (size_t)w, " %d \"%s\" (%s)%s", i, devs[i].name,
                           type_name(devs[i].type), i + 1 < n ? "," : "");
         return CLCNN_ERR_NO_DEVICE;
     }
-
-    struct clcnn_cl *cl = new_state();
-    if (!cl) {
-        snprintf(why, why_len, "out of host memory");
-        return CLCNN_ERR_OUT_OF_MEMORY;
-    }
-    const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)devs[pick].platform,
-                                           0};
-    cl->device = devs[pick].device;
-    cl->context = clCreateContext(props, 1, &cl->device, NULL, NULL, &err);
-    if (err == CL_SUCCESS)
-        cl->queue = clCreateCommandQueue(cl->context, cl->device, CL_QUEUE_PROFILING_ENABLE, &err);
-    if (err != CL_SUCCESS) {
-        snprintf(why, why_len, "opening OpenCL device %d \"%s\" failed with %s (%d)", pick, devs[pick].name,
-                 clcnn__cl_error_name(err), (int)err);
-        if (cl->context)
-            clReleaseContext(cl->context);
-        clcnn__free(cl);
-        return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES ? CLCNN_ERR_OUT_OF_MEMORY
-                                                                          : CLCNN_ERR_DEVICE;
-    }
-    ctx->cl = cl;
-    describe_device(ctx);
-    return CLCNN_OK;
+    /* No device named: GPUs, then accelerators, then CPUs (then others), in
+     * enumeration order, skipping unusable devices and those that fail to open. */
+    clcnn_status s = CLCNN_ERR_NO_DEVICE;
+    snprintf(why, why_len, "no OpenCL device is available with a compiler");
+    for (int rank = 0; rank < 4; rank++)
+        for (int i = 0; i < n; i++)
+            if (type_rank(devs[i].type) == rank && usable(&devs[i]) &&
+                (s = open_device(ctx, &devs[i], i, why, why_len)) == CLCNN_OK)
+                return CLCNN_OK;
+    return s;
 }
 
 clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id device,

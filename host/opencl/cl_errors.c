@@ -72,13 +72,18 @@ const char *clcnn__cl_error_name(cl_int err)
     return "an unknown OpenCL error";
 }
 
-clcnn_status clcnn__cl_fail(clcnn_context *ctx, cl_int err, const char *fn, const char *what)
+clcnn_status clcnn__cl_status(cl_int err)
 {
-    clcnn_status s = CLCNN_ERR_DEVICE;
     if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY ||
         err == CL_OUT_OF_RESOURCES || err == CL_INVALID_BUFFER_SIZE)
-        s = CLCNN_ERR_OUT_OF_MEMORY;
-    else if (err == CL_BUILD_PROGRAM_FAILURE || err == CL_COMPILE_PROGRAM_FAILURE)
-        s = CLCNN_ERR_BUILD;
-    return clcnn__fail(ctx, s, "%s: %s failed with %s (%d)", fn, what, clcnn__cl_error_name(err), (int)err);
+        return CLCNN_ERR_OUT_OF_MEMORY;
+    if (err == CL_BUILD_PROGRAM_FAILURE || err == CL_COMPILE_PROGRAM_FAILURE)
+        return CLCNN_ERR_BUILD;
+    return CLCNN_ERR_DEVICE;
+}
+
+clcnn_status clcnn__cl_fail(clcnn_context *ctx, cl_int err, const char *fn, const char *what)
+{
+    return clcnn__fail(ctx, clcnn__cl_status(err), "%s: %s failed with %s (%d)", fn, what,
+                       clcnn__cl_error_name(err), (int)err);
 }

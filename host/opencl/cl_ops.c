@@ -107,8 +107,9 @@ static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem)
     size_t chunks = (positions + FILTER_CHUNK_LEN - 1) / FILTER_CHUNK_LEN;
     if (chunks > FILTER_MAX_CHUNKS)
         chunks = FILTER_MAX_CHUNKS;
-    if (chunks * dw_count * elem > FILTER_MAX_WORKSPACE)
-        chunks = FILTER_MAX_WORKSPACE / (dw_count * elem);
+    const size_t dw_bytes = dw_count * elem; /* a tensor's byte count: fits size_t */
+    if (dw_bytes > FILTER_MAX_WORKSPACE / chunks)
+        chunks = FILTER_MAX_WORKSPACE / dw_bytes;
     return chunks < 2 ? 1 : (cl_int)chunks;
 }
 
@@ -134,14 +135,17 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
     cl_kernel ks = NULL;
     cl_mem partial = NULL;
-    if (!s && dw && chunks == 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER, dt, &kw))) {
+    if (!s && dw && chunks == 1 &&
+        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER, dt, &kw))) {
         const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs), ARG(dw->mem)};
         s = set_args(ctx, fn, kw, args, 4);
     }
-    if (!s && dw && chunks > 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL, dt, &kw)) &&
+    if (!s && dw && chunks > 1 &&
+        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL, dt, &kw)) &&
         !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM, dt, &ks)) &&
         !(s = clcnn__cl_scratch(ctx, fn, (size_t)chunks * dw->count * clcnn__dtype_size(dt), &partial))) {
-        const kernel_arg pargs[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs), ARG(chunks), ARG(chunk_len), ARG(partial)};
+        const kernel_arg pargs[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs),
+                                    ARG(chunks),  ARG(chunk_len),   ARG(partial)};
         const kernel_arg sargs[] = {ARG(partial), ARG(chunks), ARG(dw_count), ARG(dw->mem)};
         if (!(s = set_args(ctx, fn, kw, pargs, 6)))
             s = set_args(ctx, fn, ks, sargs, 4);
@@ -150,10 +154,14 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
         const kernel_arg args[] = {ARG(dz->mem), ARG(cs), ARG(db->mem)};
         s = set_args(ctx, fn, kb, args, 3);
     }
+    /* The partial sums write only the workspace, so they go first: an
+     * enqueue that fails there leaves every output untouched. */
+    if (!s && kw && ks)
+        s = launch(ctx, fn, kw, (size_t)chunks * dw->count);
     if (!s && kd)
         s = launch(ctx, fn, kd, da_prev->count);
-    if (!s && kw)
-        s = launch(ctx, fn, kw, (size_t)chunks * dw->count);
+    if (!s && kw && !ks)
+        s = launch(ctx, fn, kw, dw->count);
     if (!s && ks)
         s = launch(ctx, fn, ks, dw->count);
     if (!s && kb)
