@@ -70,6 +70,7 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
         clcnn_status s = clcnn__cl_open(ctx, spec, why, sizeof why);
 #else
         clcnn_status s = CLCNN_ERR_NO_DEVICE;
+        (void)spec;
         snprintf(why, sizeof why, "this build of clcnn has no OpenCL support (CLCNN_OPENCL=OFF)");
 #endif
         if (s == CLCNN_OK) {

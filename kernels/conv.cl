@@ -3,9 +3,10 @@
  * conv_forward and conv_backward).
  * OpenCL C 1.2; REAL is float unless built with -DREAL=double -DCLCNN_FP64.
  *
- * Every kernel is a gather: one work-item computes one output element and
- * sums its terms in the same fixed order as the reference path, so results
- * are deterministic and no atomics are used. Padding is read as zeros and
+ * Every kernel is a gather: each output element is summed by one work-item
+ * in the same fixed order as the reference path (backward-filter: in fixed
+ * chunks, then across chunks), so results are deterministic and no atomics
+ * are used. Padding is read as zeros and
  * multiplied like any other value, exactly as the notebook's padded array. */
 #ifdef CLCNN_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
@@ -50,31 +51,90 @@ inline REAL filter_terms(__global const REAL *dz, __global const REAL *a, const 
     return acc;
 }
 
-/* Work-item mapping: one work-item per element of z, global id
- * g = ((i*ho + y)*wo + x)*cout + c, over at least n*ho*wo*cout items.
- * z[i][y][x][c] = sum over (fy, fx, k), in that order, of
- * a_pad[i][y*stride + fy][x*stride + fx][k] * w[fy][fx][k][c], plus b[c]. */
-__kernel void conv_forward(__global const REAL *a, __global const REAL *w, __global const REAL *b, int has_bias,
-                           const conv_shape s, __global REAL *z)
-{
-    const ulong g = get_global_id(0);
-    if (g >= (ulong)s.n * (ulong)s.ho * (ulong)s.wo * (ulong)s.cout)
-        return;
-    ulong t = g;
-    const int c = (int)(t % (ulong)s.cout);
-    t /= (ulong)s.cout;
-    const int x = (int)(t % (ulong)s.wo);
-    t /= (ulong)s.wo;
-    const int y = (int)(t % (ulong)s.ho);
-    const int i = (int)(t / (ulong)s.ho);
-    REAL acc = (REAL)0;
-    for (int fy = 0; fy < s.fh; fy++)
-        for (int fx = 0; fx < s.fw; fx++)
-            for (int k = 0; k < s.cin; k++)
-                acc += padded(a, s, i, y * s.stride + fy, x * s.stride + fx, k) *
-                       w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)];
-    z[g] = acc + (has_bias ? b[c] : (REAL)0);
-}
+/* Forward: register-blocked kernels. A work-item computes CONV_PX
+ * neighbouring output pixels along W times N neighbouring output channels,
+ * keeping the N-wide accumulators of its pixels in registers; each weight
+ * vector w[fy][fx][k][c0 .. c0+N) (contiguous in HWIO) is loaded once and
+ * used for all CONV_PX pixels. N is 1, 2, 4, 8 or 16 (kernel
+ * conv_forward_<N>, chosen by the host to divide cout); CONV_PX is a build
+ * option. Each output still sums its terms in the reference order
+ * (fy, fx, k), then adds the bias. */
+#ifndef CONV_PX
+#define CONV_PX 4
+#endif
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VEC_1 REAL
+#define VEC_2 CAT(REAL, 2)
+#define VEC_4 CAT(REAL, 4)
+#define VEC_8 CAT(REAL, 8)
+#define VEC_16 CAT(REAL, 16)
+#define VLOAD_1(p) (*(p))
+#define VLOAD_2(p) vload2(0, p)
+#define VLOAD_4(p) vload4(0, p)
+#define VLOAD_8(p) vload8(0, p)
+#define VLOAD_16(p) vload16(0, p)
+#define VSTORE_1(v, p) (*(p) = (v))
+#define VSTORE_2(v, p) vstore2(v, 0, p)
+#define VSTORE_4(v, p) vstore4(v, 0, p)
+#define VSTORE_8(v, p) vstore8(v, 0, p)
+#define VSTORE_16(v, p) vstore16(v, 0, p)
+
+/* Work-item mapping: one work-item per (i, y, x-block, c-block), global id
+ * g = ((i*ho + y)*xblocks + xb)*cblocks + cb with xblocks = ceil(wo / CONV_PX)
+ * and cblocks = cout / N, over at least n*ho*xblocks*cblocks items. It
+ * writes z[i][y][xb*CONV_PX + p][cb*N .. cb*N + N) for p < CONV_PX within wo:
+ * the sum over (fy, fx, k) of a_pad[i][y*stride + fy][x*stride + fx][k] *
+ * w[fy][fx][k][c], plus b[c]. Neighbouring work-items share the input pixels
+ * and read neighbouring weight vectors. */
+#define DEFINE_CONV_FORWARD(N)                                                                                  \
+    __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
+                                   int has_bias, const conv_shape s, __global REAL *z)                         \
+    {                                                                                                          \
+        const int cblocks = s.cout / N, xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                              \
+        const ulong g = get_global_id(0);                                                                      \
+        if (g >= (ulong)s.n * (ulong)s.ho * (ulong)xblocks * (ulong)cblocks)                                   \
+            return;                                                                                            \
+        ulong t = g;                                                                                           \
+        const int c0 = (int)(t % (ulong)cblocks) * N;                                                          \
+        t /= (ulong)cblocks;                                                                                   \
+        const int x0 = (int)(t % (ulong)xblocks) * CONV_PX;                                                    \
+        t /= (ulong)xblocks;                                                                                   \
+        const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                      \
+        VEC_##N acc[CONV_PX];                                                                                  \
+        for (int p = 0; p < CONV_PX; p++)                                                                      \
+            acc[p] = (VEC_##N)0;                                                                               \
+        for (int fy = 0; fy < s.fh; fy++) {                                                                    \
+            const int iy = y * s.stride + fy - s.pad;                                                          \
+            const int row_inside = iy >= 0 && iy < s.h;                                                        \
+            for (int fx = 0; fx < s.fw; fx++) {                                                                \
+                __global const REAL *wp = w + AT(fy, fx, 0, c0, s.fw, s.cin, s.cout);                          \
+                ulong offset[CONV_PX];                                                                         \
+                int inside[CONV_PX];                                                                           \
+                for (int p = 0; p < CONV_PX; p++) {                                                            \
+                    const int ix = (x0 + p) * s.stride + fx - s.pad;                                           \
+                    inside[p] = row_inside && x0 + p < s.wo && ix >= 0 && ix < s.w;                            \
+                    offset[p] = inside[p] ? AT(i, iy, ix, 0, s.h, s.w, s.cin) : 0;                             \
+                }                                                                                              \
+                for (int k = 0; k < s.cin; k++) {                                                              \
+                    const VEC_##N wv = VLOAD_##N(wp + (ulong)k * (ulong)s.cout);                               \
+                    for (int p = 0; p < CONV_PX; p++)                                                          \
+                        acc[p] += (VEC_##N)(inside[p] ? a[offset[p] + (ulong)k] : (REAL)0) * wv;              \
+                }                                                                                              \
+            }                                                                                                  \
+        }                                                                                                      \
+        const VEC_##N bias = has_bias ? VLOAD_##N(b + c0) : (VEC_##N)0;                                        \
+        for (int p = 0; p < CONV_PX; p++)                                                                      \
+            if (x0 + p < s.wo)                                                                                 \
+                VSTORE_##N(acc[p] + bias, z + AT(i, y, x0 + p, c0, s.ho, s.wo, s.cout));                       \
+    }
+
+DEFINE_CONV_FORWARD(1)
+DEFINE_CONV_FORWARD(2)
+DEFINE_CONV_FORWARD(4)
+DEFINE_CONV_FORWARD(8)
+DEFINE_CONV_FORWARD(16)
 
 /* Work-item mapping: one work-item per element of da_prev, global id
  * g = ((i*h + y)*w + x)*cin + k, over at least n*h*w*cin items.

@@ -16,7 +16,11 @@ typedef enum { CLCNN_PROGRAM_PAD, CLCNN_PROGRAM_CONV, CLCNN_PROGRAM_POOL, CLCNN_
 
 typedef enum {
     CLCNN_KERNEL_ZERO_PAD,
-    CLCNN_KERNEL_CONV_FORWARD,
+    CLCNN_KERNEL_CONV_FORWARD_1, /* conv_forward_<N>: N output channels per work-item */
+    CLCNN_KERNEL_CONV_FORWARD_2,
+    CLCNN_KERNEL_CONV_FORWARD_4,
+    CLCNN_KERNEL_CONV_FORWARD_8,
+    CLCNN_KERNEL_CONV_FORWARD_16,
     CLCNN_KERNEL_CONV_BACKWARD_DATA,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL,
@@ -34,6 +38,8 @@ struct clcnn_cl {
     cl_command_queue queue;
     int fp64;                                 /* the device has cl_khr_fp64 */
     cl_ulong max_alloc;                       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    int conv_px;                              /* forward block: output pixels per work-item (CONV_PX) */
+    int conv_max_oc;                          /* forward block: most output channels per work-item */
     cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
     cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
     cl_mem scratch;                           /* workspace of split reductions, grown on demand */

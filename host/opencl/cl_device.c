@@ -134,6 +134,18 @@ static void describe_device(clcnn_context *ctx)
     const char *no_fp64 = getenv("CLCNN_DISABLE_FP64");
     if (no_fp64 && *no_fp64 && strcmp(no_fp64, "0") != 0)
         cl->fp64 = 0;
+    /* Forward blocking defaults by device type: CPUs have wide vector units
+     * and few threads, GPUs many threads with fewer registers each. */
+    cl_device_type type = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    cl->conv_px = (type & CL_DEVICE_TYPE_CPU) ? 4 : 2;
+    cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 8 : 4;
+    /* Kernel-development overrides (README: environment variables). */
+    const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
+    if (px && atoi(px) >= 1 && atoi(px) <= 16)
+        cl->conv_px = atoi(px);
+    if (oc && atoi(oc) >= 1 && atoi(oc) <= 16)
+        cl->conv_max_oc = atoi(oc);
     cl->max_alloc = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
 }

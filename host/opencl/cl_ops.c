@@ -81,8 +81,17 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
                                     const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
     static const char fn[] = "clcnn_conv2d_forward";
+    /* N output channels per work-item: the largest of 16, 8, 4, 2, 1 that
+     * divides cout and the device's limit allows. */
+    static const clcnn_kernel_id by_width[5] = {CLCNN_KERNEL_CONV_FORWARD_1, CLCNN_KERNEL_CONV_FORWARD_2,
+                                                CLCNN_KERNEL_CONV_FORWARD_4, CLCNN_KERNEL_CONV_FORWARD_8,
+                                                CLCNN_KERNEL_CONV_FORWARD_16};
+    int log_n = 4;
+    while (log_n > 0 && ((1 << log_n) > ctx->cl->conv_max_oc || w->shape.c % (1 << log_n) != 0))
+        log_n--;
+    const size_t n_oc = (size_t)1 << log_n, px = (size_t)ctx->cl->conv_px;
     cl_kernel k;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD, a_prev->dtype, &k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
     if (s)
         return s;
     const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
@@ -91,7 +100,9 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem), ARG(bias), ARG(has_bias), ARG(cs), ARG(z->mem)};
     if ((s = set_args(ctx, fn, k, args, 6)))
         return s;
-    return launch(ctx, fn, k, z->count);
+    const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
+                         ((size_t)z->shape.c / n_oc);
+    return launch(ctx, fn, k, items);
 }
 
 /* How many chunks the backward-filter reduction over `positions` output

@@ -24,7 +24,11 @@ static const struct {
     clcnn_program_id program;
 } kernels[CLCNN_N_KERNELS] = {
     [CLCNN_KERNEL_ZERO_PAD] = {"zero_pad", CLCNN_PROGRAM_PAD},
-    [CLCNN_KERNEL_CONV_FORWARD] = {"conv_forward", CLCNN_PROGRAM_CONV},
+    [CLCNN_KERNEL_CONV_FORWARD_1] = {"conv_forward_1", CLCNN_PROGRAM_CONV},
+    [CLCNN_KERNEL_CONV_FORWARD_2] = {"conv_forward_2", CLCNN_PROGRAM_CONV},
+    [CLCNN_KERNEL_CONV_FORWARD_4] = {"conv_forward_4", CLCNN_PROGRAM_CONV},
+    [CLCNN_KERNEL_CONV_FORWARD_8] = {"conv_forward_8", CLCNN_PROGRAM_CONV},
+    [CLCNN_KERNEL_CONV_FORWARD_16] = {"conv_forward_16", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA] = {"conv_backward_data", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER] = {"conv_backward_filter", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL] = {"conv_backward_filter_partial", CLCNN_PROGRAM_CONV},
@@ -87,8 +91,9 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
         clcnn__free((void *)src);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clCreateProgramWithSource");
-    const char *options =
-        dtype == CLCNN_F64 ? "-cl-std=CL1.2 -DREAL=double -DCLCNN_FP64" : "-cl-std=CL1.2 -DREAL=float";
+    char options[160];
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DCONV_PX=%d",
+             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", cl->conv_px);
     err = clBuildProgram(prog, 1, &cl->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
