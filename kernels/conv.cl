@@ -35,22 +35,6 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
     return (y >= 0 && y < s.h && x >= 0 && x < s.w) ? a[AT(i, y, x, k, s.h, s.w, s.cin)] : (REAL)0;
 }
 
-/* Sum over output positions m = (i*ho + oy)*wo + ox in [m0, m1), ascending, of
- * a_pad[i][oy*stride + fy][ox*stride + fx][k] * dz[i][oy][ox][c]: the terms
- * of dw[fy][fx][k][c]. */
-inline REAL filter_terms(__global const REAL *dz, __global const REAL *a, const conv_shape s, int fy, int fx, int k,
-                         int c, ulong m0, ulong m1)
-{
-    REAL acc = (REAL)0;
-    for (ulong m = m0; m < m1; m++) {
-        const int ox = (int)(m % (ulong)s.wo);
-        const ulong t = m / (ulong)s.wo;
-        const int oy = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);
-        acc += padded(a, s, i, oy * s.stride + fy, ox * s.stride + fx, k) * dz[m * (ulong)s.cout + (ulong)c];
-    }
-    return acc;
-}
-
 /* Forward: register-blocked kernels. A work-item computes CONV_PX
  * neighbouring output pixels along W times N neighbouring output channels,
  * keeping the N-wide accumulators of its pixels in registers; each weight
@@ -136,88 +120,121 @@ DEFINE_CONV_FORWARD(4)
 DEFINE_CONV_FORWARD(8)
 DEFINE_CONV_FORWARD(16)
 
-/* Work-item mapping: one work-item per element of da_prev, global id
- * g = ((i*h + y)*w + x)*cin + k, over at least n*h*w*cin items.
- * da_prev[i][y][x][k] = sum over the output positions (oy, ox) whose window
- * covers padded position (y + pad, x + pad), in increasing oy, then ox, then
- * over c, of w[fy][fx][k][c] * dz[i][oy][ox][c] with fy = y + pad - oy*stride. */
-__kernel void conv_backward_data(__global const REAL *dz, __global const REAL *w, const conv_shape s,
-                                 __global REAL *da_prev)
-{
-    const ulong g = get_global_id(0);
-    if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)s.cin)
-        return;
-    ulong t = g;
-    const int k = (int)(t % (ulong)s.cin);
-    t /= (ulong)s.cin;
-    const int x = (int)(t % (ulong)s.w);
-    t /= (ulong)s.w;
-    const int y = (int)(t % (ulong)s.h);
-    const int i = (int)(t / (ulong)s.h);
-    const int py = y + s.pad, px = x + s.pad;
-    /* oy*stride <= py and py < oy*stride + fh, within [0, ho); the ceiling
-     * division in 64 bits, since stride may be close to INT_MAX */
-    const int oy0 = py - s.fh + 1 > 0 ? (int)(((long)py - s.fh + s.stride) / s.stride) : 0;
-    const int oy1 = min(py / s.stride, s.ho - 1);
-    const int ox0 = px - s.fw + 1 > 0 ? (int)(((long)px - s.fw + s.stride) / s.stride) : 0;
-    const int ox1 = min(px / s.stride, s.wo - 1);
-    REAL acc = (REAL)0;
-    for (int oy = oy0; oy <= oy1; oy++)
-        for (int ox = ox0; ox <= ox1; ox++) {
-            const int fy = py - oy * s.stride, fx = px - ox * s.stride;
-            for (int c = 0; c < s.cout; c++)
-                acc += w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)] * dz[AT(i, oy, ox, c, s.ho, s.wo, s.cout)];
-        }
-    da_prev[g] = acc;
-}
-
-/* Work-item mapping: one work-item per element of dw, global id
- * g = ((fy*fw + fx)*cin + k)*cout + c, over at least fh*fw*cin*cout items.
- * dw[fy][fx][k][c] = sum over i, oy, ox, in that order, of
- * a_pad[i][oy*stride + fy][ox*stride + fx][k] * dz[i][oy][ox][c]. */
-__kernel void conv_backward_filter(__global const REAL *dz, __global const REAL *a, const conv_shape s,
-                                   __global REAL *dw)
+/* Work-item mapping: one work-item per element of w_t, the weights
+ * transposed to [fh][fw][cout][cin]: global id g = ((fy*fw + fx)*cout + c)*cin
+ * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c]. It makes
+ * the weights of neighbouring input channels contiguous for backward data. */
+__kernel void transpose_weights(__global const REAL *w, const conv_shape s, __global REAL *w_t)
 {
     const ulong g = get_global_id(0);
     if (g >= (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout)
         return;
     ulong t = g;
-    const int c = (int)(t % (ulong)s.cout);
-    t /= (ulong)s.cout;
     const int k = (int)(t % (ulong)s.cin);
     t /= (ulong)s.cin;
-    const int fx = (int)(t % (ulong)s.fw);
-    const int fy = (int)(t / (ulong)s.fw);
-    dw[g] = filter_terms(dz, a, s, fy, fx, k, c, 0, (ulong)s.n * (ulong)s.ho * (ulong)s.wo);
+    const int c = (int)(t % (ulong)s.cout);
+    t /= (ulong)s.cout;
+    const int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);
+    w_t[g] = w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)];
 }
 
-/* Backward filter in two passes for long reductions: the output positions
- * m = 0 .. n*ho*wo - 1 are cut into `chunks` runs of `chunk_len`.
- * Work-item mapping: one work-item per (chunk, element of dw), global id
- * g = chunk * (fh*fw*cin*cout) + e with e = ((fy*fw + fx)*cin + k)*cout + c,
- * over at least chunks*fh*fw*cin*cout items; it writes
- * partial[chunk][e] = sum over m in its run, ascending, of
- * a_pad[i][oy*stride + fy][ox*stride + fx][k] * dz[i][oy][ox][c].
- * Neighbouring work-items share m and k and read neighbouring c of dz. */
-__kernel void conv_backward_filter_partial(__global const REAL *dz, __global const REAL *a, const conv_shape s,
-                                           int chunks, long chunk_len, __global REAL *partial)
-{
-    const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout;
-    const ulong g = get_global_id(0);
-    if (g >= (ulong)chunks * size)
-        return;
-    const ulong chunk = g / size, e = g % size;
-    ulong t = e;
-    const int c = (int)(t % (ulong)s.cout);
-    t /= (ulong)s.cout;
-    const int k = (int)(t % (ulong)s.cin);
-    t /= (ulong)s.cin;
-    const int fx = (int)(t % (ulong)s.fw);
-    const int fy = (int)(t / (ulong)s.fw);
-    const ulong total = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;
-    const ulong m0 = chunk * (ulong)chunk_len, m1 = min(total, m0 + (ulong)chunk_len);
-    partial[g] = filter_terms(dz, a, s, fy, fx, k, c, m0, m1);
-}
+/* Backward data: a work-item computes N neighbouring input channels of one
+ * input position (kernel conv_backward_data_<N>, N chosen by the host to
+ * divide cin), reading the transposed weights w_t as N-wide vectors.
+ * Work-item mapping: global id g = ((i*h + y)*w + x)*kblocks + kb with
+ * kblocks = cin / N, over at least n*h*w*kblocks items. It writes
+ * da_prev[i][y][x][kb*N .. kb*N + N): the sum over the output positions
+ * (oy, ox) whose window covers padded position (y + pad, x + pad), in
+ * increasing oy, then ox, then over c, of w[fy][fx][k][c] * dz[i][oy][ox][c]
+ * with fy = y + pad - oy*stride, fx = x + pad - ox*stride. Neighbouring
+ * work-items share dz and read neighbouring weight vectors. */
+#define DEFINE_CONV_BACKWARD_DATA(N)                                                                           \
+    __kernel void conv_backward_data_##N(__global const REAL *dz, __global const REAL *w_t, const conv_shape s, \
+                                         __global REAL *da_prev)                                               \
+    {                                                                                                          \
+        const int kblocks = s.cin / N;                                                                         \
+        const ulong g = get_global_id(0);                                                                      \
+        if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)kblocks)                                        \
+            return;                                                                                            \
+        ulong t = g;                                                                                           \
+        const int k0 = (int)(t % (ulong)kblocks) * N;                                                          \
+        t /= (ulong)kblocks;                                                                                   \
+        const int x = (int)(t % (ulong)s.w);                                                                   \
+        t /= (ulong)s.w;                                                                                       \
+        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                        \
+        const int py = y + s.pad, px = x + s.pad;                                                              \
+        /* oy*stride <= py < oy*stride + fh within [0, ho); the ceiling division                              \
+         * in 64 bits, since stride may be close to INT_MAX */                                                 \
+        const int oy0 = py - s.fh + 1 > 0 ? (int)(((long)py - s.fh + s.stride) / s.stride) : 0;                \
+        const int oy1 = min(py / s.stride, s.ho - 1);                                                          \
+        const int ox0 = px - s.fw + 1 > 0 ? (int)(((long)px - s.fw + s.stride) / s.stride) : 0;                \
+        const int ox1 = min(px / s.stride, s.wo - 1);                                                          \
+        VEC_##N acc = (VEC_##N)0;                                                                              \
+        for (int oy = oy0; oy <= oy1; oy++)                                                                    \
+            for (int ox = ox0; ox <= ox1; ox++) {                                                              \
+                const int fy = py - oy * s.stride, fx = px - ox * s.stride;                                    \
+                __global const REAL *wp = w_t + AT(fy, fx, 0, k0, s.fw, s.cout, s.cin);                        \
+                __global const REAL *dp = dz + AT(i, oy, ox, 0, s.ho, s.wo, s.cout);                           \
+                for (int c = 0; c < s.cout; c++)                                                               \
+                    acc += VLOAD_##N(wp + (ulong)c * (ulong)s.cin) * (VEC_##N)dp[c];                           \
+            }                                                                                                  \
+        VSTORE_##N(acc, da_prev + AT(i, y, x, k0, s.h, s.w, s.cin));                                           \
+    }
+
+DEFINE_CONV_BACKWARD_DATA(1)
+DEFINE_CONV_BACKWARD_DATA(2)
+DEFINE_CONV_BACKWARD_DATA(4)
+DEFINE_CONV_BACKWARD_DATA(8)
+DEFINE_CONV_BACKWARD_DATA(16)
+
+/* Backward filter: the output positions m = (i*ho + oy)*wo + ox, 0 <= m <
+ * n*ho*wo, are cut into `chunks` runs of `chunk_len` (one run when the
+ * reduction is short); a work-item sums one run for N neighbouring filters
+ * (kernel conv_backward_filter_<N>, N chosen by the host to divide cout),
+ * reading dz as N-wide vectors. With one run it writes dw directly, else a
+ * partial sum that conv_backward_filter_sum adds up across runs.
+ * Work-item mapping: global id g = chunk*(fh*fw*cin*cblocks) + e with
+ * e = ((fy*fw + fx)*cin + k)*cblocks + cb and cblocks = cout / N, over at
+ * least chunks*fh*fw*cin*cblocks items. It writes
+ * out[chunk][fy][fx][k][cb*N .. cb*N + N) = the sum over m in its run,
+ * ascending, of a_pad[i][oy*stride + fy][ox*stride + fx][k] *
+ * dz[i][oy][ox][c]. Neighbouring work-items share the input value and read
+ * neighbouring dz vectors. */
+#define DEFINE_CONV_BACKWARD_FILTER(N)                                                                         \
+    __kernel void conv_backward_filter_##N(__global const REAL *dz, __global const REAL *a, const conv_shape s, \
+                                           int chunks, long chunk_len, __global REAL *out)                     \
+    {                                                                                                          \
+        const int cblocks = s.cout / N;                                                                        \
+        const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)cblocks;                          \
+        const ulong g = get_global_id(0);                                                                      \
+        if (g >= (ulong)chunks * size)                                                                         \
+            return;                                                                                            \
+        const ulong chunk = g / size;                                                                          \
+        ulong t = g % size;                                                                                    \
+        const int c0 = (int)(t % (ulong)cblocks) * N;                                                          \
+        t /= (ulong)cblocks;                                                                                   \
+        const int k = (int)(t % (ulong)s.cin);                                                                 \
+        t /= (ulong)s.cin;                                                                                     \
+        const int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);                                    \
+        const ulong total = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;                                            \
+        const ulong m0 = chunk * (ulong)chunk_len, m1 = min(total, m0 + (ulong)chunk_len);                     \
+        VEC_##N acc = (VEC_##N)0;                                                                              \
+        for (ulong m = m0; m < m1; m++) {                                                                      \
+            const int ox = (int)(m % (ulong)s.wo);                                                             \
+            const ulong q = m / (ulong)s.wo;                                                                   \
+            const int oy = (int)(q % (ulong)s.ho), i = (int)(q / (ulong)s.ho);                                 \
+            const REAL v = padded(a, s, i, oy * s.stride + fy, ox * s.stride + fx, k);                        \
+            acc += (VEC_##N)v * VLOAD_##N(dz + m * (ulong)s.cout + (ulong)c0);                                 \
+        }                                                                                                      \
+        VSTORE_##N(acc, out + chunk * (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout +               \
+                            AT(fy, fx, k, c0, s.fw, s.cin, s.cout));                                           \
+    }
+
+DEFINE_CONV_BACKWARD_FILTER(1)
+DEFINE_CONV_BACKWARD_FILTER(2)
+DEFINE_CONV_BACKWARD_FILTER(4)
+DEFINE_CONV_BACKWARD_FILTER(8)
+DEFINE_CONV_BACKWARD_FILTER(16)
 
 /* Work-item mapping: one work-item per element e of dw (global id e, at
  * least fh*fw*cin*cout items): dw[e] = sum over chunk = 0 .. chunks-1, in

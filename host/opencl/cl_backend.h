@@ -21,9 +21,17 @@ typedef enum {
     CLCNN_KERNEL_CONV_FORWARD_4,
     CLCNN_KERNEL_CONV_FORWARD_8,
     CLCNN_KERNEL_CONV_FORWARD_16,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL,
+    CLCNN_KERNEL_TRANSPOSE_WEIGHTS,
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_8,
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_16,
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_1, /* conv_backward_filter_<N>: N filters per work-item */
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_2,
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_4,
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_8,
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_16,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM,
     CLCNN_KERNEL_CONV_BACKWARD_BIAS,
     CLCNN_KERNEL_POOL_FORWARD,
@@ -42,12 +50,15 @@ struct clcnn_cl {
     int conv_max_oc;                          /* forward block: most output channels per work-item */
     cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
     cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
-    cl_mem scratch;                           /* workspace of split reductions, grown on demand */
-    size_t scratch_bytes;
+    cl_mem scratch[2];                        /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    size_t scratch_bytes[2];
 };
 
-/* ctx's workspace of at least nbytes (kept for later calls). */
-clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, size_t nbytes, cl_mem *out);
+/* The workspaces a call may use at once. */
+enum { CLCNN_SCRATCH_PARTIAL = 0, CLCNN_SCRATCH_WEIGHTS = 1 };
+
+/* ctx's workspace `slot` of at least nbytes (kept for later calls). */
+clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, int slot, size_t nbytes, cl_mem *out);
 
 /* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *clcnn__cl_error_name(cl_int err);

@@ -283,8 +283,9 @@ void clcnn__cl_close(clcnn_context *ctx)
         for (int d = 0; d < 2; d++)
             if (cl->programs[p][d])
                 clReleaseProgram(cl->programs[p][d]);
-    if (cl->scratch)
-        clReleaseMemObject(cl->scratch);
+    for (int slot = 0; slot < 2; slot++)
+        if (cl->scratch[slot])
+            clReleaseMemObject(cl->scratch[slot]);
     if (cl->queue)
         clReleaseCommandQueue(cl->queue);
     if (cl->device)

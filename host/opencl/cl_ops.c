@@ -70,6 +70,16 @@ clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int p
     return launch(ctx, fn, k, x_pad->count);
 }
 
+/* log2 of the widest of 16, 8, 4, 2, 1 that divides channels and is at
+ * most max_width: how many channels one work-item handles. */
+static int vector_width_log2(int channels, int max_width)
+{
+    int log_n = 4;
+    while (log_n > 0 && ((1 << log_n) > max_width || channels % (1 << log_n) != 0))
+        log_n--;
+    return log_n;
+}
+
 static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
                                 clcnn_conv_params p)
 {
@@ -86,9 +96,7 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     static const clcnn_kernel_id by_width[5] = {CLCNN_KERNEL_CONV_FORWARD_1, CLCNN_KERNEL_CONV_FORWARD_2,
                                                 CLCNN_KERNEL_CONV_FORWARD_4, CLCNN_KERNEL_CONV_FORWARD_8,
                                                 CLCNN_KERNEL_CONV_FORWARD_16};
-    int log_n = 4;
-    while (log_n > 0 && ((1 << log_n) > ctx->cl->conv_max_oc || w->shape.c % (1 << log_n) != 0))
-        log_n--;
+    const int log_n = vector_width_log2(w->shape.c, ctx->cl->conv_max_oc);
     const size_t n_oc = (size_t)1 << log_n, px = (size_t)ctx->cl->conv_px;
     cl_kernel k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
@@ -133,46 +141,59 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
     cl_kernel kd = NULL, kw = NULL, kb = NULL;
     clcnn_status s = CLCNN_OK;
-    /* Everything that can fail before the device runs comes first. */
-    if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_DATA, dt, &kd))) {
-        const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
-        s = set_args(ctx, fn, kd, args, 4);
+    /* Everything that can fail before the device runs comes first.
+     * da_prev: the weights transposed into a workspace, then N input
+     * channels per work-item (the largest of 16, 8, 4, 2, 1 dividing cin
+     * within the device's limit). */
+    cl_kernel kt = NULL;
+    cl_mem w_t = NULL;
+    const int data_log_n = vector_width_log2(w->shape.w, ctx->cl->conv_max_oc);
+    if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
+        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_DATA_1 + data_log_n, dt, &kd)) &&
+        !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
+        const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(w_t)};
+        const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
+        if (!(s = set_args(ctx, fn, kt, targs, 3)))
+            s = set_args(ctx, fn, kd, args, 4);
     }
-    /* dw: one pass, or a split reduction over chunks of the output positions
-     * when the reduction is long (see conv_backward_filter_partial). */
+    /* dw: N filters per work-item, in one pass or as a split reduction over
+     * chunks of the output positions when the reduction is long (see
+     * conv_backward_filter_<N> and conv_backward_filter_sum). */
     const size_t positions = (size_t)dz->shape.n * (size_t)dz->shape.h * (size_t)dz->shape.w;
     const cl_int chunks = dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt)) : 1;
     const cl_long chunk_len = (cl_long)((positions + (size_t)chunks - 1) / (size_t)chunks);
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
+    const int filter_log_n = vector_width_log2(w->shape.c, ctx->cl->conv_max_oc);
     cl_kernel ks = NULL;
     cl_mem partial = NULL;
-    if (!s && dw && chunks == 1 &&
-        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER, dt, &kw))) {
-        const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs), ARG(dw->mem)};
-        s = set_args(ctx, fn, kw, args, 4);
-    }
-    if (!s && dw && chunks > 1 &&
-        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_PARTIAL, dt, &kw)) &&
-        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM, dt, &ks)) &&
-        !(s = clcnn__cl_scratch(ctx, fn, (size_t)chunks * dw->count * clcnn__dtype_size(dt), &partial))) {
-        const kernel_arg pargs[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs),
-                                    ARG(chunks),  ARG(chunk_len),   ARG(partial)};
+    if (!s && dw &&
+        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_1 + filter_log_n, dt, &kw))) {
+        cl_mem out = dw->mem;
+        if (chunks > 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM, dt, &ks)))
+            s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL,
+                                  (size_t)chunks * dw->count * clcnn__dtype_size(dt), &partial);
+        if (partial)
+            out = partial;
+        const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs),
+                                   ARG(chunks),  ARG(chunk_len),   ARG(out)};
         const kernel_arg sargs[] = {ARG(partial), ARG(chunks), ARG(dw_count), ARG(dw->mem)};
-        if (!(s = set_args(ctx, fn, kw, pargs, 6)))
+        if (!s && !(s = set_args(ctx, fn, kw, args, 6)) && ks)
             s = set_args(ctx, fn, ks, sargs, 4);
     }
     if (!s && db && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {
         const kernel_arg args[] = {ARG(dz->mem), ARG(cs), ARG(db->mem)};
         s = set_args(ctx, fn, kb, args, 3);
     }
-    /* The partial sums write only the workspace, so they go first: an
-     * enqueue that fails there leaves every output untouched. */
+    /* The transpose and the partial sums write only workspaces, so they go
+     * first: an enqueue that fails there leaves every output untouched. */
+    if (!s && kt)
+        s = launch(ctx, fn, kt, w->count);
     if (!s && kw && ks)
-        s = launch(ctx, fn, kw, (size_t)chunks * dw->count);
+        s = launch(ctx, fn, kw, ((size_t)chunks * dw->count) >> filter_log_n);
     if (!s && kd)
-        s = launch(ctx, fn, kd, da_prev->count);
+        s = launch(ctx, fn, kd, da_prev->count >> data_log_n);
     if (!s && kw && !ks)
-        s = launch(ctx, fn, kw, dw->count);
+        s = launch(ctx, fn, kw, dw->count >> filter_log_n);
     if (!s && ks)
         s = launch(ctx, fn, ks, dw->count);
     if (!s && kb)

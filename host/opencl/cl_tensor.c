@@ -47,19 +47,19 @@ clcnn_status clcnn__cl_tensor_read(const clcnn_tensor *t, void *dst)
                              : clcnn__cl_fail(t->ctx, err, "clcnn_tensor_read", "clEnqueueReadBuffer");
 }
 
-clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, size_t nbytes, cl_mem *out)
+clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, int slot, size_t nbytes, cl_mem *out)
 {
     struct clcnn_cl *cl = ctx->cl;
-    if (cl->scratch_bytes < nbytes) {
+    if (cl->scratch_bytes[slot] < nbytes) {
         cl_int err;
         cl_mem m = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);
         if (err != CL_SUCCESS)
             return clcnn__cl_fail(ctx, err, fn, "clCreateBuffer (workspace)");
-        if (cl->scratch)
-            clReleaseMemObject(cl->scratch);
-        cl->scratch = m;
-        cl->scratch_bytes = nbytes;
+        if (cl->scratch[slot])
+            clReleaseMemObject(cl->scratch[slot]);
+        cl->scratch[slot] = m;
+        cl->scratch_bytes[slot] = nbytes;
     }
-    *out = cl->scratch;
+    *out = cl->scratch[slot];
     return CLCNN_OK;
 }
