@@ -43,20 +43,20 @@ const char *bench_op_name(bench_op op); /* "pad", "conv_fwd", ... */
 typedef struct {
     bench_layer layer;
     bench_op op;
-    int ho, wo;   /* output size */
-    double flops; /* convolutions: 2 N Ho Wo Cout fh fw Cin; else 0 */
-    double bytes; /* pad and pooling: bytes read + written; else 0 */
-    int reps;     /* timed repetitions after one warm-up */
+    int ho, wo;                                   /* output size */
+    double flops;                                 /* convolutions: 2 N Ho Wo Cout fh fw Cin; else 0 */
+    double bytes;                                 /* pad and pooling: bytes read + written; else 0 */
+    int reps;                                     /* timed repetitions after one warm-up */
     double dev_kernel_median_s, dev_kernel_min_s; /* from OpenCL profiling */
     double dev_wall_median_s, dev_wall_min_s;     /* enqueue to completion */
-    double host_s;          /* host reference, for the full batch */
-    int host_batch;         /* batch the host actually ran */
-    int host_extrapolated;  /* host_s = measured * n / host_batch */
-    double max_abs_err;     /* device against host, on host_batch */
-    double max_rel_err;     /* max_abs_err / max |host| */
-    double clblast_convgemm_s; /* CLBlastSconvgemm, conv_fwd rows only */
-    double clblast_sgemm_s;    /* CLBlastSgemm (M = N Ho Wo, K = fh fw Cin, N = Cout) */
-    char error[160];           /* why a figure is missing, or "" */
+    double host_s;                                /* host reference, for the full batch */
+    int host_batch;                               /* batch the host actually ran */
+    int host_extrapolated;                        /* host_s = measured * n / host_batch */
+    double max_abs_err;                           /* device against host, on host_batch */
+    double max_rel_err;                           /* max_abs_err / max |host| */
+    double clblast_convgemm_s;                    /* CLBlastSconvgemm, conv_fwd rows only */
+    double clblast_sgemm_s;                       /* CLBlastSgemm (M = N Ho Wo, K = fh fw Cin, N = Cout) */
+    char error[160];                              /* why a figure is missing, or "" */
 } bench_row;
 
 /* Throughputs derived from a row (BENCH_NONE when not applicable). */
@@ -70,7 +70,7 @@ typedef struct {
 
 typedef struct {
     char device[256];
-    char date[32];   /* UTC, ISO 8601 */
+    char date[32]; /* UTC, ISO 8601 */
     char command[512];
     const char *dtype; /* "f32" or "f64" */
     int reps;

@@ -20,22 +20,23 @@ enum { CPU_DEFAULT_BATCH = 4 };
 
 static void usage(FILE *f)
 {
-    fputs("usage: clcnn-bench [options]\n"
-          "  --suite LIST     comma-separated suites: seed, resnet, peers (default: seed,resnet)\n"
-          "  --shape SPEC     one custom layer instead of suites:\n"
-          "                   conv:N,H,W,C,COUT,FH,FW,STRIDE,PAD or pool:max|avg:N,H,W,C,F,STRIDE\n"
-          "  --device SPEC    OpenCL device: gpu, cpu, an index, or part of its name (default: CLCNN_DEVICE,\n"
-          "                   else the best device)\n"
-          "  --dtype f32|f64  element type (default f32; CLBlast runs for f32 only)\n"
-          "  --batch N        batch of every layer (default: each suite's, e.g. 32 for resnet; on a CPU\n"
-          "                   device resnet and peers layers default to batch 4)\n"
-          "  --reps N         timed repetitions after one warm-up (default 5)\n"
-          "  --budget S       seconds the run aims at: each row gets an equal share for the host reference\n"
-          "                   (beyond it the host runs a sub-batch and is extrapolated) and for the device\n"
-          "                   repetitions (default 150)\n"
-          "  --no-clblast     skip the CLBlast peer\n"
-          "  --csv FILE, --json FILE, --svg FILE   write every figure as CSV, JSON, or a bar chart\n",
-          f);
+    fputs(
+        "usage: clcnn-bench [options]\n"
+        "  --suite LIST     comma-separated suites: seed, resnet, peers (default: seed,resnet)\n"
+        "  --shape SPEC     one custom layer instead of suites:\n"
+        "                   conv:N,H,W,C,COUT,FH,FW,STRIDE,PAD or pool:max|avg:N,H,W,C,F,STRIDE\n"
+        "  --device SPEC    OpenCL device: gpu, cpu, an index, or part of its name (default: CLCNN_DEVICE,\n"
+        "                   else the best device)\n"
+        "  --dtype f32|f64  element type (default f32; CLBlast runs for f32 only)\n"
+        "  --batch N        batch of every layer (default: each suite's, e.g. 32 for resnet; on a CPU\n"
+        "                   device resnet and peers layers default to batch 4)\n"
+        "  --reps N         timed repetitions after one warm-up (default 5)\n"
+        "  --budget S       seconds the run aims at: each row gets an equal share for the host reference\n"
+        "                   (beyond it the host runs a sub-batch and is extrapolated) and for the device\n"
+        "                   repetitions (default 150)\n"
+        "  --no-clblast     skip the CLBlast peer\n"
+        "  --csv FILE, --json FILE, --svg FILE   write every figure as CSV, JSON, or a bar chart\n",
+        f);
 }
 
 static int parse_int(const char *s, int lo, int *out)
@@ -92,7 +93,8 @@ int main(int argc, char **argv)
             bad = 1;
         }
         if (bad) {
-            fprintf(stderr, "clcnn-bench: bad option %s%s%s\n", a, v && takes ? " " : "", v && takes ? v : "");
+            fprintf(stderr, "clcnn-bench: bad option %s%s%s\n", a, v && takes ? " " : "",
+                    v && takes ? v : "");
             usage(stderr);
             return 2;
         }
@@ -103,8 +105,10 @@ int main(int argc, char **argv)
     int n_layers = 0;
     if (shape) {
         if (bench_parse_shape(shape, &layers[0]) != 0) {
-            fprintf(stderr, "clcnn-bench: --shape \"%s\" is not conv:N,H,W,C,COUT,FH,FW,STRIDE,PAD or "
-                            "pool:max|avg:N,H,W,C,F,STRIDE\n", shape);
+            fprintf(stderr,
+                    "clcnn-bench: --shape \"%s\" is not conv:N,H,W,C,COUT,FH,FW,STRIDE,PAD or "
+                    "pool:max|avg:N,H,W,C,F,STRIDE\n",
+                    shape);
             return 2;
         }
         if (batch > 0)
@@ -143,8 +147,10 @@ int main(int argc, char **argv)
         for (int k = 0; k < n_layers; k++)
             if (strcmp(layers[k].suite, "seed") != 0 && layers[k].n > cpu_batch)
                 layers[k].n = cpu_batch;
-        fprintf(stderr, "clcnn-bench: CPU device: resnet and peers layers run at batch %d by default "
-                        "(--batch N sets every layer's batch)\n", cpu_batch);
+        fprintf(stderr,
+                "clcnn-bench: CPU device: resnet and peers layers run at batch %d by default "
+                "(--batch N sets every layer's batch)\n",
+                cpu_batch);
     }
 
     bench_run run;
@@ -177,14 +183,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "clcnn-bench: out of memory\n");
         return 1;
     }
-    fprintf(stderr, "clcnn-bench: %d layers, %zu rows on \"%s\", %s\n", n_layers, total_rows, run.device, run.dtype);
+    fprintf(stderr, "clcnn-bench: %d layers, %zu rows on \"%s\", %s\n", n_layers, total_rows, run.device,
+            run.dtype);
     const double start = bench_now();
     for (int i = 0; i < n_layers; i++) {
         const bench_layer *l = &layers[i];
         const double elapsed = bench_now() - start;
         if (i > 0)
-            fprintf(stderr, "[layer %d of %d] %s %s, %.0f s elapsed, about %.0f s left\n", i + 1, n_layers, l->suite,
-                    l->name, elapsed, elapsed / i * (n_layers - i));
+            fprintf(stderr, "[layer %d of %d] %s %s, %.0f s elapsed, about %.0f s left\n", i + 1, n_layers,
+                    l->suite, l->name, elapsed, elapsed / i * (n_layers - i));
         else
             fprintf(stderr, "[layer 1 of %d] %s %s\n", n_layers, l->suite, l->name);
         run.n_rows += (size_t)bench_measure_layer(&env, l, run.rows + run.n_rows);

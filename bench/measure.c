@@ -131,7 +131,8 @@ static clcnn_status run_op(clcnn_context *ctx, const bench_layer *l, bench_op op
     switch (op) {
     case OP_PAD: return clcnn_zero_pad(ctx, t[T_A], l->pad, t[T_PAD]);
     case OP_CONV_FWD: return clcnn_conv2d_forward(ctx, t[T_A], t[T_W], t[T_B], cp, t[T_OUT]);
-    case OP_CONV_BWD_DATA: return clcnn_conv2d_backward(ctx, t[T_DOUT], t[T_A], t[T_W], cp, t[T_DA], NULL, NULL);
+    case OP_CONV_BWD_DATA:
+        return clcnn_conv2d_backward(ctx, t[T_DOUT], t[T_A], t[T_W], cp, t[T_DA], NULL, NULL);
     case OP_CONV_BWD_FILTER:
         return clcnn_conv2d_backward(ctx, t[T_DOUT], t[T_A], t[T_W], cp, NULL, t[T_DW], t[T_DB]);
     case OP_POOL_FWD: return clcnn_pool2d_forward(ctx, t[T_A], pp, t[T_OUT]);
@@ -177,7 +178,8 @@ static double marker_end(cl_event e)
 }
 
 /* Warm-up, then up to env->reps timed runs within the row's budget. */
-static void time_device(const bench_env *env, const bench_layer *l, bench_op op, tensor_set *s, bench_row *row)
+static void time_device(const bench_env *env, const bench_layer *l, bench_op op, tensor_set *s,
+                        bench_row *row)
 {
     clcnn_context *ctx = env->dev;
     cl_command_queue q = clcnn_context_cl_queue(ctx);

@@ -24,16 +24,16 @@ static CLBlastStatusCode call_convgemm(cl_command_queue *q, const peer_args *p)
     const bench_layer *l = p->l;
     return CLBlastSconvgemm(CLBlastKernelModeCrossCorrelation, (size_t)l->c, (size_t)l->h, (size_t)l->w,
                             (size_t)l->fh, (size_t)l->fw, (size_t)l->pad, (size_t)l->pad, (size_t)l->stride,
-                            (size_t)l->stride, 1, 1, (size_t)l->cout, (size_t)l->n, p->im, 0, p->kernel, 0, p->result,
-                            0, q, NULL);
+                            (size_t)l->stride, 1, 1, (size_t)l->cout, (size_t)l->n, p->im, 0, p->kernel, 0,
+                            p->result, 0, q, NULL);
 }
 
 static CLBlastStatusCode call_sgemm(cl_command_queue *q, const peer_args *p)
 {
     const bench_layer *l = p->l;
     const size_t m = (size_t)l->n * p->ho * p->wo, k = (size_t)l->fh * l->fw * l->c, n = (size_t)l->cout;
-    return CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m, n, k, 1.0f, p->a, 0, k,
-                        p->b, 0, n, 0.0f, p->c, 0, n, q, NULL);
+    return CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m, n, k, 1.0f, p->a, 0,
+                        k, p->b, 0, n, 0.0f, p->c, 0, n, q, NULL);
 }
 
 static double marker_end(cl_event e)
@@ -86,12 +86,13 @@ static double time_peer(cl_command_queue q, peer_call call, const peer_args *p, 
 static cl_mem buffer(cl_context c, size_t bytes, const void *src)
 {
     cl_int err;
-    cl_mem m = clCreateBuffer(c, CL_MEM_READ_WRITE | (src ? CL_MEM_COPY_HOST_PTR : 0), bytes, (void *)src, &err);
+    cl_mem m =
+        clCreateBuffer(c, CL_MEM_READ_WRITE | (src ? CL_MEM_COPY_HOST_PTR : 0), bytes, (void *)src, &err);
     return err == CL_SUCCESS ? m : NULL;
 }
 
-void bench_clblast(clcnn_context *ctx, const bench_layer *l, int ho, int wo, const void *a, const void *w, int reps,
-                   double budget_s, bench_row *row)
+void bench_clblast(clcnn_context *ctx, const bench_layer *l, int ho, int wo, const void *a, const void *w,
+                   int reps, double budget_s, bench_row *row)
 {
     cl_context c = clcnn_context_cl_context(ctx);
     cl_command_queue q = clcnn_context_cl_queue(ctx);

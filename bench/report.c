@@ -40,8 +40,8 @@ static void shape_text(const bench_row *r, char *buf, size_t len)
 {
     const bench_layer *l = &r->layer;
     if (l->kind == LAYER_CONV)
-        snprintf(buf, len, "%dx%dx%dx%d>%d %dx%d s%d p%d", l->n, l->h, l->w, l->c, l->cout, l->fh, l->fw, l->stride,
-                 l->pad);
+        snprintf(buf, len, "%dx%dx%dx%d>%d %dx%d s%d p%d", l->n, l->h, l->w, l->c, l->cout, l->fh, l->fw,
+                 l->stride, l->pad);
     else
         snprintf(buf, len, "%dx%dx%dx%d %s f%d s%d", l->n, l->h, l->w, l->c, mode_name(r), l->f, l->stride);
 }
@@ -57,19 +57,20 @@ static void cell(char *buf, size_t len, const char *fmt, double v)
 
 void bench_print_table(const bench_run *run)
 {
-    printf("clcnn-bench on \"%s\", %s, %s, up to %d reps after a warm-up\n", run->device, run->dtype, run->date,
-           run->reps);
+    printf("clcnn-bench on \"%s\", %s, %s, up to %d reps after a warm-up\n", run->device, run->dtype,
+           run->date, run->reps);
     printf("first call (context creation to first result, programs not yet built):");
     for (int i = 0; i < 3; i++)
         printf(" %s %.3f s%s", run->first[i].family, run->first[i].seconds, i < 2 ? "," : "\n");
-    printf("\n%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", "suite", "layer", "op",
-           "shape", "reps", "kern med", "kern min", "wall med", "dev rate", "host", "host rate", "speedup",
-           "max abs", "max rel", "convgemm", "sgemm");
-    printf("%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", "", "", "", "", "", "ms",
-           "ms", "ms", "GF|GB/s", "ms", "GF|GB/s", "x", "error", "error", "GFLOP/s", "GFLOP/s");
+    printf("\n%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", "suite", "layer",
+           "op", "shape", "reps", "kern med", "kern min", "wall med", "dev rate", "host", "host rate",
+           "speedup", "max abs", "max rel", "convgemm", "sgemm");
+    printf("%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", "", "", "", "", "",
+           "ms", "ms", "ms", "GF|GB/s", "ms", "GF|GB/s", "x", "error", "error", "GFLOP/s", "GFLOP/s");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
-        char shape[64], km[16], kn[16], wm[16], dr[16], hs[16], hr[16], sp[16], ea[16], er[16], cg[16], sg[16];
+        char shape[64], km[16], kn[16], wm[16], dr[16], hs[16], hr[16], sp[16], ea[16], er[16], cg[16],
+            sg[16];
         shape_text(r, shape, sizeof shape);
         const int conv = r->flops > 0;
         const double dev = device_s(r);
@@ -81,7 +82,8 @@ void bench_print_table(const bench_run *run)
             snprintf(hs, sizeof hs, "%.1f%s", r->host_s * 1e3, r->host_extrapolated ? "*" : "");
         else
             snprintf(hs, sizeof hs, "-");
-        cell(hr, sizeof hr, "%.3f", conv ? bench_gflops(r->flops, r->host_s) : bench_gbs(r->bytes, r->host_s));
+        cell(hr, sizeof hr, "%.3f",
+             conv ? bench_gflops(r->flops, r->host_s) : bench_gbs(r->bytes, r->host_s));
         cell(sp, sizeof sp, "%.1f",
              r->host_s > 0 && r->dev_wall_median_s > 0 ? r->host_s / r->dev_wall_median_s : -1);
         cell(ea, sizeof ea, "%.1e", r->max_abs_err);
@@ -89,16 +91,19 @@ void bench_print_table(const bench_run *run)
         cell(cg, sizeof cg, "%.2f", bench_gflops(r->flops, r->clblast_convgemm_s));
         cell(sg, sizeof sg, "%.2f", bench_gflops(r->flops, r->clblast_sgemm_s));
         printf("%-7s %-17s %-15s %-24s %4d %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", r->layer.suite,
-               r->layer.name, bench_op_name(r->op), shape, r->reps, km, kn, wm, dr, hs, hr, sp, ea, er, cg, sg);
+               r->layer.name, bench_op_name(r->op), shape, r->reps, km, kn, wm, dr, hs, hr, sp, ea, er, cg,
+               sg);
         if (r->error[0])
             printf("        note: %s\n", r->error);
     }
-    printf("\nkern: device time between two profiling markers around the call; wall: enqueue to completion.\n"
-           "dev rate: GFLOP/s for convolutions (2 N Ho Wo Cout fh fw Cin per direction), GB/s (bytes read + written)\n"
-           "for pad and pooling, at the kernel median. host *: measured on a sub-batch and scaled to the full\n"
-           "batch. speedup: host time / device wall median. errors: device against host on the host's batch;\n"
-           "max rel = max abs / max |host|. convgemm, sgemm: CLBlast on the same device (sgemm at M = N Ho Wo,\n"
-           "K = fh fw Cin, N = Cout).\n");
+    printf(
+        "\nkern: device time between two profiling markers around the call; wall: enqueue to completion.\n"
+        "dev rate: GFLOP/s for convolutions (2 N Ho Wo Cout fh fw Cin per direction), GB/s (bytes read + "
+        "written)\n"
+        "for pad and pooling, at the kernel median. host *: measured on a sub-batch and scaled to the full\n"
+        "batch. speedup: host time / device wall median. errors: device against host on the host's batch;\n"
+        "max rel = max abs / max |host|. convgemm, sgemm: CLBlast on the same device (sgemm at M = N Ho Wo,\n"
+        "K = fh fw Cin, N = Cout).\n");
 }
 
 static void csv_num(FILE *f, double v, const char *fmt)
@@ -113,18 +118,21 @@ int bench_write_csv(const bench_run *run, const char *path)
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "device,dtype,date,suite,layer,kind,op,mode,n,h,w,c,fh,fw,cout,f,stride,pad,ho,wo,flops,bytes,reps,"
-               "device_kernel_median_s,device_kernel_min_s,device_wall_median_s,device_wall_min_s,device_gflops,"
-               "device_gbs,host_s,host_batch,host_extrapolated,host_gflops,host_gbs,speedup,max_abs_err,max_rel_err,"
-               "clblast_convgemm_s,clblast_convgemm_gflops,clblast_sgemm_s,clblast_sgemm_gflops,note\n");
+    fprintf(
+        f,
+        "device,dtype,date,suite,layer,kind,op,mode,n,h,w,c,fh,fw,cout,f,stride,pad,ho,wo,flops,bytes,reps,"
+        "device_kernel_median_s,device_kernel_min_s,device_wall_median_s,device_wall_min_s,device_gflops,"
+        "device_gbs,host_s,host_batch,host_extrapolated,host_gflops,host_gbs,speedup,max_abs_err,max_rel_err,"
+        "clblast_convgemm_s,clblast_convgemm_gflops,clblast_sgemm_s,clblast_sgemm_gflops,note\n");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         const bench_layer *l = &r->layer;
         const double dev = device_s(r);
-        fprintf(f, "\"%s\",%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%d,", run->device,
-                run->dtype, run->date, l->suite, l->name, l->kind == LAYER_CONV ? "conv" : "pool",
-                bench_op_name(r->op), mode_name(r) ? mode_name(r) : "", l->n, l->h, l->w, l->c, l->fh, l->fw, l->cout,
-                l->f, l->stride, l->pad, r->ho, r->wo, r->flops, r->bytes, r->reps);
+        fprintf(f, "\"%s\",%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%d,",
+                run->device, run->dtype, run->date, l->suite, l->name,
+                l->kind == LAYER_CONV ? "conv" : "pool", bench_op_name(r->op),
+                mode_name(r) ? mode_name(r) : "", l->n, l->h, l->w, l->c, l->fh, l->fw, l->cout, l->f,
+                l->stride, l->pad, r->ho, r->wo, r->flops, r->bytes, r->reps);
         csv_num(f, r->dev_kernel_median_s, "%.9g");
         csv_num(f, r->dev_kernel_min_s, "%.9g");
         csv_num(f, r->dev_wall_median_s, "%.9g");
@@ -216,11 +224,13 @@ int bench_write_json(const bench_run *run, const char *path)
             json_str(f, mode_name(r));
         else
             fputs("null", f);
-        fprintf(f,
-                ", \"n\": %d, \"h\": %d, \"w\": %d, \"c\": %d, \"fh\": %d, \"fw\": %d, \"cout\": %d, \"f\": %d, "
-                "\"stride\": %d, \"pad\": %d, \"ho\": %d, \"wo\": %d, \"flops\": %.0f, \"bytes\": %.0f, \"reps\": %d, ",
-                l->n, l->h, l->w, l->c, l->fh, l->fw, l->cout, l->f, l->stride, l->pad, r->ho, r->wo, r->flops,
-                r->bytes, r->reps);
+        fprintf(
+            f,
+            ", \"n\": %d, \"h\": %d, \"w\": %d, \"c\": %d, \"fh\": %d, \"fw\": %d, \"cout\": %d, \"f\": %d, "
+            "\"stride\": %d, \"pad\": %d, \"ho\": %d, \"wo\": %d, \"flops\": %.0f, \"bytes\": %.0f, "
+            "\"reps\": %d, ",
+            l->n, l->h, l->w, l->c, l->fh, l->fw, l->cout, l->f, l->stride, l->pad, r->ho, r->wo, r->flops,
+            r->bytes, r->reps);
         json_num(f, "device_kernel_median_s", r->dev_kernel_median_s, 0);
         json_num(f, "device_kernel_min_s", r->dev_kernel_min_s, 0);
         json_num(f, "device_wall_median_s", r->dev_wall_median_s, 0);
@@ -232,8 +242,8 @@ int bench_write_json(const bench_run *run, const char *path)
                 r->host_extrapolated ? "true" : "false");
         json_num(f, "host_gflops", bench_gflops(r->flops, r->host_s), 0);
         json_num(f, "host_gbs", bench_gbs(r->bytes, r->host_s), 0);
-        json_num(f, "speedup", r->host_s > 0 && r->dev_wall_median_s > 0 ? r->host_s / r->dev_wall_median_s : -1,
-                 0);
+        json_num(f, "speedup",
+                 r->host_s > 0 && r->dev_wall_median_s > 0 ? r->host_s / r->dev_wall_median_s : -1, 0);
         json_num(f, "max_abs_err", r->max_abs_err, 0);
         json_num(f, "max_rel_err", r->max_rel_err, 0);
         json_num(f, "clblast_convgemm_s", r->clblast_convgemm_s, 0);

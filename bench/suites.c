@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static bench_layer conv(const char *suite, const char *name, int n, int h, int w, int c, int cout, int fh, int fw,
-                        int stride, int pad)
+static bench_layer conv(const char *suite, const char *name, int n, int h, int w, int c, int cout, int fh,
+                        int fw, int stride, int pad)
 {
     bench_layer l;
     memset(&l, 0, sizeof l);
@@ -85,12 +85,12 @@ int bench_parse_shape(const char *spec, bench_layer *out)
 {
     int v[9], used = 0;
     char mode[8] = "";
-    if (sscanf(spec, "conv:%d,%d,%d,%d,%d,%d,%d,%d,%d%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-               &v[8], &used) == 9 &&
+    if (sscanf(spec, "conv:%d,%d,%d,%d,%d,%d,%d,%d,%d%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+               &v[7], &v[8], &used) == 9 &&
         spec[used] == '\0') {
         *out = conv("shape", "custom", v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
-    } else if (sscanf(spec, "pool:%3[a-z]:%d,%d,%d,%d,%d,%d%n", mode, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                      &used) == 7 &&
+    } else if (sscanf(spec, "pool:%3[a-z]:%d,%d,%d,%d,%d,%d%n", mode, &v[0], &v[1], &v[2], &v[3], &v[4],
+                      &v[5], &used) == 7 &&
                spec[used] == '\0' && (strcmp(mode, "max") == 0 || strcmp(mode, "avg") == 0)) {
         *out = pool("shape", "custom", v[0], v[1], v[2], v[3], v[4], v[5],
                     strcmp(mode, "max") == 0 ? CLCNN_POOL_MAX : CLCNN_POOL_AVG);
