@@ -47,6 +47,12 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
 #define CONV_PX 4
 #endif
 
+/* The widest vector kernels are built for (a build option: the host passes
+ * the device's limit, so no wider kernel is compiled than it will use). */
+#ifndef MAX_WIDTH
+#define MAX_WIDTH 16
+#endif
+
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define VEC_1 REAL
@@ -115,10 +121,18 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
     }
 
 DEFINE_CONV_FORWARD(1)
+#if MAX_WIDTH >= 2
 DEFINE_CONV_FORWARD(2)
+#endif
+#if MAX_WIDTH >= 4
 DEFINE_CONV_FORWARD(4)
+#endif
+#if MAX_WIDTH >= 8
 DEFINE_CONV_FORWARD(8)
+#endif
+#if MAX_WIDTH >= 16
 DEFINE_CONV_FORWARD(16)
+#endif
 
 /* Work-item mapping: one work-item per element of w_t, the weights
  * transposed to [fh][fw][cout][cin]: global id g = ((fy*fw + fx)*cout + c)*cin
@@ -182,10 +196,18 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, __gl
     }
 
 DEFINE_CONV_BACKWARD_DATA(1)
+#if MAX_WIDTH >= 2
 DEFINE_CONV_BACKWARD_DATA(2)
+#endif
+#if MAX_WIDTH >= 4
 DEFINE_CONV_BACKWARD_DATA(4)
+#endif
+#if MAX_WIDTH >= 8
 DEFINE_CONV_BACKWARD_DATA(8)
+#endif
+#if MAX_WIDTH >= 16
 DEFINE_CONV_BACKWARD_DATA(16)
+#endif
 
 /* Backward filter: the output positions m = (i*ho + oy)*wo + ox, 0 <= m <
  * n*ho*wo, are cut into `chunks` runs of `chunk_len` (one run when the
@@ -231,10 +253,18 @@ DEFINE_CONV_BACKWARD_DATA(16)
     }
 
 DEFINE_CONV_BACKWARD_FILTER(1)
+#if MAX_WIDTH >= 2
 DEFINE_CONV_BACKWARD_FILTER(2)
+#endif
+#if MAX_WIDTH >= 4
 DEFINE_CONV_BACKWARD_FILTER(4)
+#endif
+#if MAX_WIDTH >= 8
 DEFINE_CONV_BACKWARD_FILTER(8)
+#endif
+#if MAX_WIDTH >= 16
 DEFINE_CONV_BACKWARD_FILTER(16)
+#endif
 
 /* Work-item mapping: one work-item per element e of dw (global id e, at
  * least fh*fw*cin*cout items): dw[e] = sum over chunk = 0 .. chunks-1, in

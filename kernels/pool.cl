@@ -27,82 +27,134 @@ inline REAL window_size(const pool_shape s)
     return (REAL)((long)s.f * (long)s.f);
 }
 
-/* Max (NaN if the window holds NaN, as np.max) or mean of channel k of the
- * window whose top-left corner is (y0, x0), in row-major order. */
-inline REAL window_value(__global const REAL *a, const pool_shape s, int i, int y0, int x0, int k)
-{
-    if (s.mode == 0) {
-        REAL m = a[AT(i, y0, x0, k, s.h, s.w, s.c)];
-        for (int y = 0; y < s.f && !isnan(m); y++)
-            for (int x = 0; x < s.f; x++) {
-                const REAL v = a[AT(i, y0 + y, x0 + x, k, s.h, s.w, s.c)];
-                if (isnan(v) || v > m) {
-                    m = v;
-                    if (isnan(m))
-                        break;
-                }
-            }
-        return m;
+/* The widest vector kernels are built for (a build option: the host passes
+ * the device's limit, so no wider kernel is compiled than it will use). */
+#ifndef MAX_WIDTH
+#define MAX_WIDTH 16
+#endif
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VEC_1 REAL
+#define VEC_2 CAT(REAL, 2)
+#define VEC_4 CAT(REAL, 4)
+#define VEC_8 CAT(REAL, 8)
+#define VEC_16 CAT(REAL, 16)
+#define VLOAD_1(p) (*(p))
+#define VLOAD_2(p) vload2(0, p)
+#define VLOAD_4(p) vload4(0, p)
+#define VLOAD_8(p) vload8(0, p)
+#define VLOAD_16(p) vload16(0, p)
+#define VSTORE_1(v, p) (*(p) = (v))
+#define VSTORE_2(v, p) vstore2(v, 0, p)
+#define VSTORE_4(v, p) vstore4(v, 0, p)
+#define VSTORE_8(v, p) vstore8(v, 0, p)
+#define VSTORE_16(v, p) vstore16(v, 0, p)
+/* b where c holds (per lane), else a; a scalar c is a plain truth value */
+#define SELECT_1(a, b, c) ((c) ? (b) : (a))
+#define SELECT_2(a, b, c) select(a, b, c)
+#define SELECT_4(a, b, c) select(a, b, c)
+#define SELECT_8(a, b, c) select(a, b, c)
+#define SELECT_16(a, b, c) select(a, b, c)
+
+/* Every kernel comes in widths N = 1, 2, 4, 8, 16 (pool_forward_<N>,
+ * pool_backward_<N>): a work-item handles N neighbouring channels as one
+ * vector, N chosen by the host to divide c. Lanes are independent, so each
+ * channel is computed exactly as with N = 1.
+ *
+ * WINDOW_<N>(a, s, i, y0, x0, c0): the max (per lane NaN if the window holds
+ * NaN, as np.max; scanned in row-major order) or the mean of channels
+ * c0 .. c0+N of the window whose top-left corner is (y0, x0). */
+#define DEFINE_WINDOW(N)                                                                                        \
+    inline VEC_##N window_##N(__global const REAL *a, const pool_shape s, int i, int y0, int x0, int c0)       \
+    {                                                                                                           \
+        if (s.mode == 0) {                                                                                      \
+            VEC_##N m = VLOAD_##N(a + AT(i, y0, x0, c0, s.h, s.w, s.c));                                        \
+            for (int y = 0; y < s.f; y++)                                                                       \
+                for (int x = 0; x < s.f; x++) {                                                                 \
+                    const VEC_##N v = VLOAD_##N(a + AT(i, y0 + y, x0 + x, c0, s.h, s.w, s.c));                  \
+                    m = SELECT_##N(m, v, (isnan(v) || v > m) && !isnan(m));                                         \
+                }                                                                                               \
+            return m;                                                                                           \
+        }                                                                                                       \
+        VEC_##N sum = (VEC_##N)0;                                                                               \
+        for (int y = 0; y < s.f; y++)                                                                           \
+            for (int x = 0; x < s.f; x++)                                                                       \
+                sum += VLOAD_##N(a + AT(i, y0 + y, x0 + x, c0, s.h, s.w, s.c));                                \
+        return sum / window_size(s);                                                                            \
     }
-    REAL sum = (REAL)0;
-    for (int y = 0; y < s.f; y++)
-        for (int x = 0; x < s.f; x++)
-            sum += a[AT(i, y0 + y, x0 + x, k, s.h, s.w, s.c)];
-    return sum / window_size(s);
-}
 
-/* Work-item mapping: one work-item per element of a, global id
- * g = ((i*ho + y)*wo + x)*c + k, over at least n*ho*wo*c items. */
-__kernel void pool_forward(__global const REAL *a_prev, const pool_shape s, __global REAL *a)
-{
-    const ulong g = get_global_id(0);
-    if (g >= (ulong)s.n * (ulong)s.ho * (ulong)s.wo * (ulong)s.c)
-        return;
-    ulong t = g;
-    const int k = (int)(t % (ulong)s.c);
-    t /= (ulong)s.c;
-    const int x = (int)(t % (ulong)s.wo);
-    t /= (ulong)s.wo;
-    const int y = (int)(t % (ulong)s.ho);
-    const int i = (int)(t / (ulong)s.ho);
-    a[g] = window_value(a_prev, s, i, y * s.stride, x * s.stride, k);
-}
+/* Work-item mapping: one work-item per (i, y, x, c-block) of a, global id
+ * g = ((i*ho + y)*wo + x)*cblocks + cb with cblocks = c / N, over at least
+ * n*ho*wo*cblocks items; it writes a[i][y][x][cb*N .. cb*N + N). */
+#define DEFINE_POOL_FORWARD(N)                                                                                  \
+    __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, __global REAL *a)          \
+    {                                                                                                           \
+        const int cblocks = s.c / N;                                                                            \
+        const ulong g = get_global_id(0);                                                                       \
+        if (g >= (ulong)s.n * (ulong)s.ho * (ulong)s.wo * (ulong)cblocks)                                       \
+            return;                                                                                             \
+        ulong t = g;                                                                                            \
+        const int c0 = (int)(t % (ulong)cblocks) * N;                                                           \
+        t /= (ulong)cblocks;                                                                                    \
+        const int x = (int)(t % (ulong)s.wo);                                                                   \
+        t /= (ulong)s.wo;                                                                                       \
+        const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                       \
+        VSTORE_##N(window_##N(a_prev, s, i, y * s.stride, x * s.stride, c0),                                   \
+                   a + AT(i, y, x, c0, s.ho, s.wo, s.c));                                                       \
+    }
 
-/* Work-item mapping: one work-item per element of da_prev, global id
- * g = ((i*h + y)*w + x)*c + k, over at least n*h*w*c items. It sums, over
- * the windows (oy, ox) that cover (y, x) in increasing oy then ox: for max,
- * da[i][oy][ox][k] when a_prev[i][y][x][k] equals the window's max (ties all
- * receive it; a NaN max matches nothing); for average, da / (f*f). */
-__kernel void pool_backward(__global const REAL *da, __global const REAL *a_prev, const pool_shape s,
-                            __global REAL *da_prev)
-{
-    const ulong g = get_global_id(0);
-    if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)s.c)
-        return;
-    ulong t = g;
-    const int k = (int)(t % (ulong)s.c);
-    t /= (ulong)s.c;
-    const int x = (int)(t % (ulong)s.w);
-    t /= (ulong)s.w;
-    const int y = (int)(t % (ulong)s.h);
-    const int i = (int)(t / (ulong)s.h);
-    /* oy*stride <= y < oy*stride + f, within [0, ho); the ceiling division
-     * in 64 bits, since stride may be close to INT_MAX */
-    const int oy0 = y - s.f + 1 > 0 ? (int)(((long)y - s.f + s.stride) / s.stride) : 0;
-    const int oy1 = min(y / s.stride, s.ho - 1);
-    const int ox0 = x - s.f + 1 > 0 ? (int)(((long)x - s.f + s.stride) / s.stride) : 0;
-    const int ox1 = min(x / s.stride, s.wo - 1);
-    const REAL v = a_prev[g];
-    REAL acc = (REAL)0;
-    for (int oy = oy0; oy <= oy1; oy++)
-        for (int ox = ox0; ox <= ox1; ox++) {
-            const REAL d = da[AT(i, oy, ox, k, s.ho, s.wo, s.c)];
-            if (s.mode == 0) {
-                if (v == window_value(a_prev, s, i, oy * s.stride, ox * s.stride, k))
-                    acc += d;
-            } else {
-                acc += d / window_size(s);
-            }
-        }
-    da_prev[g] = acc;
-}
+/* Work-item mapping: one work-item per (i, y, x, c-block) of da_prev, global
+ * id g = ((i*h + y)*w + x)*cblocks + cb, over at least n*h*w*cblocks items.
+ * Per channel it sums, over the windows (oy, ox) that cover (y, x) in
+ * increasing oy then ox: for max, da[i][oy][ox][c] when a_prev[i][y][x][c]
+ * equals the window's max (ties all receive it; a NaN max matches nothing);
+ * for average, da / (f*f). */
+#define DEFINE_POOL_BACKWARD(N)                                                                                 \
+    __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev, const pool_shape s,  \
+                                    __global REAL *da_prev)                                                     \
+    {                                                                                                           \
+        const int cblocks = s.c / N;                                                                            \
+        const ulong g = get_global_id(0);                                                                       \
+        if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)cblocks)                                         \
+            return;                                                                                             \
+        ulong t = g;                                                                                            \
+        const int c0 = (int)(t % (ulong)cblocks) * N;                                                           \
+        t /= (ulong)cblocks;                                                                                    \
+        const int x = (int)(t % (ulong)s.w);                                                                    \
+        t /= (ulong)s.w;                                                                                        \
+        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                         \
+        /* oy*stride <= y < oy*stride + f, within [0, ho); the ceiling division                                \
+         * in 64 bits, since stride may be close to INT_MAX */                                                  \
+        const int oy0 = y - s.f + 1 > 0 ? (int)(((long)y - s.f + s.stride) / s.stride) : 0;                     \
+        const int oy1 = min(y / s.stride, s.ho - 1);                                                            \
+        const int ox0 = x - s.f + 1 > 0 ? (int)(((long)x - s.f + s.stride) / s.stride) : 0;                     \
+        const int ox1 = min(x / s.stride, s.wo - 1);                                                            \
+        const VEC_##N v = VLOAD_##N(a_prev + AT(i, y, x, c0, s.h, s.w, s.c));                                   \
+        VEC_##N acc = (VEC_##N)0;                                                                               \
+        for (int oy = oy0; oy <= oy1; oy++)                                                                     \
+            for (int ox = ox0; ox <= ox1; ox++) {                                                               \
+                const VEC_##N d = VLOAD_##N(da + AT(i, oy, ox, c0, s.ho, s.wo, s.c));                           \
+                if (s.mode == 0)                                                                                \
+                    acc += SELECT_##N((VEC_##N)0, d,                                                          \
+                                        v == window_##N(a_prev, s, i, oy * s.stride, ox * s.stride, c0));      \
+                else                                                                                            \
+                    acc += d / window_size(s);                                                                  \
+            }                                                                                                   \
+        VSTORE_##N(acc, da_prev + AT(i, y, x, c0, s.h, s.w, s.c));                                              \
+    }
+
+#define DEFINE_POOL(N) DEFINE_WINDOW(N) DEFINE_POOL_FORWARD(N) DEFINE_POOL_BACKWARD(N)
+DEFINE_POOL(1)
+#if MAX_WIDTH >= 2
+DEFINE_POOL(2)
+#endif
+#if MAX_WIDTH >= 4
+DEFINE_POOL(4)
+#endif
+#if MAX_WIDTH >= 8
+DEFINE_POOL(8)
+#endif
+#if MAX_WIDTH >= 16
+DEFINE_POOL(16)
+#endif

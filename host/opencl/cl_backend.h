@@ -34,8 +34,16 @@ typedef enum {
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_16,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM,
     CLCNN_KERNEL_CONV_BACKWARD_BIAS,
-    CLCNN_KERNEL_POOL_FORWARD,
-    CLCNN_KERNEL_POOL_BACKWARD,
+    CLCNN_KERNEL_POOL_FORWARD_1, /* pool_forward_<N>: N channels per work-item */
+    CLCNN_KERNEL_POOL_FORWARD_2,
+    CLCNN_KERNEL_POOL_FORWARD_4,
+    CLCNN_KERNEL_POOL_FORWARD_8,
+    CLCNN_KERNEL_POOL_FORWARD_16,
+    CLCNN_KERNEL_POOL_BACKWARD_1, /* pool_backward_<N> */
+    CLCNN_KERNEL_POOL_BACKWARD_2,
+    CLCNN_KERNEL_POOL_BACKWARD_4,
+    CLCNN_KERNEL_POOL_BACKWARD_8,
+    CLCNN_KERNEL_POOL_BACKWARD_16,
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
@@ -44,10 +52,10 @@ struct clcnn_cl {
     cl_context context;
     cl_device_id device;
     cl_command_queue queue;
-    int fp64;                                 /* the device has cl_khr_fp64 */
-    cl_ulong max_alloc;                       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
-    int conv_px;                              /* forward block: output pixels per work-item (CONV_PX) */
-    int conv_max_oc;                          /* forward block: most output channels per work-item */
+    int fp64;           /* the device has cl_khr_fp64 */
+    cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
+    int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
     cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
     cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
     cl_mem scratch[2];                        /* workspaces, grown on demand: CLCNN_SCRATCH_* */
@@ -62,6 +70,14 @@ clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, int slot, siz
 
 /* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *clcnn__cl_error_name(cl_int err);
+
+/* The widest channel vector a work-item uses for dtype: conv_max_oc for F32
+ * and half as many (the same bytes) for F64, at least 1. */
+static inline int clcnn__cl_max_width(const struct clcnn_cl *cl, clcnn_dtype dtype)
+{
+    const int w = dtype == CLCNN_F64 ? cl->conv_max_oc / 2 : cl->conv_max_oc;
+    return w < 1 ? 1 : w;
+}
 
 /* The clcnn status an OpenCL error maps to: CLCNN_ERR_OUT_OF_MEMORY for
  * allocation failures, CLCNN_ERR_BUILD for build failures, else

@@ -96,7 +96,7 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     static const clcnn_kernel_id by_width[5] = {CLCNN_KERNEL_CONV_FORWARD_1, CLCNN_KERNEL_CONV_FORWARD_2,
                                                 CLCNN_KERNEL_CONV_FORWARD_4, CLCNN_KERNEL_CONV_FORWARD_8,
                                                 CLCNN_KERNEL_CONV_FORWARD_16};
-    const int log_n = vector_width_log2(w->shape.c, ctx->cl->conv_max_oc);
+    const int log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
     const size_t n_oc = (size_t)1 << log_n, px = (size_t)ctx->cl->conv_px;
     cl_kernel k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
@@ -147,7 +147,7 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
      * within the device's limit). */
     cl_kernel kt = NULL;
     cl_mem w_t = NULL;
-    const int data_log_n = vector_width_log2(w->shape.w, ctx->cl->conv_max_oc);
+    const int data_log_n = vector_width_log2(w->shape.w, clcnn__cl_max_width(ctx->cl, w->dtype));
     if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
         !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_DATA_1 + data_log_n, dt, &kd)) &&
         !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
@@ -163,7 +163,7 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const cl_int chunks = dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt)) : 1;
     const cl_long chunk_len = (cl_long)((positions + (size_t)chunks - 1) / (size_t)chunks);
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
-    const int filter_log_n = vector_width_log2(w->shape.c, ctx->cl->conv_max_oc);
+    const int filter_log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
     cl_kernel ks = NULL;
     cl_mem partial = NULL;
     if (!s && dw &&
@@ -211,28 +211,30 @@ clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
                                     clcnn_tensor *a)
 {
     static const char fn[] = "clcnn_pool2d_forward";
+    const int log_n = vector_width_log2(a_prev->shape.c, clcnn__cl_max_width(ctx->cl, a_prev->dtype));
     cl_kernel k;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD, a_prev->dtype, &k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD_1 + log_n, a_prev->dtype, &k);
     if (s)
         return s;
     const pool_shape ps = pool_shape_of(a_prev, a->shape, p);
     const kernel_arg args[] = {ARG(a_prev->mem), ARG(ps), ARG(a->mem)};
     if ((s = set_args(ctx, fn, k, args, 3)))
         return s;
-    return launch(ctx, fn, k, a->count);
+    return launch(ctx, fn, k, a->count >> log_n);
 }
 
 clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                      clcnn_pool_params p, clcnn_tensor *da_prev)
 {
     static const char fn[] = "clcnn_pool2d_backward";
+    const int log_n = vector_width_log2(a_prev->shape.c, clcnn__cl_max_width(ctx->cl, a_prev->dtype));
     cl_kernel k;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_BACKWARD, da->dtype, &k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_BACKWARD_1 + log_n, da->dtype, &k);
     if (s)
         return s;
     const pool_shape ps = pool_shape_of(a_prev, da->shape, p);
     const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(ps), ARG(da_prev->mem)};
     if ((s = set_args(ctx, fn, k, args, 4)))
         return s;
-    return launch(ctx, fn, k, da_prev->count);
+    return launch(ctx, fn, k, da_prev->count >> log_n);
 }

@@ -42,8 +42,16 @@ static const struct {
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_16] = {"conv_backward_filter_16", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM] = {"conv_backward_filter_sum", CLCNN_PROGRAM_CONV},
     [CLCNN_KERNEL_CONV_BACKWARD_BIAS] = {"conv_backward_bias", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_POOL_FORWARD] = {"pool_forward", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_BACKWARD] = {"pool_backward", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_FORWARD_1] = {"pool_forward_1", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_FORWARD_2] = {"pool_forward_2", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_FORWARD_4] = {"pool_forward_4", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_FORWARD_8] = {"pool_forward_8", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_FORWARD_16] = {"pool_forward_16", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_BACKWARD_1] = {"pool_backward_1", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_BACKWARD_2] = {"pool_backward_2", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_BACKWARD_4] = {"pool_backward_4", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_BACKWARD_8] = {"pool_backward_8", CLCNN_PROGRAM_POOL},
+    [CLCNN_KERNEL_POOL_BACKWARD_16] = {"pool_backward_16", CLCNN_PROGRAM_POOL},
 };
 
 /* The source of program id: $CLCNN_KERNEL_DIR/<file>.cl when that variable
@@ -100,8 +108,9 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clCreateProgramWithSource");
     char options[160];
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DCONV_PX=%d",
-             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", cl->conv_px);
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DCONV_PX=%d -DMAX_WIDTH=%d",
+             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", cl->conv_px,
+             clcnn__cl_max_width(cl, dtype));
     err = clBuildProgram(prog, 1, &cl->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
