@@ -774,6 +774,36 @@ static void kernel_dir_without_pad_gives_build_error_cannot_read(void **state)
     expect_conv_works(f, ctx);
 }
 
+/* A tensor larger than the device allocates in one buffer is
+ * CLCNN_ERR_OUT_OF_MEMORY with a sentence naming CL_DEVICE_MAX_MEM_ALLOC_SIZE,
+ * refused before any allocation; *out is untouched and the context works.
+ * The shape is (1, 1, 1, k) F32 with 4k just above the limit, or, when k
+ * would not fit an int, (1, 1, d, e) with d*e*4 above it. */
+static void tensor_larger_than_max_alloc_is_out_of_memory(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    cl_ulong max_alloc = 0;
+    check_cl(clGetDeviceInfo(clcnn_context_cl_device(ctx), CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc,
+                             &max_alloc, NULL),
+             "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
+    const cl_ulong elems = max_alloc / 4 + 1; /* one element more than fits */
+    int d = 1, e = (int)elems;
+    if (elems > 0x7fffffffULL) {
+        d = (int)((elems + 0x7ffffffeULL) / 0x7fffffffULL);
+        e = (int)((elems + (cl_ulong)d - 1) / (cl_ulong)d);
+    }
+    clcnn_tensor *t = (clcnn_tensor *)&max_alloc; /* a sentinel the call must not touch */
+    clcnn_tensor *const before = t;
+    assert_int_equal(clcnn_tensor_create(ctx, CLCNN_F32, 1, 1, d, e, &t), CLCNN_ERR_OUT_OF_MEMORY);
+    assert_ptr_equal(t, before);
+    expect_contains(clcnn_last_error(ctx), "clcnn_tensor_create", "message");
+    expect_contains(clcnn_last_error(ctx), "CL_DEVICE_MAX_MEM_ALLOC_SIZE", "message");
+    clcnn_tensor *ok = th_tensor(ctx, CLCNN_F32, 1, 2, 2, 1, NULL); /* the context still works */
+    clcnn_tensor_destroy(ok);
+    clcnn_context_destroy(ctx);
+}
+
 #define U(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -787,6 +817,7 @@ int main(void)
         U(kernel_dir_of_the_source_tree_gives_the_embedded_result),
         U(kernel_dir_with_broken_pad_gives_build_error_with_log),
         U(kernel_dir_without_pad_gives_build_error_cannot_read),
+        cmocka_unit_test(tensor_larger_than_max_alloc_is_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
