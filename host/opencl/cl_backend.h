@@ -47,6 +47,13 @@ typedef enum {
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
+/* A built kernel and the work-group size it is launched with (64, or less
+ * where the kernel allows less), found once when the kernel is created. */
+typedef struct {
+    cl_kernel k;
+    size_t local;
+} clcnn_cl_kernel;
+
 /* What an OpenCL context holds (ctx->cl). */
 struct clcnn_cl {
     cl_context context;
@@ -56,9 +63,9 @@ struct clcnn_cl {
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
     int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
-    cl_program programs[CLCNN_N_PROGRAMS][2]; /* [program][dtype], built lazily */
-    cl_kernel kernels[CLCNN_N_KERNELS][2];    /* [kernel][dtype], created lazily */
-    cl_mem scratch[2];                        /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    cl_program programs[CLCNN_N_PROGRAMS][2];    /* [program][dtype], built lazily */
+    clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2]; /* [kernel][dtype], created lazily */
+    cl_mem scratch[2];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
     size_t scratch_bytes[2];
 };
 
@@ -103,7 +110,7 @@ void clcnn__cl_close(clcnn_context *ctx);
 
 /* The kernel for dtype, building its program on first use. */
 clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
-                              cl_kernel *out);
+                              const clcnn_cl_kernel **out);
 
 /* Device buffers of tensors. */
 clcnn_status clcnn__cl_tensor_alloc(clcnn_context *ctx, clcnn_tensor *t);

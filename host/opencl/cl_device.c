@@ -277,8 +277,8 @@ void clcnn__cl_close(clcnn_context *ctx)
         clFinish(cl->queue);
     for (int k = 0; k < CLCNN_N_KERNELS; k++)
         for (int d = 0; d < 2; d++)
-            if (cl->kernels[k][d])
-                clReleaseKernel(cl->kernels[k][d]);
+            if (cl->kernels[k][d].k)
+                clReleaseKernel(cl->kernels[k][d].k);
     for (int p = 0; p < CLCNN_N_PROGRAMS; p++)
         for (int d = 0; d < 2; d++)
             if (cl->programs[p][d])

@@ -25,10 +25,11 @@ typedef struct {
     const void *value;
 } kernel_arg;
 
-static clcnn_status set_args(clcnn_context *ctx, const char *fn, cl_kernel k, const kernel_arg *args, int n)
+static clcnn_status set_args(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k,
+                             const kernel_arg *args, int n)
 {
     for (int i = 0; i < n; i++) {
-        cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+        cl_int err = clSetKernelArg(k->k, (cl_uint)i, args[i].size, args[i].value);
         if (err != CL_SUCCESS)
             return clcnn__cl_fail(ctx, err, fn, "clSetKernelArg");
     }
@@ -39,15 +40,14 @@ static clcnn_status set_args(clcnn_context *ctx, const char *fn, cl_kernel k, co
  * less where the kernel allows less), rounding the range up: every kernel
  * ignores ids past its element count. A fixed size also keeps PoCL from
  * compiling a new work-group specialisation for every range. */
-static clcnn_status launch(clcnn_context *ctx, const char *fn, cl_kernel k, size_t items)
+/* Enqueues k over `items` work-items in work-groups of its fixed size,
+ * rounding the range up: every kernel ignores ids past its element count. A
+ * fixed size also keeps PoCL from compiling a new work-group specialisation
+ * for every range. */
+static clcnn_status launch(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k, size_t items)
 {
-    size_t local = 64, kernel_max = 0;
-    if (clGetKernelWorkGroupInfo(k, ctx->cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max,
-                                 &kernel_max, NULL) == CL_SUCCESS &&
-        kernel_max > 0 && kernel_max < local)
-        local = kernel_max;
-    size_t global = (items + local - 1) / local * local;
-    cl_int err = clEnqueueNDRangeKernel(ctx->cl->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+    size_t local = k->local, global = (items + local - 1) / local * local;
+    cl_int err = clEnqueueNDRangeKernel(ctx->cl->queue, k->k, 1, NULL, &global, &local, 0, NULL, NULL);
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, err, fn, "clEnqueueNDRangeKernel");
 }
 
@@ -59,7 +59,7 @@ static clcnn_status launch(clcnn_context *ctx, const char *fn, cl_kernel k, size
 clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
 {
     static const char fn[] = "clcnn_zero_pad";
-    cl_kernel k;
+    const clcnn_cl_kernel *k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_ZERO_PAD, x->dtype, &k);
     if (s)
         return s;
@@ -98,7 +98,7 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
                                                 CLCNN_KERNEL_CONV_FORWARD_16};
     const int log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
     const size_t n_oc = (size_t)1 << log_n, px = (size_t)ctx->cl->conv_px;
-    cl_kernel k;
+    const clcnn_cl_kernel *k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
     if (s)
         return s;
@@ -139,13 +139,13 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     static const char fn[] = "clcnn_conv2d_backward";
     const clcnn_dtype dt = dz->dtype;
     const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
-    cl_kernel kd = NULL, kw = NULL, kb = NULL;
+    const clcnn_cl_kernel *kd = NULL, *kw = NULL, *kb = NULL;
     clcnn_status s = CLCNN_OK;
     /* Everything that can fail before the device runs comes first.
      * da_prev: the weights transposed into a workspace, then N input
      * channels per work-item (the largest of 16, 8, 4, 2, 1 dividing cin
      * within the device's limit). */
-    cl_kernel kt = NULL;
+    const clcnn_cl_kernel *kt = NULL;
     cl_mem w_t = NULL;
     const int data_log_n = vector_width_log2(w->shape.w, clcnn__cl_max_width(ctx->cl, w->dtype));
     if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
@@ -164,7 +164,7 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const cl_long chunk_len = (cl_long)((positions + (size_t)chunks - 1) / (size_t)chunks);
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
     const int filter_log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
-    cl_kernel ks = NULL;
+    const clcnn_cl_kernel *ks = NULL;
     cl_mem partial = NULL;
     if (!s && dw &&
         !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_1 + filter_log_n, dt, &kw))) {
@@ -212,7 +212,7 @@ clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
 {
     static const char fn[] = "clcnn_pool2d_forward";
     const int log_n = vector_width_log2(a_prev->shape.c, clcnn__cl_max_width(ctx->cl, a_prev->dtype));
-    cl_kernel k;
+    const clcnn_cl_kernel *k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD_1 + log_n, a_prev->dtype, &k);
     if (s)
         return s;
@@ -228,7 +228,7 @@ clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
 {
     static const char fn[] = "clcnn_pool2d_backward";
     const int log_n = vector_width_log2(a_prev->shape.c, clcnn__cl_max_width(ctx->cl, a_prev->dtype));
-    cl_kernel k;
+    const clcnn_cl_kernel *k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_BACKWARD_1 + log_n, da->dtype, &k);
     if (s)
         return s;

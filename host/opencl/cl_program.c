@@ -134,7 +134,7 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
 }
 
 clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
-                              cl_kernel *out)
+                              const clcnn_cl_kernel **out)
 {
     struct clcnn_cl *cl = ctx->cl;
     if (dtype == CLCNN_F64 && !cl->fp64)
@@ -142,7 +142,7 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
             ctx, CLCNN_ERR_UNSUPPORTED,
             "%s: the device \"%s\" lacks cl_khr_fp64, so F64 operations are not supported on it", fn,
             ctx->device_name);
-    if (!cl->kernels[id][dtype]) {
+    if (!cl->kernels[id][dtype].k) {
         clcnn_status s = build_program(ctx, fn, kernels[id].program, dtype);
         if (s)
             return s;
@@ -150,8 +150,13 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
         cl_kernel k = clCreateKernel(cl->programs[kernels[id].program][dtype], kernels[id].name, &err);
         if (err != CL_SUCCESS)
             return clcnn__cl_fail(ctx, err, fn, "clCreateKernel");
-        cl->kernels[id][dtype] = k;
+        size_t local = 64, kernel_max = 0;
+        if (clGetKernelWorkGroupInfo(k, cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max, &kernel_max,
+                                     NULL) == CL_SUCCESS &&
+            kernel_max > 0 && kernel_max < local)
+            local = kernel_max;
+        cl->kernels[id][dtype] = (clcnn_cl_kernel){k, local};
     }
-    *out = cl->kernels[id][dtype];
+    *out = &cl->kernels[id][dtype];
     return CLCNN_OK;
 }
