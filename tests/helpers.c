@@ -45,16 +45,10 @@ static size_t elem_size(clcnn_dtype dtype)
     return dtype == CLCNN_F64 ? sizeof(double) : sizeof(float);
 }
 
-clcnn_tensor *th_tensor(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c, const double *data)
+void th_write(clcnn_tensor *t, const double *data)
 {
-    clcnn_tensor *t = NULL;
-    clcnn_status s = clcnn_tensor_create(ctx, dtype, n, h, w, c, &t);
-    if (s != CLCNN_OK)
-        fail_msg("clcnn_tensor_create(%d, %d, %d, %d): %s: %s", n, h, w, c, clcnn_status_string(s),
-                 clcnn_last_error(ctx));
-    if (!data)
-        return t;
-    size_t count = (size_t)n * (size_t)h * (size_t)w * (size_t)c;
+    const clcnn_dtype dtype = clcnn_tensor_dtype(t);
+    const size_t count = th_count(t);
     void *buf = malloc(count * elem_size(dtype));
     assert_non_null(buf);
     for (size_t i = 0; i < count; i++) {
@@ -63,10 +57,21 @@ clcnn_tensor *th_tensor(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int
         else
             ((float *)buf)[i] = (float)data[i];
     }
-    s = clcnn_tensor_write(t, buf, count * elem_size(dtype));
+    clcnn_status s = clcnn_tensor_write(t, buf, count * elem_size(dtype));
     free(buf);
     if (s != CLCNN_OK)
-        fail_msg("clcnn_tensor_write: %s: %s", clcnn_status_string(s), clcnn_last_error(ctx));
+        fail_msg("clcnn_tensor_write: %s", clcnn_status_string(s));
+}
+
+clcnn_tensor *th_tensor(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c, const double *data)
+{
+    clcnn_tensor *t = NULL;
+    clcnn_status s = clcnn_tensor_create(ctx, dtype, n, h, w, c, &t);
+    if (s != CLCNN_OK)
+        fail_msg("clcnn_tensor_create(%d, %d, %d, %d): %s: %s", n, h, w, c, clcnn_status_string(s),
+                 clcnn_last_error(ctx));
+    if (data)
+        th_write(t, data);
     return t;
 }
 

@@ -34,6 +34,9 @@ clcnn_context *th_context(clcnn_backend backend);
 clcnn_tensor *th_tensor(clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c,
                         const double *data);
 
+/* Writes data (n*h*w*c doubles) into t, converted to t's dtype. */
+void th_write(clcnn_tensor *t, const double *data);
+
 /* n*h*w*c of t. */
 size_t th_count(const clcnn_tensor *t);
 

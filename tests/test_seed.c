@@ -33,24 +33,14 @@ static void expect_dims(const clcnn_tensor *t, int n, int h, int w, int c)
 }
 
 /* Fills t with 7.0 so that a test sees whether the call wrote every element. */
-static void poison(clcnn_tensor *t, clcnn_dtype dtype)
+static void poison(clcnn_tensor *t)
 {
     size_t n = th_count(t);
     double *v = malloc(n * sizeof(double));
     assert_non_null(v);
     for (size_t i = 0; i < n; i++)
         v[i] = 7.0;
-    size_t es = dtype == CLCNN_F64 ? 8 : 4;
-    void *buf = malloc(n * es);
-    assert_non_null(buf);
-    for (size_t i = 0; i < n; i++) {
-        if (dtype == CLCNN_F64)
-            ((double *)buf)[i] = v[i];
-        else
-            ((float *)buf)[i] = (float)v[i];
-    }
-    assert_int_equal(clcnn_tensor_write(t, buf, n * es), CLCNN_OK);
-    free(buf);
+    th_write(t, v);
     free(v);
 }
 
@@ -64,7 +54,7 @@ static void zero_pad_case(void **state)
     clcnn_context *ctx = th_context(cfg->backend);
     clcnn_tensor *tx = th_tensor(ctx, cfg->dtype, 4, 3, 3, 2, x);
     clcnn_tensor *tp = th_tensor(ctx, cfg->dtype, 4, 7, 7, 2, NULL);
-    poison(tp, cfg->dtype);
+    poison(tp);
     assert_int_equal(clcnn_zero_pad(ctx, tx, 2, tp), CLCNN_OK);
 
     expect_dims(tx, 4, 3, 3, 2); /* x.shape = (4, 3, 3, 2) */
@@ -144,7 +134,7 @@ static void conv_forward_case(void **state)
     clcnn_tensor *tw = th_tensor(ctx, cfg->dtype, 3, 3, 4, 8, w);
     clcnn_tensor *tb = th_tensor(ctx, cfg->dtype, 1, 1, 1, 8, b);
     clcnn_tensor *tz = th_tensor(ctx, cfg->dtype, 10, 3, 4, 8, NULL);
-    poison(tz, cfg->dtype);
+    poison(tz);
     clcnn_conv_params p = {2, 1, CLCNN_CONV_AUTO};
     assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz), CLCNN_OK);
 
@@ -181,7 +171,7 @@ static void pool_forward_check(const th_config *cfg, int stride, clcnn_pool_mode
     clcnn_context *ctx = th_context(cfg->backend);
     clcnn_tensor *ta = th_tensor(ctx, cfg->dtype, 2, 5, 5, 3, a);
     clcnn_tensor *to = th_tensor(ctx, cfg->dtype, 2, out_hw, out_hw, 3, NULL);
-    poison(to, cfg->dtype);
+    poison(to);
     clcnn_pool_params p = {3, stride, mode};
     assert_int_equal(clcnn_pool2d_forward(ctx, ta, p, to), CLCNN_OK);
     expect_dims(to, 2, out_hw, out_hw, 3); /* A.shape */
@@ -283,9 +273,9 @@ static void conv_backward_case(void **state)
     clcnn_tensor *tda = th_tensor(ctx, cfg->dtype, 10, 4, 4, 3, NULL);
     clcnn_tensor *tdw = th_tensor(ctx, cfg->dtype, 2, 2, 3, 8, NULL);
     clcnn_tensor *tdb = th_tensor(ctx, cfg->dtype, 1, 1, 1, 8, NULL);
-    poison(tda, cfg->dtype);
-    poison(tdw, cfg->dtype);
-    poison(tdb, cfg->dtype);
+    poison(tda);
+    poison(tdw);
+    poison(tdb);
     clcnn_conv_params p = {2, 2, CLCNN_CONV_AUTO};
     assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz), CLCNN_OK);
     assert_int_equal(clcnn_conv2d_backward(ctx, tz, ta, tw, p, tda, tdw, tdb), CLCNN_OK);
@@ -349,7 +339,7 @@ static void pool_backward_check(const th_config *cfg, clcnn_pool_mode mode, cons
     clcnn_tensor *tda = th_tensor(ctx, cfg->dtype, 5, 4, 2, 2, da);
     clcnn_tensor *tout = th_tensor(ctx, cfg->dtype, 5, 4, 2, 2, NULL);
     clcnn_tensor *tdp = th_tensor(ctx, cfg->dtype, 5, 5, 3, 2, NULL);
-    poison(tdp, cfg->dtype);
+    poison(tdp);
     clcnn_pool_params p = {2, 1, mode};
     assert_int_equal(clcnn_pool2d_forward(ctx, ta, (clcnn_pool_params){2, 1, CLCNN_POOL_MAX}, tout),
                      CLCNN_OK);
