@@ -118,6 +118,13 @@ typedef struct clcnn_tensor clcnn_tensor;
  *  with clcnn_last_error(*out).  OPENCL fails instead of falling back.  A
  *  library built with CLCNN_OPENCL=OFF has only the host path.
  *
+ *  An OpenCL context builds each program the first time an operation needs
+ *  it and keeps the binary in an on-disk cache ($CLCNN_CACHE_DIR, else
+ *  $XDG_CACHE_HOME/clcnn, else ~/.cache/clcnn; CLCNN_CACHE=0 turns it off),
+ *  so that later contexts and processes load it instead of compiling. A
+ *  cache entry that is missing, damaged or rejected by the driver, or a
+ *  folder that cannot be written, only costs that compile, never an error.
+ *
  *  Ownership: the caller owns *out and frees it with clcnn_context_destroy.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (out NULL, unknown backend, bad
  *  environment value), CLCNN_ERR_NO_DEVICE (OPENCL: no platform, or no device

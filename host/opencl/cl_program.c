@@ -1,7 +1,9 @@
 /* cl_program.c - kernel programs: their sources (embedded in the library at
  * build time, or read from $CLCNN_KERNEL_DIR for kernel development), built
- * once per context and dtype on first use, and their kernels. */
+ * once per context and dtype on first use (or loaded from the on-disk cache
+ * of cl_cache.h), and their kernels. */
 #include "cl_backend.h"
+#include "cl_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,10 @@ static clcnn_status load_source(clcnn_context *ctx, const char *fn, clcnn_progra
     return CLCNN_OK;
 }
 
-/* Builds program id for dtype into ctx->cl->programs (once). */
+/* Builds program id for dtype into ctx->cl->programs (once): from the
+ * on-disk cache when it holds the program, else from source (and then
+ * stores it there). Sources from CLCNN_KERNEL_DIR are cached too: the
+ * source text is part of the cache key. */
 static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_program_id id, clcnn_dtype dtype)
 {
     struct clcnn_cl *cl = ctx->cl;
@@ -101,17 +106,23 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
     clcnn_status s = load_source(ctx, fn, id, &src, &owned);
     if (s)
         return s;
-    cl_int err;
-    cl_program prog = clCreateProgramWithSource(cl->context, 1, &src, NULL, &err);
-    if (owned)
-        clcnn__free((void *)src);
-    if (err != CL_SUCCESS)
-        return clcnn__cl_fail(ctx, err, fn, "clCreateProgramWithSource");
     char options[160];
     snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DCONV_PX=%d -DMAX_WIDTH=%d",
              dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", cl->conv_px,
              clcnn__cl_max_width(cl, dtype));
-    err = clBuildProgram(prog, 1, &cl->device, options, NULL, NULL);
+    cl_int err = CL_SUCCESS;
+    cl_program prog = clcnn__cl_cache_load(cl, src, options);
+    if (!prog) {
+        prog = clCreateProgramWithSource(cl->context, 1, &src, NULL, &err);
+        if (err == CL_SUCCESS)
+            err = clBuildProgram(prog, 1, &cl->device, options, NULL, NULL);
+        if (err == CL_SUCCESS)
+            clcnn__cl_cache_store(cl, src, options, prog);
+    }
+    if (owned)
+        clcnn__free((void *)src);
+    if (!prog)
+        return clcnn__cl_fail(ctx, err, fn, "clCreateProgramWithSource");
     if (err != CL_SUCCESS) {
         size_t log_len = 0;
         clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_len);
