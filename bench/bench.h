@@ -73,6 +73,7 @@ typedef struct {
     char date[32]; /* UTC, ISO 8601 */
     char command[512];
     const char *dtype; /* "f32" or "f64" */
+    const char *algo;  /* convolution algorithm: "auto", "direct" or "gemm" */
     int reps;
     double budget_s;
     bench_first_call first[3];

@@ -23,6 +23,7 @@
 #   ctest      the whole suite with CLCNN_BACKEND=opencl CLCNN_DEVICE=gpu
 #   resnet     clcnn-bench --suite resnet (CSV, JSON, SVG)
 #   peers      clcnn-bench --suite peers
+#   direct, gemm  clcnn-bench --suite peers --algo direct|gemm: each convolution path forced
 #   torch      bench/torch_peer.py: the same conv and pool rows through PyTorch
 #              (cuDNN, F32, TF32 off, channels_last), forward and backward
 # Each step has its own time limit inside one deadline (GPU_CHECK_DEADLINE,
@@ -230,7 +231,7 @@ run_step() {
 step_note() {
   case $1 in
     ctest) grep -E 'tests passed|tests failed' "$2" | tail -n 1 ;;
-    resnet | peers) grep -E '^clcnn-bench: done' "$2" | tail -n 1 ;;
+    resnet | peers | direct | gemm) grep -E '^clcnn-bench: done' "$2" | tail -n 1 ;;
     torch | torchcpu) grep -E '^torch_peer: [0-9]+ rows,' "$2" | tail -n 1 | sed 's/; wrote.*//' ;;
     selftest) tail -n 1 "$2" ;;
     probe) grep -E '^ *device' "$2" | head -n 3 | sed 's/^ *//' | paste -sd ';' - | cut -c1-160 ;;
@@ -253,7 +254,7 @@ finish() {
   tar -czf "$OUT/logs.tar.gz" -C "$WORK" . 2>/dev/null
   {
     echo
-    for s in probe-out found-out ctest-out resnet-out peers-out torch-out; do
+    for s in probe-out found-out ctest-out resnet-out peers-out direct-out gemm-out torch-out; do
       [ -s "$WORK/$s" ] && cat "$WORK/$s" && echo
     done
     if [ "$failures" -eq 0 ] && [ "$rc" -eq 0 ]; then
@@ -627,6 +628,20 @@ for sl in "${LIMITS[@]}"; do
   run_step "$suite" "$limit" "$BENCH" --suite "$suite" --device "$CLCNN_DEVICE" --dtype f32 --budget "$budget" \
     "${BENCH_EXTRA[@]}" --csv "$RES/$suite.csv" --json "$RES/$suite.json" --svg "$RES/$suite.svg" &&
     { echo "== clcnn-bench --suite $suite"; sed -n '/^clcnn-bench: done/,$p' "$LOGS/$suite.log" | tail -n +2; } >"$WORK/$suite-out" 2>/dev/null || true
+done
+
+# ---- each convolution algorithm forced, on the peers shapes (sets the AUTO heuristic) -------------
+for algo in direct gemm; do
+  if [ ! -x "$BENCH" ]; then
+    record "$algo" FAIL 0 "not run: no $BENCH"
+    continue
+  fi
+  limit=60
+  left=$((DEADLINE - (SECONDS - T0) - RESERVE))
+  [ "$limit" -le "$left" ] || limit=$left
+  run_step "$algo" "$limit" "$BENCH" --suite peers --device "$CLCNN_DEVICE" --dtype f32 --algo "$algo" \
+    --no-clblast --reps 3 --budget 20 "${BENCH_EXTRA[@]}" --json "$RES/peers-$algo.json" &&
+    { echo "== clcnn-bench --suite peers --algo $algo"; sed -n '/^clcnn-bench: done/,$p' "$LOGS/$algo.log" | tail -n +2 | grep -E 'conv|algorithm'; } >"$WORK/$algo-out" 2>/dev/null || true
 done
 
 # ---- the PyTorch peer ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /* main.c - clcnn-bench: every op and direction of clcnn on an OpenCL device,
  * against the host reference path and against CLBlast on the same device.
  * See `clcnn-bench --help` and the README's "Reading the benchmark". */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "bench.h"
 #include "clcnn_cl.h"
 #include "measure.h"
@@ -28,6 +29,8 @@ static void usage(FILE *f)
         "  --device SPEC    OpenCL device: gpu, cpu, an index, or part of its name (default: CLCNN_DEVICE,\n"
         "                   else the best device)\n"
         "  --dtype f32|f64  element type (default f32; CLBlast runs for f32 only)\n"
+        "  --algo A         convolution algorithm: auto, direct or gemm (default auto; sets\n"
+        "                   CLCNN_CONV_ALGO, which is what AUTO means)\n"
         "  --batch N        batch of every layer (default: each suite's, e.g. 32 for resnet; on a CPU\n"
         "                   device resnet and peers layers default to batch 4)\n"
         "  --reps N         timed repetitions after one warm-up (default 5)\n"
@@ -52,7 +55,7 @@ static int parse_int(const char *s, int lo, int *out)
 int main(int argc, char **argv)
 {
     const char *suites = "seed,resnet", *shape = NULL, *device = getenv("CLCNN_DEVICE");
-    const char *csv = NULL, *json = NULL, *svg = NULL;
+    const char *csv = NULL, *json = NULL, *svg = NULL, *algo = getenv("CLCNN_CONV_ALGO");
     int batch = 0, reps = 5, clblast = 1;
     double budget = 150.0;
     clcnn_dtype dtype = CLCNN_F32;
@@ -75,6 +78,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--dtype") == 0) {
             bad = strcmp(v, "f32") != 0 && strcmp(v, "f64") != 0;
             dtype = strcmp(v, "f64") == 0 ? CLCNN_F64 : CLCNN_F32;
+        } else if (strcmp(a, "--algo") == 0) {
+            bad = strcmp(v, "auto") != 0 && strcmp(v, "direct") != 0 && strcmp(v, "gemm") != 0;
+            algo = v;
         } else if (strcmp(a, "--batch") == 0) {
             bad = parse_int(v, 1, &batch);
         } else if (strcmp(a, "--reps") == 0) {
@@ -127,7 +133,11 @@ int main(int argc, char **argv)
         }
     }
 
-    /* The device; its type sets the default batch. */
+    /* The device; its type sets the default batch. The algorithm reaches
+     * the library as what CLCNN_CONV_AUTO means for the device context. */
+    if (!algo || !*algo)
+        algo = "auto";
+    setenv("CLCNN_CONV_ALGO", algo, 1);
     bench_env env = {NULL, NULL, dtype, reps, 0.0, clblast};
     clcnn_options dev_opts = {CLCNN_BACKEND_OPENCL, device}, host_opts = {CLCNN_BACKEND_HOST, NULL};
     if (clcnn_context_create(&dev_opts, &env.dev) != CLCNN_OK) {
@@ -156,6 +166,7 @@ int main(int argc, char **argv)
     bench_run run;
     memset(&run, 0, sizeof run);
     run.dtype = dtype == CLCNN_F64 ? "f64" : "f32";
+    run.algo = algo;
     run.reps = reps;
     run.budget_s = budget;
     time_t now = time(NULL);

@@ -57,8 +57,8 @@ static void cell(char *buf, size_t len, const char *fmt, double v)
 
 void bench_print_table(const bench_run *run)
 {
-    printf("clcnn-bench on \"%s\", %s, %s, up to %d reps after a warm-up\n", run->device, run->dtype,
-           run->date, run->reps);
+    printf("clcnn-bench on \"%s\", %s, conv algorithm %s, %s, up to %d reps after a warm-up\n", run->device,
+           run->dtype, run->algo, run->date, run->reps);
     printf("first call (context creation to first result, programs not yet built):");
     for (int i = 0; i < 3; i++)
         printf(" %s %.3f s%s", run->first[i].family, run->first[i].seconds, i < 2 ? "," : "\n");
@@ -202,6 +202,8 @@ int bench_write_json(const bench_run *run, const char *path)
     json_str(f, run->device);
     fputs(", \"dtype\": ", f);
     json_str(f, run->dtype);
+    fputs(", \"algo\": ", f);
+    json_str(f, run->algo);
     fputs(", \"command\": ", f);
     json_str(f, run->command);
     fprintf(f, ", \"reps\": %d, \"budget_s\": %g,\n  \"first_call\": [", run->reps, run->budget_s);

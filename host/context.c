@@ -6,6 +6,7 @@
 #endif
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,68 @@ static clcnn_status backend_from_env(clcnn_backend *backend)
     return CLCNN_OK;
 }
 
+/* Reads a byte count such as "1048576", "64k", "256M" or "2G" (binary
+ * units); 0 when v is not one. */
+static size_t parse_bytes(const char *v)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *v == '-')
+        return 0;
+    int shift = 0;
+    switch (tolower((unsigned char)*end)) {
+    case 'k': shift = 10, end++; break;
+    case 'm': shift = 20, end++; break;
+    case 'g': shift = 30, end++; break;
+    default: break;
+    }
+    if (*end || n > (SIZE_MAX >> shift))
+        return 0;
+    return (size_t)n << shift;
+}
+
+clcnn_status clcnn__context_env(clcnn_context *ctx, const char *fn)
+{
+    ctx->workspace_limit = CLCNN_DEFAULT_WORKSPACE_LIMIT;
+    ctx->conv_algo = CLCNN_CONV_AUTO;
+    const char *v = getenv("CLCNN_WORKSPACE_LIMIT");
+    if (v && *v && !(ctx->workspace_limit = parse_bytes(v)))
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
+                           "%s: the environment variable CLCNN_WORKSPACE_LIMIT is \"%.64s\"; expected a "
+                           "byte count of at least 1 such as 268435456, 64k, 256M or 1G",
+                           fn, v);
+    v = getenv("CLCNN_CONV_ALGO");
+    if (!v || !*v || same_word(v, "auto"))
+        ctx->conv_algo = CLCNN_CONV_AUTO;
+    else if (same_word(v, "direct"))
+        ctx->conv_algo = CLCNN_CONV_DIRECT;
+    else if (same_word(v, "gemm"))
+        ctx->conv_algo = CLCNN_CONV_GEMM;
+    else
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
+                           "%s: the environment variable CLCNN_CONV_ALGO is \"%.64s\"; expected auto, direct "
+                           "or gemm",
+                           fn, v);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_context_set_workspace_limit(clcnn_context *ctx, size_t bytes)
+{
+    if (!ctx)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
+                           "clcnn_context_set_workspace_limit: ctx is NULL");
+    if (bytes == 0)
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
+                           "clcnn_context_set_workspace_limit: bytes is 0; the limit must be at least 1");
+    ctx->workspace_limit = bytes;
+    return CLCNN_OK;
+}
+
+size_t clcnn_context_workspace_limit(const clcnn_context *ctx)
+{
+    return ctx ? ctx->workspace_limit : 0;
+}
+
 clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out)
 {
     if (!out)
@@ -62,6 +125,10 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
     memset(ctx, 0, sizeof *ctx);
     ctx->backend = CLCNN_BACKEND_HOST;
     strcpy(ctx->device_name, "host reference");
+    if (clcnn__context_env(ctx, "clcnn_context_create") != CLCNN_OK) {
+        clcnn__free(ctx);
+        return CLCNN_ERR_INVALID_ARGUMENT;
+    }
 
     if (backend != CLCNN_BACKEND_HOST) {
         const char *spec = opts ? opts->device : getenv("CLCNN_DEVICE");

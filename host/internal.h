@@ -20,8 +20,18 @@ struct clcnn_context {
     char device_name[256];
     char *error; /* last failure message, heap, grown as needed */
     size_t error_cap;
-    struct clcnn_cl *cl; /* OPENCL: device, queue, programs; NULL for HOST */
+    struct clcnn_cl *cl;       /* OPENCL: device, queue, programs; NULL for HOST */
+    size_t workspace_limit;    /* largest device workspace of a call, bytes */
+    clcnn_conv_algo conv_algo; /* what CLCNN_CONV_AUTO means (CLCNN_CONV_ALGO) */
 };
+
+/* The default of clcnn_context_workspace_limit: 256 MiB. */
+#define CLCNN_DEFAULT_WORKSPACE_LIMIT ((size_t)256 << 20)
+
+/* Sets ctx's workspace limit and algorithm override from their defaults and
+ * the environment (CLCNN_WORKSPACE_LIMIT, CLCNN_CONV_ALGO); a bad value
+ * fails naming the variable, for the function fn. */
+clcnn_status clcnn__context_env(clcnn_context *ctx, const char *fn);
 
 struct clcnn_tensor {
     clcnn_context *ctx;

@@ -153,6 +153,20 @@ CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
  *  stays valid until the next failing call on the same context (or thread). */
 CLCNN_API const char *clcnn_last_error(const clcnn_context *ctx);
 
+/** Sets the most device memory one call may use as workspace (the GEMM
+ *  path's column matrix and CLBlast's temporary buffer; the direct path's
+ *  partial sums), in bytes.  The GEMM path processes the batch in chunks that
+ *  fit; where not even one row of the column matrix fits (one image of it for
+ *  backward data), that part of the call runs on the direct path instead.
+ *  The default is 256 MiB, or the environment variable CLCNN_WORKSPACE_LIMIT
+ *  read at context creation ("268435456", "64k", "256M", "1G"; binary
+ *  units).  The host backend keeps the value and needs no workspace.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (ctx NULL, bytes 0). */
+CLCNN_API clcnn_status clcnn_context_set_workspace_limit(clcnn_context *ctx, size_t bytes);
+
+/** ctx's workspace limit in bytes; 0 for a NULL ctx. */
+CLCNN_API size_t clcnn_context_workspace_limit(const clcnn_context *ctx);
+
 /** Waits until all work queued on ctx has finished.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL), CLCNN_ERR_DEVICE. */
 CLCNN_API clcnn_status clcnn_finish(clcnn_context *ctx);
@@ -196,8 +210,18 @@ CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *t);
 /* Operations (the notebook's functions)                                      */
 /* ------------------------------------------------------------------------ */
 
-/** Convolution algorithm. The host backend has one algorithm and accepts all
- *  three values. */
+/** Convolution algorithm on an OpenCL device.
+ *  DIRECT: register-blocked gather kernels (kernels/conv.cl).
+ *  GEMM: im2col, CLBlast's GEMM and col2im (kernels/gemm.cl), the batch in
+ *  chunks within the context's workspace limit; a 1x1, stride-1, unpadded
+ *  convolution is a GEMM on the tensors themselves.
+ *  AUTO: a choice per device type, shape and direction (forward, backward
+ *  data, backward filter); the environment variable CLCNN_CONV_ALGO (auto,
+ *  direct or gemm), read at context creation, makes AUTO mean one of the
+ *  others, for testing a path everywhere.
+ *  Both paths sum in a fixed order for a given shape and device, so repeated
+ *  calls give identical bytes; they differ from each other by rounding only.
+ *  The host backend has one algorithm and accepts all three values. */
 typedef enum { CLCNN_CONV_AUTO = 0, CLCNN_CONV_DIRECT, CLCNN_CONV_GEMM } clcnn_conv_algo;
 
 /** Convolution hyper-parameters: stride >= 1, pad >= 0 (zeros on all four

@@ -24,14 +24,14 @@ typedef struct {
     int n, h, w, cin;   /* a_prev  [n][h][w][cin]        */
     int fh, fw, cout;   /* weights [fh][fw][cin][cout]   */
     int ho, wo;         /* z       [n][ho][wo][cout]     */
-    int stride, pad;
+    int stride, pad_h, pad_w; /* forward calls have pad_h == pad_w */
 } conv_shape;
 
 /* a_prev[i][y - pad][x - pad][k], or 0 in the padding. */
 inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int x, int k)
 {
-    y -= s.pad;
-    x -= s.pad;
+    y -= s.pad_h;
+    x -= s.pad_w;
     return (y >= 0 && y < s.h && x >= 0 && x < s.w) ? a[AT(i, y, x, k, s.h, s.w, s.cin)] : (REAL)0;
 }
 
@@ -71,13 +71,26 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
 #define VSTORE_8(v, p) vstore8(v, 0, p)
 #define VSTORE_16(v, p) vstore16(v, 0, p)
 
+/* Loops over a work-item's private accumulators are unrolled, so that the
+ * accumulators live in registers: PoCL's LLVM leaves such a loop rolled and
+ * the array in memory otherwise (3-5x slower). -DUNROLL= turns it off for a
+ * compiler that rejects the pragma. */
+#ifndef UNROLL
+#define UNROLL _Pragma("unroll")
+#endif
+
 /* Work-item mapping: one work-item per (i, y, x-block, c-block), global id
  * g = ((i*ho + y)*xblocks + xb)*cblocks + cb with xblocks = ceil(wo / CONV_PX)
  * and cblocks = cout / N, over at least n*ho*xblocks*cblocks items. It
  * writes z[i][y][xb*CONV_PX + p][cb*N .. cb*N + N) for p < CONV_PX within wo:
  * the sum over (fy, fx, k) of a_pad[i][y*stride + fy][x*stride + fx][k] *
  * w[fy][fx][k][c], plus b[c]. Neighbouring work-items share the input pixels
- * and read neighbouring weight vectors. */
+ * and read neighbouring weight vectors. A tap (fy, fx) whose CONV_PX input
+ * pixels all lie inside a_prev runs a loop without any test; the others
+ * (borders, the last block of a row) read each pixel through a test, and
+ * padding as 0, which is multiplied like any other value. pad_h and pad_w
+ * may differ, and may exceed the filter (backward data reuses this kernel
+ * with pad f - 1 - pad). */
 #define DEFINE_CONV_FORWARD(N)                                                                                  \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
                                    int has_bias, const conv_shape s, __global REAL *z)                         \
@@ -92,32 +105,45 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
         const int x0 = (int)(t % (ulong)xblocks) * CONV_PX;                                                    \
         t /= (ulong)xblocks;                                                                                   \
         const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                      \
+        const ulong step = (ulong)s.stride * (ulong)s.cin; /* from one output pixel's input to the next */     \
         VEC_##N acc[CONV_PX];                                                                                  \
-        for (int p = 0; p < CONV_PX; p++)                                                                      \
-            acc[p] = (VEC_##N)0;                                                                               \
+        UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] = (VEC_##N)0;                                          \
         for (int fy = 0; fy < s.fh; fy++) {                                                                    \
-            const int iy = y * s.stride + fy - s.pad;                                                          \
+            const long iy = (long)y * s.stride + fy - s.pad_h;                                                 \
             const int row_inside = iy >= 0 && iy < s.h;                                                        \
             for (int fx = 0; fx < s.fw; fx++) {                                                                \
                 __global const REAL *wp = w + AT(fy, fx, 0, c0, s.fw, s.cin, s.cout);                          \
+                const long ix0 = (long)x0 * s.stride + fx - s.pad_w;                                           \
+                const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                           \
+                if (row_inside && x0 + CONV_PX <= s.wo && ix0 >= 0 && ix1 < s.w) {                             \
+                    __global const REAL *ap = a + AT(i, iy, ix0, 0, s.h, s.w, s.cin);                          \
+                    for (int k = 0; k < s.cin; k++, wp += s.cout, ap++) {                                      \
+                        const VEC_##N wv = VLOAD_##N(wp);                                                      \
+                        UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;         \
+                    }                                                                                          \
+                    continue;                                                                                  \
+                }                                                                                              \
                 ulong offset[CONV_PX];                                                                         \
                 int inside[CONV_PX];                                                                           \
-                for (int p = 0; p < CONV_PX; p++) {                                                            \
-                    const int ix = (x0 + p) * s.stride + fx - s.pad;                                           \
+                UNROLL for (int p = 0; p < CONV_PX; p++)                                                       \
+                {                                                                                              \
+                    const long ix = ix0 + (long)p * s.stride;                                                  \
                     inside[p] = row_inside && x0 + p < s.wo && ix >= 0 && ix < s.w;                            \
                     offset[p] = inside[p] ? AT(i, iy, ix, 0, s.h, s.w, s.cin) : 0;                             \
                 }                                                                                              \
-                for (int k = 0; k < s.cin; k++) {                                                              \
-                    const VEC_##N wv = VLOAD_##N(wp + (ulong)k * (ulong)s.cout);                               \
-                    for (int p = 0; p < CONV_PX; p++)                                                          \
-                        acc[p] += (VEC_##N)(inside[p] ? a[offset[p] + (ulong)k] : (REAL)0) * wv;              \
+                for (int k = 0; k < s.cin; k++, wp += s.cout) {                                                \
+                    const VEC_##N wv = VLOAD_##N(wp);                                                          \
+                    UNROLL for (int p = 0; p < CONV_PX; p++)                                                   \
+                        acc[p] += (VEC_##N)(inside[p] ? a[offset[p] + (ulong)k] : (REAL)0) * wv;               \
                 }                                                                                              \
             }                                                                                                  \
         }                                                                                                      \
         const VEC_##N bias = has_bias ? VLOAD_##N(b + c0) : (VEC_##N)0;                                        \
-        for (int p = 0; p < CONV_PX; p++)                                                                      \
+        UNROLL for (int p = 0; p < CONV_PX; p++)                                                               \
+        {                                                                                                      \
             if (x0 + p < s.wo)                                                                                 \
                 VSTORE_##N(acc[p] + bias, z + AT(i, y, x0 + p, c0, s.ho, s.wo, s.cout));                       \
+        }                                                                                                      \
     }
 
 DEFINE_CONV_FORWARD(1)
@@ -176,7 +202,7 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, __gl
         const int x = (int)(t % (ulong)s.w);                                                                   \
         t /= (ulong)s.w;                                                                                       \
         const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                        \
-        const int py = y + s.pad, px = x + s.pad;                                                              \
+        const int py = y + s.pad_h, px = x + s.pad_w;                                                              \
         /* oy*stride <= py < oy*stride + fh within [0, ho); the ceiling division                              \
          * in 64 bits, since stride may be close to INT_MAX */                                                 \
         const int oy0 = py - s.fh + 1 > 0 ? (int)(((long)py - s.fh + s.stride) / s.stride) : 0;                \

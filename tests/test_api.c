@@ -93,6 +93,31 @@ static void env_backend_applies_to_null_opts_only(void **state)
     unsetenv("CLCNN_BACKEND");
 }
 
+/* 256 MiB by default; CLCNN_WORKSPACE_LIMIT (binary units) is read at
+ * every context creation, options or not; the setter overrides it. */
+static void workspace_limit_defaults_reads_env_and_sets(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = host();
+    assert_int_equal(clcnn_context_workspace_limit(ctx), (size_t)256 << 20);
+    assert_int_equal(clcnn_context_set_workspace_limit(ctx, 4096), CLCNN_OK);
+    assert_int_equal(clcnn_context_workspace_limit(ctx), 4096);
+    clcnn_context_destroy(ctx);
+    assert_int_equal(clcnn_context_workspace_limit(NULL), 0);
+
+    static const struct {
+        const char *text;
+        size_t bytes;
+    } env[] = {{"1000", 1000}, {"64k", 64 << 10}, {"3M", (size_t)3 << 20}, {"1g", (size_t)1 << 30}};
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        setenv("CLCNN_WORKSPACE_LIMIT", env[i].text, 1);
+        ctx = host();
+        assert_int_equal(clcnn_context_workspace_limit(ctx), env[i].bytes);
+        clcnn_context_destroy(ctx);
+    }
+    unsetenv("CLCNN_WORKSPACE_LIMIT");
+}
+
 static void null_handles_are_harmless_where_documented(void **state)
 {
     (void)state;
@@ -397,6 +422,7 @@ int main(void)
         cmocka_unit_test(auto_without_a_matching_device_uses_host_and_says_why),
         cmocka_unit_test(host_backend_names_its_device_and_has_no_error),
         cmocka_unit_test(env_backend_applies_to_null_opts_only),
+        cmocka_unit_test(workspace_limit_defaults_reads_env_and_sets),
         cmocka_unit_test(null_handles_are_harmless_where_documented),
         cmocka_unit_test(tensors_start_zeroed_and_round_trip_bytes),
         cmocka_unit_test(last_error_survives_a_later_success),

@@ -430,6 +430,65 @@ CASE(context_create_opencl_from_env_with_unmatched_device_gives_no_device)
     assert_ptr_equal(out, SENTINEL_CTX);
 }
 
+/* clcnn_context_create(NULL, &out) with the environment variable name set
+ * to value for the call only. */
+static clcnn_status create_with_env(const char *name, const char *value, clcnn_context **out)
+{
+    const char *old = getenv(name);
+    char *saved = old ? strdup(old) : NULL;
+    setenv(name, value, 1);
+    clcnn_status s = clcnn_context_create(NULL, out);
+    if (saved)
+        setenv(name, saved, 1);
+    else
+        unsetenv(name);
+    free(saved);
+    return s;
+}
+
+CASE(context_create_rejects_unparsable_CLCNN_WORKSPACE_LIMIT_env)
+{
+    FX;
+    clcnn_context *out = SENTINEL_CTX;
+    EXPECT_FAIL(f, create_with_env("CLCNN_WORKSPACE_LIMIT", "lots", &out), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_create", "CLCNN_WORKSPACE_LIMIT", "\"lots\"");
+    assert_ptr_equal(out, SENTINEL_CTX);
+}
+
+CASE(context_create_rejects_zero_CLCNN_WORKSPACE_LIMIT_env)
+{
+    FX;
+    clcnn_context *out = SENTINEL_CTX;
+    EXPECT_FAIL(f, create_with_env("CLCNN_WORKSPACE_LIMIT", "0M", &out), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_create", "CLCNN_WORKSPACE_LIMIT", "\"0M\"", "at least 1");
+    assert_ptr_equal(out, SENTINEL_CTX);
+}
+
+CASE(context_create_rejects_unknown_CLCNN_CONV_ALGO_env)
+{
+    FX;
+    clcnn_context *out = SENTINEL_CTX;
+    EXPECT_FAIL(f, create_with_env("CLCNN_CONV_ALGO", "winograd", &out), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_create", "CLCNN_CONV_ALGO", "\"winograd\"");
+    assert_ptr_equal(out, SENTINEL_CTX);
+}
+
+CASE(set_workspace_limit_rejects_null_ctx)
+{
+    FX;
+    EXPECT_FAIL(f, clcnn_context_set_workspace_limit(NULL, 1024), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_set_workspace_limit", "ctx is NULL");
+}
+
+CASE(set_workspace_limit_rejects_zero_and_keeps_the_limit)
+{
+    FX;
+    assert_int_equal(clcnn_context_set_workspace_limit(f->ctx, 12345), CLCNN_OK);
+    EXPECT_FAIL(f, clcnn_context_set_workspace_limit(f->ctx, 0), CLCNN_ERR_INVALID_ARGUMENT, f->ctx,
+                "clcnn_context_set_workspace_limit", "bytes is 0");
+    assert_int_equal(clcnn_context_workspace_limit(f->ctx), 12345);
+}
+
 CASE(finish_rejects_null_ctx)
 {
     FX;
@@ -1904,6 +1963,11 @@ int main(void)
         U(context_create_with_opts_ignores_bad_CLCNN_BACKEND_env),
         U(context_create_opencl_with_unmatched_device_gives_no_device),
         U(context_create_opencl_from_env_with_unmatched_device_gives_no_device),
+        U(context_create_rejects_unparsable_CLCNN_WORKSPACE_LIMIT_env),
+        U(context_create_rejects_zero_CLCNN_WORKSPACE_LIMIT_env),
+        U(context_create_rejects_unknown_CLCNN_CONV_ALGO_env),
+        U(set_workspace_limit_rejects_null_ctx),
+        U(set_workspace_limit_rejects_zero_and_keeps_the_limit),
         U(finish_rejects_null_ctx),
 
         U(tensor_create_rejects_null_ctx),

@@ -12,7 +12,13 @@
 #include "internal.h"
 
 /* The kernels of the kernels/ sources, and the program (file) each lives in. */
-typedef enum { CLCNN_PROGRAM_PAD, CLCNN_PROGRAM_CONV, CLCNN_PROGRAM_POOL, CLCNN_N_PROGRAMS } clcnn_program_id;
+typedef enum {
+    CLCNN_PROGRAM_PAD,
+    CLCNN_PROGRAM_CONV,
+    CLCNN_PROGRAM_POOL,
+    CLCNN_PROGRAM_GEMM,
+    CLCNN_N_PROGRAMS
+} clcnn_program_id;
 
 typedef enum {
     CLCNN_KERNEL_ZERO_PAD,
@@ -44,6 +50,9 @@ typedef enum {
     CLCNN_KERNEL_POOL_BACKWARD_4,
     CLCNN_KERNEL_POOL_BACKWARD_8,
     CLCNN_KERNEL_POOL_BACKWARD_16,
+    CLCNN_KERNEL_IM2COL, /* gemm.cl: the data movement of the GEMM path */
+    CLCNN_KERNEL_COL2IM,
+    CLCNN_KERNEL_BIAS_ROWS,
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
@@ -60,17 +69,26 @@ struct clcnn_cl {
     cl_device_id device;
     cl_command_queue queue;
     int fp64;           /* the device has cl_khr_fp64 */
+    int fp32_div_exact; /* it can divide F32 correctly rounded (build option asks for it) */
+    int cpu;            /* a CPU device (PoCL): algorithm and blocking defaults differ */
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
     int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
     cl_program programs[CLCNN_N_PROGRAMS][2];    /* [program][dtype], built lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2]; /* [kernel][dtype], created lazily */
-    cl_mem scratch[2];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
-    size_t scratch_bytes[2];
+    cl_mem scratch[4];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    size_t scratch_bytes[4];
 };
 
-/* The workspaces a call may use at once. */
-enum { CLCNN_SCRATCH_PARTIAL = 0, CLCNN_SCRATCH_WEIGHTS = 1 };
+/* The workspaces a call may use at once: partial sums of the direct
+ * backward filter, transposed weights of the direct backward data, the GEMM
+ * path's column matrix and CLBlast's temporary buffer. */
+enum {
+    CLCNN_SCRATCH_PARTIAL = 0,
+    CLCNN_SCRATCH_WEIGHTS = 1,
+    CLCNN_SCRATCH_COL = 2,
+    CLCNN_SCRATCH_GEMM_TEMP = 3
+};
 
 /* ctx's workspace `slot` of at least nbytes (kept for later calls). */
 clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, int slot, size_t nbytes, cl_mem *out);
@@ -118,6 +136,52 @@ void clcnn__cl_tensor_free(clcnn_tensor *t);
 clcnn_status clcnn__cl_tensor_write(clcnn_tensor *t, const void *src);
 clcnn_status clcnn__cl_tensor_read(const clcnn_tensor *t, void *dst);
 clcnn_status clcnn__cl_finish(clcnn_context *ctx);
+
+/* Mirrors conv_shape in kernels/conv.cl and kernels/gemm.cl. */
+typedef struct {
+    cl_int n, h, w, cin;
+    cl_int fh, fw, cout;
+    cl_int ho, wo;
+    cl_int stride, pad_h, pad_w; /* equal, except in backward data as a forward convolution */
+} clcnn_conv_shape;
+
+/* One kernel argument: its size and the address of its value. */
+typedef struct {
+    size_t size;
+    const void *value;
+} clcnn_kernel_arg;
+#define CLCNN_ARG(v)                                                                                         \
+    {                                                                                                        \
+        sizeof(v), &(v)                                                                                      \
+    }
+
+/* Sets k's first n arguments. */
+clcnn_status clcnn__cl_set_args(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k,
+                                const clcnn_kernel_arg *args, int n);
+
+/* Enqueues k over `items` work-items in work-groups of its fixed size,
+ * rounding the range up (kernels ignore ids past their extent). */
+clcnn_status clcnn__cl_launch(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k, size_t items);
+
+/* Enqueues k over a 2-D range of at least d0 x d1 work-items: dimension 0 in
+ * groups of the smallest power of two >= d0 up to the kernel's size, and
+ * dimension 1 filling the rest of the group. */
+clcnn_status clcnn__cl_launch_2d(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k, size_t d0,
+                                 size_t d1);
+
+/* The GEMM path (cl_gemm.c). clcnn__cl_gemm_fits: whether the path can run
+ * this convolution within ctx's workspace limit (some rows of the column
+ * matrix must fit, whole images of it for backward data). */
+int clcnn__cl_gemm_fits(clcnn_context *ctx, const clcnn_conv_shape *cs, clcnn_dtype dt, int backward_data);
+clcnn_status clcnn__cl_gemm_forward(clcnn_context *ctx, const clcnn_conv_shape *cs,
+                                    const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                    clcnn_tensor *z);
+clcnn_status clcnn__cl_gemm_backward_data(clcnn_context *ctx, const clcnn_conv_shape *cs,
+                                          const clcnn_tensor *dz, const clcnn_tensor *w,
+                                          clcnn_tensor *da_prev);
+clcnn_status clcnn__cl_gemm_backward_filter(clcnn_context *ctx, const clcnn_conv_shape *cs,
+                                            const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                            clcnn_tensor *dw);
 
 /* The operations (arguments already validated). */
 clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad);

@@ -130,6 +130,13 @@ static void describe_device(clcnn_context *ctx)
     cl_device_fp_config fp64 = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
     cl->fp64 = strstr(ext, "cl_khr_fp64") != NULL || fp64 != 0;
+    /* OpenCL lets F32 division be 2.5 ulp off unless the program is built
+     * with -cl-fp32-correctly-rounded-divide-sqrt, which a device offers
+     * with this bit; average pooling divides, and must match the reference
+     * (NVIDIA's driver does divide inexactly without the option). */
+    cl_device_fp_config fp32 = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp32, &fp32, NULL);
+    cl->fp32_div_exact = (fp32 & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
     /* For testing the F64-unsupported path on devices that have fp64. */
     const char *no_fp64 = getenv("CLCNN_DISABLE_FP64");
     if (no_fp64 && *no_fp64 && strcmp(no_fp64, "0") != 0)
@@ -138,6 +145,7 @@ static void describe_device(clcnn_context *ctx)
      * and few threads, GPUs many threads with fewer registers each. */
     cl_device_type type = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     cl->conv_px = (type & CL_DEVICE_TYPE_CPU) ? 4 : 2;
     cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 8 : 4;
     /* Kernel-development overrides (README: environment variables). */

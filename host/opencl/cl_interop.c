@@ -18,7 +18,9 @@ clcnn_status clcnn_context_create_cl(cl_context context, cl_device_id device, cl
     if (!ctx)
         return clcnn__fail(NULL, CLCNN_ERR_OUT_OF_MEMORY, "%s: out of host memory for the context", fn);
     memset(ctx, 0, sizeof *ctx);
-    clcnn_status s = clcnn__cl_wrap(ctx, context, device, queue);
+    clcnn_status s = clcnn__context_env(ctx, fn);
+    if (s == CLCNN_OK)
+        s = clcnn__cl_wrap(ctx, context, device, queue);
     if (s != CLCNN_OK) {
         clcnn__free(ctx);
         return s;

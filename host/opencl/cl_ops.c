@@ -4,14 +4,6 @@
  * context's in-order queue without waiting. */
 #include "cl_backend.h"
 
-/* Mirrors conv_shape in kernels/conv.cl. */
-typedef struct {
-    cl_int n, h, w, cin;
-    cl_int fh, fw, cout;
-    cl_int ho, wo;
-    cl_int stride, pad;
-} conv_shape;
-
 /* Mirrors pool_shape in kernels/pool.cl. */
 typedef struct {
     cl_int n, h, w, c;
@@ -20,13 +12,14 @@ typedef struct {
     cl_int mode;
 } pool_shape;
 
-typedef struct {
-    size_t size;
-    const void *value;
-} kernel_arg;
+typedef clcnn_conv_shape conv_shape;
+typedef clcnn_kernel_arg kernel_arg;
+#define ARG CLCNN_ARG
+#define set_args clcnn__cl_set_args
+#define launch clcnn__cl_launch
 
-static clcnn_status set_args(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k,
-                             const kernel_arg *args, int n)
+clcnn_status clcnn__cl_set_args(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k,
+                                const clcnn_kernel_arg *args, int n)
 {
     for (int i = 0; i < n; i++) {
         cl_int err = clSetKernelArg(k->k, (cl_uint)i, args[i].size, args[i].value);
@@ -36,25 +29,28 @@ static clcnn_status set_args(clcnn_context *ctx, const char *fn, const clcnn_cl_
     return CLCNN_OK;
 }
 
-/* Enqueues k over `items` work-items in work-groups of a fixed size (64, or
- * less where the kernel allows less), rounding the range up: every kernel
- * ignores ids past its element count. A fixed size also keeps PoCL from
- * compiling a new work-group specialisation for every range. */
 /* Enqueues k over `items` work-items in work-groups of its fixed size,
  * rounding the range up: every kernel ignores ids past its element count. A
  * fixed size also keeps PoCL from compiling a new work-group specialisation
  * for every range. */
-static clcnn_status launch(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k, size_t items)
+clcnn_status clcnn__cl_launch(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k, size_t items)
 {
     size_t local = k->local, global = (items + local - 1) / local * local;
     cl_int err = clEnqueueNDRangeKernel(ctx->cl->queue, k->k, 1, NULL, &global, &local, 0, NULL, NULL);
     return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, err, fn, "clEnqueueNDRangeKernel");
 }
 
-#define ARG(v)                                                                                               \
-    {                                                                                                        \
-        sizeof(v), &(v)                                                                                      \
-    }
+clcnn_status clcnn__cl_launch_2d(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k, size_t d0,
+                                 size_t d1)
+{
+    size_t l0 = 1;
+    while (l0 < d0 && l0 < k->local)
+        l0 *= 2;
+    size_t local[2] = {l0, k->local / l0};
+    size_t global[2] = {(d0 + local[0] - 1) / local[0] * local[0], (d1 + local[1] - 1) / local[1] * local[1]};
+    cl_int err = clEnqueueNDRangeKernel(ctx->cl->queue, k->k, 2, NULL, global, local, 0, NULL, NULL);
+    return err == CL_SUCCESS ? CLCNN_OK : clcnn__cl_fail(ctx, err, fn, "clEnqueueNDRangeKernel");
+}
 
 clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
 {
@@ -84,13 +80,52 @@ static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, cl
                                 clcnn_conv_params p)
 {
     return (conv_shape){a->shape.n, a->shape.h, a->shape.w, a->shape.c, w->shape.n, w->shape.h,
-                        w->shape.c, zs.h,       zs.w,       p.stride,   p.pad};
+                        w->shape.c, zs.h,       zs.w,       p.stride,   p.pad, p.pad};
+}
+
+typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
+
+/* The algorithm for one direction of a convolution: the caller's, or for
+ * AUTO the context's override (CLCNN_CONV_ALGO), else the heuristic below;
+ * GEMM only where its workspace fits the limit. */
+static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
+                              clcnn_dtype dt)
+{
+    clcnn_conv_algo a = asked == CLCNN_CONV_AUTO ? ctx->conv_algo : asked;
+    if (a == CLCNN_CONV_AUTO) {
+        /* Heuristic, from `clcnn-bench --suite peers --algo direct|gemm`
+         * (README, "Choosing the algorithm"). On an H200 the GEMM path wins
+         * backward data on every shape (1.4-4.5x), forward once the
+         * reduction K = fh fw cin reaches about 1000 (3x3 over 128+
+         * channels: 1.7-3x; the direct kernel wins below: 64 channels,
+         * conv1), and backward filter once dW has about 10^5 elements (b,
+         * c: 1.7-3.7x; with fewer, CLBlast's GEMM has too few output tiles
+         * for the long reduction). On PoCL CLBlast's untuned GEMM loses to
+         * the direct kernels in every direction. */
+        const double kk = (double)cs->fh * cs->fw * cs->cin;
+        if (ctx->cl->cpu)
+            a = CLCNN_CONV_DIRECT;
+        else if (d == DIR_DATA)
+            a = CLCNN_CONV_GEMM;
+        else if (d == DIR_FORWARD)
+            a = kk >= 1000 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+        else
+            a = kk * cs->cout >= 1e5 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+    }
+    if (a == CLCNN_CONV_GEMM && !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        a = CLCNN_CONV_DIRECT;
+    return a;
 }
 
 clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                     const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
     static const char fn[] = "clcnn_conv2d_forward";
+    {
+        const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+        if (choose(ctx, p.algo, DIR_FORWARD, &cs, a_prev->dtype) == CLCNN_CONV_GEMM)
+            return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
+    }
     /* N output channels per work-item: the largest of 16, 8, 4, 2, 1 that
      * divides cout and the device's limit allows. */
     static const clcnn_kernel_id by_width[5] = {CLCNN_KERNEL_CONV_FORWARD_1, CLCNN_KERNEL_CONV_FORWARD_2,
@@ -116,19 +151,21 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
 /* How many chunks the backward-filter reduction over `positions` output
  * positions is cut into: runs of about FILTER_CHUNK_LEN positions, at most
  * FILTER_MAX_CHUNKS of them, and a partial-sum workspace of at most
- * FILTER_MAX_WORKSPACE bytes. It depends on the shape alone, so a call's
+ * FILTER_MAX_WORKSPACE bytes (or the context's workspace limit, if lower).
+ * It depends on the shape and that limit alone, so a call's
  * summation order, and so its bits, never change. */
 enum { FILTER_CHUNK_LEN = 256, FILTER_MAX_CHUNKS = 512 };
 #define FILTER_MAX_WORKSPACE ((size_t)64 << 20)
 
-static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem)
+static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem, size_t limit)
 {
+    const size_t workspace = limit < FILTER_MAX_WORKSPACE ? limit : FILTER_MAX_WORKSPACE;
     size_t chunks = (positions + FILTER_CHUNK_LEN - 1) / FILTER_CHUNK_LEN;
     if (chunks > FILTER_MAX_CHUNKS)
         chunks = FILTER_MAX_CHUNKS;
     const size_t dw_bytes = dw_count * elem; /* a tensor's byte count: fits size_t */
-    if (dw_bytes > FILTER_MAX_WORKSPACE / chunks)
-        chunks = FILTER_MAX_WORKSPACE / dw_bytes;
+    if (dw_bytes > workspace / chunks)
+        chunks = workspace / dw_bytes;
     return chunks < 2 ? 1 : (cl_int)chunks;
 }
 
@@ -141,6 +178,18 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
     const clcnn_cl_kernel *kd = NULL, *kw = NULL, *kb = NULL;
     clcnn_status s = CLCNN_OK;
+    /* The GEMM path's parts run first (they enqueue as they go), then the
+     * direct path's parts that remain. */
+    if (da_prev && choose(ctx, p.algo, DIR_DATA, &cs, dt) == CLCNN_CONV_GEMM) {
+        if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
+            return s;
+        da_prev = NULL;
+    }
+    if (dw && choose(ctx, p.algo, DIR_FILTER, &cs, dt) == CLCNN_CONV_GEMM) {
+        if ((s = clcnn__cl_gemm_backward_filter(ctx, &cs, dz, a_prev, dw)))
+            return s;
+        dw = NULL;
+    }
     /* Everything that can fail before the device runs comes first.
      * da_prev: the weights transposed into a workspace, then N input
      * channels per work-item (the largest of 16, 8, 4, 2, 1 dividing cin
@@ -160,7 +209,8 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
      * chunks of the output positions when the reduction is long (see
      * conv_backward_filter_<N> and conv_backward_filter_sum). */
     const size_t positions = (size_t)dz->shape.n * (size_t)dz->shape.h * (size_t)dz->shape.w;
-    const cl_int chunks = dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt)) : 1;
+    const cl_int chunks =
+        dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt), ctx->workspace_limit) : 1;
     const cl_long chunk_len = (cl_long)((positions + (size_t)chunks - 1) / (size_t)chunks);
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
     const int filter_log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));

@@ -1,0 +1,292 @@
+/* cl_gemm.c - the GEMM convolution path: im2col (kernels/gemm.cl), CLBlast's
+ * GEMM, and col2im, with the batch cut into chunks of output pixels so that
+ * the column matrix plus CLBlast's temporary buffer stay within the
+ * context's workspace limit.
+ *
+ * With NHWC activations and HWIO weights (W as a row-major [K][cout] matrix,
+ * K = fh*fw*cin) and the column matrix col[m][K] of output pixels m:
+ *   forward          z[m][cout]   = col x W (+ bias rows, beta = 1)
+ *   backward filter  dW[K][cout]  = sum over chunks of col^T x dZ (beta = 1
+ *                                   after the first chunk)
+ *   backward data    dcol[m][K]   = dZ x W^T, then col2im gathers dcol into
+ *                                   da_prev image by image
+ * A 1x1, stride-1, unpadded convolution needs no column matrix: col is the
+ * input itself (and dcol is da_prev). Chunking and CLBlast's kernel choice
+ * depend on the shape, device and limit only, so results are deterministic. */
+#include "cl_backend.h"
+
+#include <clblast_c.h>
+
+typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
+
+/* One row-major GEMM: C[m][n] = op(A)[m][k] op(B)[k][n] (+ beta C). */
+typedef struct {
+    CLBlastTranspose ta, tb;
+    size_t m, n, k, lda, ldb, ldc;
+} gemm_dims;
+
+/* The GEMM of direction d over `rows` output pixels. */
+static gemm_dims dims_of(direction d, const clcnn_conv_shape *cs, size_t rows)
+{
+    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin, co = (size_t)cs->cout;
+    switch (d) {
+    case DIR_FORWARD: return (gemm_dims){CLBlastTransposeNo, CLBlastTransposeNo, rows, co, kk, kk, co, co};
+    case DIR_DATA: return (gemm_dims){CLBlastTransposeNo, CLBlastTransposeYes, rows, kk, co, co, co, kk};
+    default: return (gemm_dims){CLBlastTransposeYes, CLBlastTransposeNo, kk, co, rows, kk, co, co};
+    }
+}
+
+static int pointwise(const clcnn_conv_shape *cs)
+{
+    return cs->fh == 1 && cs->fw == 1 && cs->stride == 1 && cs->pad_h == 0 && cs->pad_w == 0;
+}
+
+/* The name of a CLBlast-only status code (OpenCL's codes are named by
+ * clcnn__cl_error_name). */
+static const char *blast_name(CLBlastStatusCode c)
+{
+    switch (c) {
+    case CLBlastNotImplemented: return "CLBlastNotImplemented";
+    case CLBlastInvalidMatrixA: return "CLBlastInvalidMatrixA";
+    case CLBlastInvalidMatrixB: return "CLBlastInvalidMatrixB";
+    case CLBlastInvalidMatrixC: return "CLBlastInvalidMatrixC";
+    case CLBlastInvalidDimension: return "CLBlastInvalidDimension";
+    case CLBlastInvalidLeadDimA: return "CLBlastInvalidLeadDimA";
+    case CLBlastInvalidLeadDimB: return "CLBlastInvalidLeadDimB";
+    case CLBlastInvalidLeadDimC: return "CLBlastInvalidLeadDimC";
+    case CLBlastInsufficientMemoryA: return "CLBlastInsufficientMemoryA";
+    case CLBlastInsufficientMemoryB: return "CLBlastInsufficientMemoryB";
+    case CLBlastInsufficientMemoryC: return "CLBlastInsufficientMemoryC";
+    case CLBlastInsufficientMemoryTemp: return "CLBlastInsufficientMemoryTemp";
+    case CLBlastInvalidLocalMemUsage: return "CLBlastInvalidLocalMemUsage";
+    case CLBlastNoDoublePrecision: return "CLBlastNoDoublePrecision";
+    case CLBlastDatabaseError: return "CLBlastDatabaseError";
+    case CLBlastUnknownError: return "CLBlastUnknownError";
+    case CLBlastUnexpectedError: return "CLBlastUnexpectedError";
+    default: return "an unnamed CLBlast status";
+    }
+}
+
+/* Records a failed CLBlast call and returns its clcnn status: OpenCL codes
+ * map as everywhere else (CLCNN_ERR_OUT_OF_MEMORY for allocations, ...);
+ * CLBlastNoDoublePrecision and CLBlastNotImplemented are
+ * CLCNN_ERR_UNSUPPORTED, any other CLBlast code CLCNN_ERR_DEVICE. */
+static clcnn_status blast_fail(clcnn_context *ctx, CLBlastStatusCode c, const char *fn, const char *what)
+{
+    if (c > -1000)
+        return clcnn__cl_fail(ctx, (cl_int)c, fn, what);
+    clcnn_status s = c == CLBlastNoDoublePrecision || c == CLBlastNotImplemented ? CLCNN_ERR_UNSUPPORTED
+                                                                                 : CLCNN_ERR_DEVICE;
+    return clcnn__fail(ctx, s, "%s: %s failed with CLBlast status %s (%d)", fn, what, blast_name(c), (int)c);
+}
+
+/* CLBlast's temporary-buffer bytes for g (0 when it needs none). */
+static CLBlastStatusCode temp_bytes(clcnn_context *ctx, clcnn_dtype dt, const gemm_dims *g, size_t *bytes)
+{
+    *bytes = 0;
+    cl_command_queue q = ctx->cl->queue;
+    if (dt == CLCNN_F64)
+        return CLBlastDGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 0, g->lda, 0,
+                                          g->ldb, 0, g->ldc, &q, bytes);
+    return CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 0, g->lda, 0,
+                                      g->ldb, 0, g->ldc, &q, bytes);
+}
+
+/* Enqueues C = A B (+ beta C) per g, element offsets a0, b0, c0. */
+static clcnn_status gemm(clcnn_context *ctx, const char *fn, clcnn_dtype dt, const gemm_dims *g, cl_mem a,
+                         size_t a0, cl_mem b, size_t b0, double beta, cl_mem c, size_t c0)
+{
+    size_t tb = 0;
+    CLBlastStatusCode st = temp_bytes(ctx, dt, g, &tb);
+    if (st != CLBlastSuccess)
+        return blast_fail(ctx, st, fn, "CLBlast's GEMM temporary-buffer size query");
+    cl_mem temp;
+    clcnn_status s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_GEMM_TEMP, tb ? tb : 64, &temp);
+    if (s)
+        return s;
+    cl_command_queue q = ctx->cl->queue;
+    if (dt == CLCNN_F64)
+        st = CLBlastDgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0, a, a0,
+                                        g->lda, b, b0, g->ldb, beta, c, c0, g->ldc, &q, NULL, temp);
+    else
+        st = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, a, a0,
+                                        g->lda, b, b0, g->ldb, (float)beta, c, c0, g->ldc, &q, NULL, temp);
+    return st == CLBlastSuccess ? CLCNN_OK
+                                : blast_fail(ctx, st, fn, dt == CLCNN_F64 ? "CLBlastDgemm" : "CLBlastSgemm");
+}
+
+/* The most output pixels per chunk, a multiple of `unit` (pixels of one
+ * image for backward data, else 1), such that the column matrix (none when
+ * pointwise) plus CLBlast's temporary buffer fit the workspace limit; 0 when
+ * not even one unit fits. */
+static size_t chunk_rows(clcnn_context *ctx, direction d, const clcnn_conv_shape *cs, clcnn_dtype dt)
+{
+    const size_t elem = clcnn__dtype_size(dt);
+    const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo;
+    const size_t unit = d == DIR_DATA && !pointwise(cs) ? (size_t)cs->ho * (size_t)cs->wo : 1;
+    const size_t row_bytes = pointwise(cs) ? 0 : (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin * elem;
+    size_t limit = ctx->workspace_limit;
+    if (limit > ctx->cl->max_alloc)
+        limit = (size_t)ctx->cl->max_alloc; /* each workspace is one buffer */
+    size_t rows = row_bytes ? limit / row_bytes / unit * unit : pixels;
+    if (rows > pixels)
+        rows = pixels;
+    while (rows >= unit && rows > 0) {
+        const gemm_dims g = dims_of(d, cs, rows);
+        size_t tb = 0;
+        if (temp_bytes(ctx, dt, &g, &tb) != CLBlastSuccess)
+            return 0;
+        if (tb <= limit && rows * row_bytes <= limit - tb)
+            return rows;
+        rows = rows / 2 / unit * unit; /* the temporary buffer grows with rows */
+    }
+    return 0;
+}
+
+int clcnn__cl_gemm_fits(clcnn_context *ctx, const clcnn_conv_shape *cs, clcnn_dtype dt, int backward_data)
+{
+    return chunk_rows(ctx, backward_data ? DIR_DATA : DIR_FORWARD, cs, dt) > 0 &&
+           (backward_data || chunk_rows(ctx, DIR_FILTER, cs, dt) > 0);
+}
+
+/* CLCNN_ERR_UNSUPPORTED for F64 on a device without cl_khr_fp64, worded as
+ * the kernels' check: a GEMM on the tensors themselves builds no kernel. */
+static clcnn_status check_dtype(clcnn_context *ctx, const char *fn, clcnn_dtype dt)
+{
+    if (dt == CLCNN_F64 && !ctx->cl->fp64)
+        return clcnn__fail(
+            ctx, CLCNN_ERR_UNSUPPORTED,
+            "%s: the device \"%s\" lacks cl_khr_fp64, so F64 operations are not supported on it", fn,
+            ctx->device_name);
+    return CLCNN_OK;
+}
+
+/* Enqueues im2col for output pixels m0 .. m0 + rows into col. */
+static clcnn_status im2col(clcnn_context *ctx, const char *fn, const clcnn_conv_shape *cs,
+                           const clcnn_tensor *a, size_t m0, size_t rows, cl_mem col)
+{
+    const clcnn_cl_kernel *k;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_IM2COL, a->dtype, &k);
+    if (s)
+        return s;
+    const cl_long lm0 = (cl_long)m0, lrows = (cl_long)rows;
+    const clcnn_kernel_arg args[] = {CLCNN_ARG(a->mem), CLCNN_ARG(*cs), CLCNN_ARG(lm0), CLCNN_ARG(lrows),
+                                     CLCNN_ARG(col)};
+    if ((s = clcnn__cl_set_args(ctx, fn, k, args, 5)))
+        return s;
+    return clcnn__cl_launch_2d(ctx, fn, k, (size_t)cs->cin, rows * (size_t)cs->fh * (size_t)cs->fw);
+}
+
+clcnn_status clcnn__cl_gemm_forward(clcnn_context *ctx, const clcnn_conv_shape *cs,
+                                    const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                    clcnn_tensor *z)
+{
+    static const char fn[] = "clcnn_conv2d_forward";
+    const clcnn_dtype dt = a_prev->dtype;
+    const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
+    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
+    const size_t rows = chunk_rows(ctx, DIR_FORWARD, cs, dt);
+    if (check_dtype(ctx, fn, dt))
+        return CLCNN_ERR_UNSUPPORTED;
+    if (!rows) /* the caller checked clcnn__cl_gemm_fits */
+        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
+                           fn);
+    cl_mem col = a_prev->mem;
+    clcnn_status s = CLCNN_OK;
+    if (!pointwise(cs))
+        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_COL, rows * kk * clcnn__dtype_size(dt), &col);
+    if (!s && b) { /* z = bias rows, then += col x W */
+        const clcnn_cl_kernel *k;
+        const cl_int cout = cs->cout;
+        const cl_long lp = (cl_long)pixels;
+        if (!(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_BIAS_ROWS, dt, &k))) {
+            const clcnn_kernel_arg args[] = {CLCNN_ARG(b->mem), CLCNN_ARG(cout), CLCNN_ARG(lp),
+                                             CLCNN_ARG(z->mem)};
+            if (!(s = clcnn__cl_set_args(ctx, fn, k, args, 4)))
+                s = clcnn__cl_launch_2d(ctx, fn, k, co, pixels);
+        }
+    }
+    for (size_t m0 = 0; !s && m0 < pixels; m0 += rows) {
+        const size_t r = pixels - m0 < rows ? pixels - m0 : rows;
+        const gemm_dims g = dims_of(DIR_FORWARD, cs, r);
+        if (pointwise(cs)) {
+            s = gemm(ctx, fn, dt, &g, col, m0 * kk, w->mem, 0, b ? 1.0 : 0.0, z->mem, m0 * co);
+        } else if (!(s = im2col(ctx, fn, cs, a_prev, m0, r, col))) {
+            s = gemm(ctx, fn, dt, &g, col, 0, w->mem, 0, b ? 1.0 : 0.0, z->mem, m0 * co);
+        }
+    }
+    return s;
+}
+
+clcnn_status clcnn__cl_gemm_backward_filter(clcnn_context *ctx, const clcnn_conv_shape *cs,
+                                            const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                            clcnn_tensor *dw)
+{
+    static const char fn[] = "clcnn_conv2d_backward";
+    const clcnn_dtype dt = dz->dtype;
+    const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
+    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
+    const size_t rows = chunk_rows(ctx, DIR_FILTER, cs, dt);
+    if (check_dtype(ctx, fn, dt))
+        return CLCNN_ERR_UNSUPPORTED;
+    if (!rows)
+        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
+                           fn);
+    cl_mem col = a_prev->mem;
+    clcnn_status s = CLCNN_OK;
+    if (!pointwise(cs))
+        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_COL, rows * kk * clcnn__dtype_size(dt), &col);
+    /* dW = col^T dZ summed chunk after chunk: a fixed order */
+    for (size_t m0 = 0; !s && m0 < pixels; m0 += rows) {
+        const size_t r = pixels - m0 < rows ? pixels - m0 : rows;
+        const gemm_dims g = dims_of(DIR_FILTER, cs, r);
+        const double beta = m0 ? 1.0 : 0.0;
+        if (pointwise(cs))
+            s = gemm(ctx, fn, dt, &g, col, m0 * kk, dz->mem, m0 * co, beta, dw->mem, 0);
+        else if (!(s = im2col(ctx, fn, cs, a_prev, m0, r, col)))
+            s = gemm(ctx, fn, dt, &g, col, 0, dz->mem, m0 * co, beta, dw->mem, 0);
+    }
+    return s;
+}
+
+clcnn_status clcnn__cl_gemm_backward_data(clcnn_context *ctx, const clcnn_conv_shape *cs,
+                                          const clcnn_tensor *dz, const clcnn_tensor *w,
+                                          clcnn_tensor *da_prev)
+{
+    static const char fn[] = "clcnn_conv2d_backward";
+    const clcnn_dtype dt = dz->dtype;
+    const size_t plane = (size_t)cs->ho * (size_t)cs->wo, pixels = (size_t)cs->n * plane;
+    const size_t co = (size_t)cs->cout, kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
+    const size_t rows = chunk_rows(ctx, DIR_DATA, cs, dt);
+    if (check_dtype(ctx, fn, dt))
+        return CLCNN_ERR_UNSUPPORTED;
+    if (!rows)
+        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
+                           fn);
+    if (pointwise(cs)) { /* da_prev = dZ W^T, in place */
+        clcnn_status s = CLCNN_OK;
+        for (size_t m0 = 0; !s && m0 < pixels; m0 += rows) {
+            const size_t r = pixels - m0 < rows ? pixels - m0 : rows;
+            const gemm_dims g = dims_of(DIR_DATA, cs, r);
+            s = gemm(ctx, fn, dt, &g, dz->mem, m0 * co, w->mem, 0, 0.0, da_prev->mem, m0 * kk);
+        }
+        return s;
+    }
+    cl_mem dcol;
+    const clcnn_cl_kernel *k;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_COL2IM, dt, &k);
+    if (!s)
+        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_COL, rows * kk * clcnn__dtype_size(dt), &dcol);
+    for (size_t m0 = 0; !s && m0 < pixels; m0 += rows) {
+        const size_t r = pixels - m0 < rows ? pixels - m0 : rows;
+        const gemm_dims g = dims_of(DIR_DATA, cs, r);
+        const cl_int i0 = (cl_int)(m0 / plane), images = (cl_int)(r / plane);
+        const clcnn_kernel_arg args[] = {CLCNN_ARG(dcol), CLCNN_ARG(*cs), CLCNN_ARG(i0), CLCNN_ARG(images),
+                                         CLCNN_ARG(da_prev->mem)};
+        if (!(s = gemm(ctx, fn, dt, &g, dz->mem, m0 * co, w->mem, 0, 0.0, dcol, 0)) &&
+            !(s = clcnn__cl_set_args(ctx, fn, k, args, 5)))
+            s = clcnn__cl_launch_2d(ctx, fn, k, (size_t)cs->cin,
+                                    (size_t)images * (size_t)cs->h * (size_t)cs->w);
+    }
+    return s;
+}
