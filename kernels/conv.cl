@@ -162,9 +162,11 @@ DEFINE_CONV_FORWARD(16)
 
 /* Work-item mapping: one work-item per element of w_t, the weights
  * transposed to [fh][fw][cout][cin]: global id g = ((fy*fw + fx)*cout + c)*cin
- * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c]. It makes
- * the weights of neighbouring input channels contiguous for backward data. */
-__kernel void transpose_weights(__global const REAL *w, const conv_shape s, __global REAL *w_t)
+ * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c], or with
+ * flip set w[fh-1-fy][fw-1-fx][k][c]. It makes the weights of neighbouring
+ * input channels contiguous for backward data; flipped, they are the
+ * weights of backward data as a forward convolution (stride 1). */
+__kernel void transpose_weights(__global const REAL *w, const conv_shape s, int flip, __global REAL *w_t)
 {
     const ulong g = get_global_id(0);
     if (g >= (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout)
@@ -174,7 +176,11 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, __gl
     t /= (ulong)s.cin;
     const int c = (int)(t % (ulong)s.cout);
     t /= (ulong)s.cout;
-    const int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);
+    int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);
+    if (flip) {
+        fx = s.fw - 1 - fx;
+        fy = s.fh - 1 - fy;
+    }
     w_t[g] = w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)];
 }
 
@@ -235,25 +241,34 @@ DEFINE_CONV_BACKWARD_DATA(8)
 DEFINE_CONV_BACKWARD_DATA(16)
 #endif
 
-/* Backward filter: the output positions m = (i*ho + oy)*wo + ox, 0 <= m <
- * n*ho*wo, are cut into `chunks` runs of `chunk_len` (one run when the
- * reduction is short); a work-item sums one run for N neighbouring filters
- * (kernel conv_backward_filter_<N>, N chosen by the host to divide cout),
- * reading dz as N-wide vectors. With one run it writes dw directly, else a
- * partial sum that conv_backward_filter_sum adds up across runs.
- * Work-item mapping: global id g = chunk*(fh*fw*cin*cblocks) + e with
- * e = ((fy*fw + fx)*cin + k)*cblocks + cb and cblocks = cout / N, over at
- * least chunks*fh*fw*cin*cblocks items. It writes
- * out[chunk][fy][fx][k][cb*N .. cb*N + N) = the sum over m in its run,
+/* Backward filter: the output rows r = i*ho + oy, 0 <= r < n*ho, are cut
+ * into `chunks` runs of `chunk_len` rows (one run when the reduction is
+ * short); a work-item sums one run for FILTER_KB neighbouring input channels
+ * times N neighbouring filters of one tap (fy, fx) (kernel
+ * conv_backward_filter_<N>, N chosen by the host to divide cout; FILTER_KB a
+ * build option), keeping FILTER_KB N-wide accumulators in registers: each dz
+ * vector it loads serves FILTER_KB input values. With one run it writes dw
+ * directly, else a partial sum that conv_backward_filter_sum adds up across
+ * runs.
+ * Work-item mapping: global id g = chunk*(fh*fw*kblocks*cblocks) + e with
+ * e = ((fy*fw + fx)*kblocks + kb)*cblocks + cb, kblocks = ceil(cin /
+ * FILTER_KB) and cblocks = cout / N, over at least chunks*fh*fw*kblocks*
+ * cblocks items. It writes out[chunk][fy][fx][k][cb*N .. cb*N + N) for k =
+ * kb*FILTER_KB + j < cin: the sum over the positions (i, oy, ox) of its run,
  * ascending, of a_pad[i][oy*stride + fy][ox*stride + fx][k] *
- * dz[i][oy][ox][c]. Neighbouring work-items share the input value and read
- * neighbouring dz vectors. */
+ * dz[i][oy][ox][c]. Padding is read as 0 and multiplied like any other
+ * value, so a NaN or infinity in dz spreads as in the reference; the
+ * positions whose input lies in the padding (whole rows, and the ends of a
+ * row) are split off so that the inner loop has no test. */
+#ifndef FILTER_KB
+#define FILTER_KB 8
+#endif
 #define DEFINE_CONV_BACKWARD_FILTER(N)                                                                         \
     __kernel void conv_backward_filter_##N(__global const REAL *dz, __global const REAL *a, const conv_shape s, \
                                            int chunks, long chunk_len, __global REAL *out)                     \
     {                                                                                                          \
-        const int cblocks = s.cout / N;                                                                        \
-        const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)cblocks;                          \
+        const int cblocks = s.cout / N, kblocks = (s.cin + FILTER_KB - 1) / FILTER_KB;                         \
+        const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)kblocks * (ulong)cblocks;                        \
         const ulong g = get_global_id(0);                                                                      \
         if (g >= (ulong)chunks * size)                                                                         \
             return;                                                                                            \
@@ -261,21 +276,52 @@ DEFINE_CONV_BACKWARD_DATA(16)
         ulong t = g % size;                                                                                    \
         const int c0 = (int)(t % (ulong)cblocks) * N;                                                          \
         t /= (ulong)cblocks;                                                                                   \
-        const int k = (int)(t % (ulong)s.cin);                                                                 \
-        t /= (ulong)s.cin;                                                                                     \
+        const int k0 = (int)(t % (ulong)kblocks) * FILTER_KB;                                                  \
+        t /= (ulong)kblocks;                                                                                   \
         const int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);                                    \
-        const ulong total = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;                                            \
-        const ulong m0 = chunk * (ulong)chunk_len, m1 = min(total, m0 + (ulong)chunk_len);                     \
-        VEC_##N acc = (VEC_##N)0;                                                                              \
-        for (ulong m = m0; m < m1; m++) {                                                                      \
-            const int ox = (int)(m % (ulong)s.wo);                                                             \
-            const ulong q = m / (ulong)s.wo;                                                                   \
-            const int oy = (int)(q % (ulong)s.ho), i = (int)(q / (ulong)s.ho);                                 \
-            const REAL v = padded(a, s, i, oy * s.stride + fy, ox * s.stride + fx, k);                        \
-            acc += (VEC_##N)v * VLOAD_##N(dz + m * (ulong)s.cout + (ulong)c0);                                 \
+        /* channel j reads k0 + j, clamped: the clamped copies are computed and not stored */                 \
+        int kofs[FILTER_KB];                                                                                   \
+        UNROLL for (int j = 0; j < FILTER_KB; j++) kofs[j] = min(k0 + j, s.cin - 1);                           \
+        /* the output columns whose input column lies inside a_prev: ox in [lo, hi] */                         \
+        const long lead = (long)s.pad_w - fx; /* ox*stride >= lead */                                          \
+        const long lo = lead > 0 ? (lead + s.stride - 1) / s.stride : 0;                                       \
+        const long tail = (long)s.w - 1 + lead; /* ox*stride <= tail; none when negative */                   \
+        const long hi = tail < 0 ? -1 : min((long)s.wo - 1, tail / s.stride);                                  \
+        const ulong rows = (ulong)s.n * (ulong)s.ho;                                                           \
+        const ulong r0 = chunk * (ulong)chunk_len, r1 = min(rows, r0 + (ulong)chunk_len);                      \
+        VEC_##N acc[FILTER_KB];                                                                                \
+        UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] = (VEC_##N)0;                                        \
+        for (ulong r = r0; r < r1; r++) {                                                                      \
+            const int oy = (int)(r % (ulong)s.ho), i = (int)(r / (ulong)s.ho);                                 \
+            const long iy = (long)oy * s.stride + fy - s.pad_h;                                                \
+            __global const REAL *dp = dz + r * (ulong)s.wo * (ulong)s.cout + (ulong)c0;                        \
+            const int row_inside = iy >= 0 && iy < s.h;                                                        \
+            const long in_lo = row_inside ? lo : s.wo, in_hi = row_inside ? hi : (long)s.wo - 1;               \
+            for (long ox = 0; ox < min(in_lo, (long)s.wo); ox++) { /* padding: 0 * dz */                       \
+                const VEC_##N d = VLOAD_##N(dp + (ulong)ox * (ulong)s.cout);                                   \
+                UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
+            }                                                                                                  \
+            if (row_inside && lo <= hi) {                                                                      \
+                const ulong step = (ulong)s.stride * (ulong)s.cin;                                             \
+                __global const REAL *ap =                                                                      \
+                    a + AT(i, iy, lo * s.stride + fx - s.pad_w, 0, s.h, s.w, s.cin);                           \
+                __global const REAL *dq = dp + (ulong)lo * (ulong)s.cout;                                      \
+                for (long ox = lo; ox <= hi; ox++, ap += step, dq += s.cout) {                                 \
+                    const VEC_##N d = VLOAD_##N(dq);                                                           \
+                    UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] += (VEC_##N)ap[kofs[j]] * d;             \
+                }                                                                                              \
+            }                                                                                                  \
+            for (long ox = max(in_hi + 1, min(in_lo, (long)s.wo)); ox < s.wo; ox++) { /* padding: 0 * dz */   \
+                const VEC_##N d = VLOAD_##N(dp + (ulong)ox * (ulong)s.cout);                                   \
+                UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
+            }                                                                                                  \
         }                                                                                                      \
-        VSTORE_##N(acc, out + chunk * (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout +               \
-                            AT(fy, fx, k, c0, s.fw, s.cin, s.cout));                                           \
+        __global REAL *o = out + chunk * (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout;             \
+        UNROLL for (int j = 0; j < FILTER_KB; j++)                                                             \
+        {                                                                                                      \
+            if (k0 + j < s.cin)                                                                                \
+                VSTORE_##N(acc[j], o + AT(fy, fx, k0 + j, c0, s.fw, s.cin, s.cout));                           \
+        }                                                                                                      \
     }
 
 DEFINE_CONV_BACKWARD_FILTER(1)

@@ -148,12 +148,16 @@ static void describe_device(clcnn_context *ctx)
     cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     cl->conv_px = (type & CL_DEVICE_TYPE_CPU) ? 4 : 2;
     cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 8 : 4;
+    cl->filter_kb = (type & CL_DEVICE_TYPE_CPU) ? 8 : 4;
     /* Kernel-development overrides (README: environment variables). */
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);
     if (oc && atoi(oc) >= 1 && atoi(oc) <= 16)
         cl->conv_max_oc = atoi(oc);
+    const char *kb = getenv("CLCNN_FILTER_KB");
+    if (kb && atoi(kb) >= 1 && atoi(kb) <= 16)
+        cl->filter_kb = atoi(kb);
     cl->max_alloc = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
 }

@@ -80,7 +80,7 @@ static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, cl
                                 clcnn_conv_params p)
 {
     return (conv_shape){a->shape.n, a->shape.h, a->shape.w, a->shape.c, w->shape.n, w->shape.h,
-                        w->shape.c, zs.h,       zs.w,       p.stride,   p.pad, p.pad};
+                        w->shape.c, zs.h,       zs.w,       p.stride,   p.pad,      p.pad};
 }
 
 typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
@@ -197,23 +197,56 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const clcnn_cl_kernel *kt = NULL;
     cl_mem w_t = NULL;
     const int data_log_n = vector_width_log2(w->shape.w, clcnn__cl_max_width(ctx->cl, w->dtype));
+    /* With stride 1, backward data is a forward convolution of dz, padded by
+     * f - 1 - pad, with the weights flipped and transposed (in that kernel's
+     * order: output rows, then columns, then channels, as the reference);
+     * other strides use conv_backward_data_<N>. */
+    const cl_int as_forward = p.stride == 1, no_bias = 0;
+    const conv_shape ts = {cs.n,
+                           cs.ho,
+                           cs.wo,
+                           cs.cout,
+                           cs.fh,
+                           cs.fw,
+                           cs.cin,
+                           cs.h,
+                           cs.w,
+                           1,
+                           cs.fh - 1 - cs.pad_h,
+                           cs.fw - 1 - cs.pad_w};
+    const size_t px = (size_t)ctx->cl->conv_px;
+    const size_t data_items = as_forward ? (size_t)cs.n * (size_t)cs.h * (((size_t)cs.w + px - 1) / px) *
+                                               ((size_t)cs.cin >> data_log_n)
+                                         : (da_prev ? da_prev->count >> data_log_n : 0);
     if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
-        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_DATA_1 + data_log_n, dt, &kd)) &&
+        !(s = clcnn__cl_kernel(
+              ctx, fn,
+              (as_forward ? CLCNN_KERNEL_CONV_FORWARD_1 : CLCNN_KERNEL_CONV_BACKWARD_DATA_1) + data_log_n, dt,
+              &kd)) &&
         !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
-        const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(w_t)};
+        const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(as_forward), ARG(w_t)};
         const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
-        if (!(s = set_args(ctx, fn, kt, targs, 3)))
-            s = set_args(ctx, fn, kd, args, 4);
+        const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t), ARG(w_t),
+                                    ARG(no_bias), ARG(ts),  ARG(da_prev->mem)};
+        if (!(s = set_args(ctx, fn, kt, targs, 4)))
+            s = as_forward ? set_args(ctx, fn, kd, fargs, 6) : set_args(ctx, fn, kd, args, 4);
     }
     /* dw: N filters per work-item, in one pass or as a split reduction over
      * chunks of the output positions when the reduction is long (see
      * conv_backward_filter_<N> and conv_backward_filter_sum). */
-    const size_t positions = (size_t)dz->shape.n * (size_t)dz->shape.h * (size_t)dz->shape.w;
-    const cl_int chunks =
-        dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt), ctx->workspace_limit) : 1;
-    const cl_long chunk_len = (cl_long)((positions + (size_t)chunks - 1) / (size_t)chunks);
-    const cl_long dw_count = dw ? (cl_long)dw->count : 0;
     const int filter_log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
+    const size_t positions = (size_t)dz->shape.n * (size_t)dz->shape.h * (size_t)dz->shape.w;
+    const size_t rows = (size_t)dz->shape.n * (size_t)dz->shape.h; /* runs are whole output rows */
+    size_t n_chunks =
+        dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt), ctx->workspace_limit) : 1;
+    if (n_chunks > rows)
+        n_chunks = rows;
+    const cl_long chunk_len = (cl_long)((rows + n_chunks - 1) / n_chunks);
+    const cl_int chunks = (cl_int)((rows + (size_t)chunk_len - 1) / (size_t)chunk_len); /* none empty */
+    const size_t fkb = (size_t)ctx->cl->filter_kb;
+    const size_t filter_items =
+        (size_t)cs.fh * (size_t)cs.fw * (((size_t)cs.cin + fkb - 1) / fkb) * ((size_t)cs.cout >> filter_log_n);
+    const cl_long dw_count = dw ? (cl_long)dw->count : 0;
     const clcnn_cl_kernel *ks = NULL;
     cl_mem partial = NULL;
     if (!s && dw &&
@@ -239,11 +272,11 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     if (!s && kt)
         s = launch(ctx, fn, kt, w->count);
     if (!s && kw && ks)
-        s = launch(ctx, fn, kw, ((size_t)chunks * dw->count) >> filter_log_n);
+        s = launch(ctx, fn, kw, (size_t)chunks * filter_items);
     if (!s && kd)
-        s = launch(ctx, fn, kd, da_prev->count >> data_log_n);
+        s = launch(ctx, fn, kd, data_items);
     if (!s && kw && !ks)
-        s = launch(ctx, fn, kw, dw->count >> filter_log_n);
+        s = launch(ctx, fn, kw, filter_items);
     if (!s && ks)
         s = launch(ctx, fn, ks, dw->count);
     if (!s && kb)

@@ -111,8 +111,8 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
     if (s)
         return s;
     char options[160];
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DCONV_PX=%d -DMAX_WIDTH=%d%s",
-             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", cl->conv_px,
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d%s",
+             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", cl->conv_px, cl->filter_kb,
              clcnn__cl_max_width(cl, dtype),
              dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
     cl_int err = CL_SUCCESS;
