@@ -11,22 +11,33 @@
  * in 64-bit arithmetic. */
 #define AT(i, y, x, k, H, W, C) ((((ulong)(i) * (ulong)(H) + (ulong)(y)) * (ulong)(W) + (ulong)(x)) * (ulong)(C) + (ulong)(k))
 
-/* Work-item mapping: one work-item per element of x_pad, global id
- * g = ((i*(h+2p) + y)*(w+2p) + x)*c + k over a 1-D range of at least
- * total = n*(h+2p)*(w+2p)*c items; it copies x[i][y-p][x-p][k] or writes 0. */
+/* Work-item mapping: one work-item per (padded pixel, group of up to 64
+ * channels), global id g = ((i*(h+2p) + y)*(w+2p) + x)*groups + gi with
+ * groups = ceil(c / 64), over at least n*(h+2p)*(w+2p)*groups items; it
+ * copies x[i][y-p][x-p][k] into x_pad[i][y][x][k], or writes 0, for the
+ * channels k of its group (a contiguous run, which the compiler can
+ * vectorise; the index decoding is paid once per run). */
 __kernel void zero_pad(__global const REAL *x, int n, int h, int w, int c, int pad, __global REAL *x_pad)
 {
-    const int hp = h + 2 * pad, wp = w + 2 * pad;
+    const int hp = h + 2 * pad, wp = w + 2 * pad, groups = (c + 63) / 64;
     const ulong g = get_global_id(0);
-    if (g >= (ulong)n * (ulong)hp * (ulong)wp * (ulong)c)
+    if (g >= (ulong)n * (ulong)hp * (ulong)wp * (ulong)groups)
         return;
     ulong t = g;
-    const int k = (int)(t % (ulong)c);
-    t /= (ulong)c;
+    const int k0 = (int)(t % (ulong)groups) * 64, k1 = min(c, k0 + 64);
+    t /= (ulong)groups;
     const int xx = (int)(t % (ulong)wp);
     t /= (ulong)wp;
     const int yy = (int)(t % (ulong)hp);
     const int i = (int)(t / (ulong)hp);
     const int y = yy - pad, x0 = xx - pad;
-    x_pad[g] = (y >= 0 && y < h && x0 >= 0 && x0 < w) ? x[AT(i, y, x0, k, h, w, c)] : (REAL)0;
+    __global REAL *dst = x_pad + AT(i, yy, xx, 0, hp, wp, c);
+    if (y >= 0 && y < h && x0 >= 0 && x0 < w) {
+        __global const REAL *src = x + AT(i, y, x0, 0, h, w, c);
+        for (int k = k0; k < k1; k++)
+            dst[k] = src[k];
+    } else {
+        for (int k = k0; k < k1; k++)
+            dst[k] = (REAL)0;
+    }
 }

@@ -84,43 +84,53 @@ inline REAL window_size(const pool_shape s)
         return sum / window_size(s);                                                                            \
     }
 
-/* Work-item mapping: one work-item per (i, y, x, c-block) of a, global id
- * g = ((i*ho + y)*wo + x)*cblocks + cb with cblocks = c / N, over at least
- * n*ho*wo*cblocks items; it writes a[i][y][x][cb*N .. cb*N + N). */
+/* Both kernels give a work-item one pixel and a group of up to `group`
+ * neighbouring N-channel blocks, looped over: the index decoding (64-bit
+ * divisions) is paid once per group, not once per vector, while a large c
+ * still spreads over many work-items. groups = ceil((c / N) / group). */
+
+/* Work-item mapping: one work-item per (i, y, x, channel group) of a, global
+ * id g = ((i*ho + y)*wo + x)*groups + gi, over at least n*ho*wo*groups items;
+ * it writes a[i][y][x][cb*N .. cb*N + N) for the blocks cb of group gi. */
 #define DEFINE_POOL_FORWARD(N)                                                                                  \
-    __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, __global REAL *a)          \
+    __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, int group,                 \
+                                   __global REAL *a)                                                            \
     {                                                                                                           \
-        const int cblocks = s.c / N;                                                                            \
+        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group;                                    \
         const ulong g = get_global_id(0);                                                                       \
-        if (g >= (ulong)s.n * (ulong)s.ho * (ulong)s.wo * (ulong)cblocks)                                       \
+        if (g >= (ulong)s.n * (ulong)s.ho * (ulong)s.wo * (ulong)groups)                                        \
             return;                                                                                             \
         ulong t = g;                                                                                            \
-        const int c0 = (int)(t % (ulong)cblocks) * N;                                                           \
-        t /= (ulong)cblocks;                                                                                    \
+        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = min(cblocks, cb0 + group);                      \
+        t /= (ulong)groups;                                                                                     \
         const int x = (int)(t % (ulong)s.wo);                                                                   \
         t /= (ulong)s.wo;                                                                                       \
         const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                       \
-        VSTORE_##N(window_##N(a_prev, s, i, y * s.stride, x * s.stride, c0),                                   \
-                   a + AT(i, y, x, c0, s.ho, s.wo, s.c));                                                       \
+        for (int cb = cb0; cb < cb1; cb++)                                                                      \
+            VSTORE_##N(window_##N(a_prev, s, i, y * s.stride, x * s.stride, cb * N),                           \
+                       a + AT(i, y, x, cb * N, s.ho, s.wo, s.c));                                               \
     }
 
-/* Work-item mapping: one work-item per (i, y, x, c-block) of da_prev, global
- * id g = ((i*h + y)*w + x)*cblocks + cb, over at least n*h*w*cblocks items.
- * Per channel it sums, over the windows (oy, ox) that cover (y, x) in
- * increasing oy then ox: for max, da[i][oy][ox][c] when a_prev[i][y][x][c]
- * equals the window's max (ties all receive it; a NaN max matches nothing);
- * for average, da / (f*f). */
+/* Work-item mapping: one work-item per (i, y, x, channel group) of
+ * da_prev, global id g = ((i*h + y)*w + x)*groups + gi, over at least
+ * n*h*w*groups items. Per channel it sums, over the windows (oy, ox) that
+ * cover (y, x) in increasing oy then ox: for max, da[i][oy][ox][c] when
+ * a_prev[i][y][x][c] equals the window's max, read from amax (the forward
+ * result, computed into a workspace by pool_forward_<N> just before; ties
+ * all receive it; a NaN max matches nothing); for average, da / (f*f), and
+ * amax is not read. */
 #define DEFINE_POOL_BACKWARD(N)                                                                                 \
-    __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev, const pool_shape s,  \
+    __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                      \
+                                    __global const REAL *amax, const pool_shape s, int group,                   \
                                     __global REAL *da_prev)                                                     \
     {                                                                                                           \
-        const int cblocks = s.c / N;                                                                            \
+        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group;                                    \
         const ulong g = get_global_id(0);                                                                       \
-        if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)cblocks)                                         \
+        if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)groups)                                          \
             return;                                                                                             \
         ulong t = g;                                                                                            \
-        const int c0 = (int)(t % (ulong)cblocks) * N;                                                           \
-        t /= (ulong)cblocks;                                                                                    \
+        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = min(cblocks, cb0 + group);                      \
+        t /= (ulong)groups;                                                                                     \
         const int x = (int)(t % (ulong)s.w);                                                                    \
         t /= (ulong)s.w;                                                                                        \
         const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                         \
@@ -130,18 +140,21 @@ inline REAL window_size(const pool_shape s)
         const int oy1 = min(y / s.stride, s.ho - 1);                                                            \
         const int ox0 = x - s.f + 1 > 0 ? (int)(((long)x - s.f + s.stride) / s.stride) : 0;                     \
         const int ox1 = min(x / s.stride, s.wo - 1);                                                            \
-        const VEC_##N v = VLOAD_##N(a_prev + AT(i, y, x, c0, s.h, s.w, s.c));                                   \
-        VEC_##N acc = (VEC_##N)0;                                                                               \
-        for (int oy = oy0; oy <= oy1; oy++)                                                                     \
-            for (int ox = ox0; ox <= ox1; ox++) {                                                               \
-                const VEC_##N d = VLOAD_##N(da + AT(i, oy, ox, c0, s.ho, s.wo, s.c));                           \
-                if (s.mode == 0)                                                                                \
-                    acc += SELECT_##N((VEC_##N)0, d,                                                          \
-                                        v == window_##N(a_prev, s, i, oy * s.stride, ox * s.stride, c0));      \
-                else                                                                                            \
-                    acc += d / window_size(s);                                                                  \
-            }                                                                                                   \
-        VSTORE_##N(acc, da_prev + AT(i, y, x, c0, s.h, s.w, s.c));                                              \
+        for (int cb = cb0; cb < cb1; cb++) {                                                                    \
+            const int c0 = cb * N;                                                                              \
+            const VEC_##N v = VLOAD_##N(a_prev + AT(i, y, x, c0, s.h, s.w, s.c));                               \
+            VEC_##N acc = (VEC_##N)0;                                                                           \
+            for (int oy = oy0; oy <= oy1; oy++)                                                                 \
+                for (int ox = ox0; ox <= ox1; ox++) {                                                           \
+                    const ulong o = AT(i, oy, ox, c0, s.ho, s.wo, s.c);                                         \
+                    const VEC_##N d = VLOAD_##N(da + o);                                                        \
+                    if (s.mode == 0)                                                                            \
+                        acc += SELECT_##N((VEC_##N)0, d, v == VLOAD_##N(amax + o));                             \
+                    else                                                                                        \
+                        acc += d / window_size(s);                                                              \
+                }                                                                                               \
+            VSTORE_##N(acc, da_prev + AT(i, y, x, c0, s.h, s.w, s.c));                                          \
+        }                                                                                                       \
     }
 
 #define DEFINE_POOL(N) DEFINE_WINDOW(N) DEFINE_POOL_FORWARD(N) DEFINE_POOL_BACKWARD(N)

@@ -63,7 +63,8 @@ clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int p
     const kernel_arg args[] = {ARG(x->mem), ARG(n), ARG(h), ARG(w), ARG(c), ARG(p), ARG(x_pad->mem)};
     if ((s = set_args(ctx, fn, k, args, 7)))
         return s;
-    return launch(ctx, fn, k, x_pad->count);
+    /* one work-item per padded pixel and run of up to 64 channels */
+    return launch(ctx, fn, k, (x_pad->count / (size_t)c) * (((size_t)c + 63) / 64));
 }
 
 /* log2 of the widest of 16, 8, 4, 2, 1 that divides channels and is at
@@ -244,8 +245,8 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const cl_long chunk_len = (cl_long)((rows + n_chunks - 1) / n_chunks);
     const cl_int chunks = (cl_int)((rows + (size_t)chunk_len - 1) / (size_t)chunk_len); /* none empty */
     const size_t fkb = (size_t)ctx->cl->filter_kb;
-    const size_t filter_items =
-        (size_t)cs.fh * (size_t)cs.fw * (((size_t)cs.cin + fkb - 1) / fkb) * ((size_t)cs.cout >> filter_log_n);
+    const size_t filter_items = (size_t)cs.fh * (size_t)cs.fw * (((size_t)cs.cin + fkb - 1) / fkb) *
+                                ((size_t)cs.cout >> filter_log_n);
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
     const clcnn_cl_kernel *ks = NULL;
     cl_mem partial = NULL;
@@ -290,6 +291,20 @@ static pool_shape pool_shape_of(const clcnn_tensor *a_prev, clcnn_shape os, clcn
                         p.stride,        (cl_int)p.mode};
 }
 
+/* Channel blocks per pool work-item: 64 channels' worth on a CPU, where
+ * the per-work-item index decoding costs as much as the loads; one block on
+ * a GPU, which wants the work-items. */
+static cl_int pool_group(const clcnn_context *ctx, int log_n)
+{
+    return ctx->cl->cpu && (64 >> log_n) > 1 ? 64 >> log_n : 1;
+}
+
+static size_t pool_groups(int channels, int log_n, cl_int group)
+{
+    const size_t blocks = (size_t)channels >> log_n;
+    return (blocks + (size_t)group - 1) / (size_t)group;
+}
+
 clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
                                     clcnn_tensor *a)
 {
@@ -300,10 +315,12 @@ clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     if (s)
         return s;
     const pool_shape ps = pool_shape_of(a_prev, a->shape, p);
-    const kernel_arg args[] = {ARG(a_prev->mem), ARG(ps), ARG(a->mem)};
-    if ((s = set_args(ctx, fn, k, args, 3)))
+    const cl_int group = pool_group(ctx, log_n);
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(a->mem)};
+    if ((s = set_args(ctx, fn, k, args, 4)))
         return s;
-    return launch(ctx, fn, k, a->count >> log_n);
+    const size_t pixels = a->count / (size_t)a->shape.c;
+    return launch(ctx, fn, k, pixels * pool_groups(a->shape.c, log_n, group));
 }
 
 clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
@@ -311,13 +328,30 @@ clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
 {
     static const char fn[] = "clcnn_pool2d_backward";
     const int log_n = vector_width_log2(a_prev->shape.c, clcnn__cl_max_width(ctx->cl, a_prev->dtype));
-    const clcnn_cl_kernel *k;
+    const clcnn_cl_kernel *k, *kf = NULL;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_BACKWARD_1 + log_n, da->dtype, &k);
     if (s)
         return s;
     const pool_shape ps = pool_shape_of(a_prev, da->shape, p);
-    const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(ps), ARG(da_prev->mem)};
-    if ((s = set_args(ctx, fn, k, args, 4)))
+    const cl_int group = pool_group(ctx, log_n);
+    /* max: the window maxima first, into a workspace, so that each input
+     * element compares against them instead of rescanning every window */
+    cl_mem amax = da->mem;
+    if (p.mode == CLCNN_POOL_MAX &&
+        (!(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD_1 + log_n, da->dtype, &kf)) &&
+         !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL, da->nbytes, &amax)))) {
+        const kernel_arg fargs[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(amax)};
+        s = set_args(ctx, fn, kf, fargs, 4);
+    }
+    if (s)
         return s;
-    return launch(ctx, fn, k, da_prev->count >> log_n);
+    const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(amax),
+                               ARG(ps),      ARG(group),       ARG(da_prev->mem)};
+    if ((s = set_args(ctx, fn, k, args, 6)))
+        return s;
+    if (kf &&
+        (s = launch(ctx, fn, kf, (da->count / (size_t)da->shape.c) * pool_groups(da->shape.c, log_n, group))))
+        return s;
+    const size_t pixels = da_prev->count / (size_t)da_prev->shape.c;
+    return launch(ctx, fn, k, pixels * pool_groups(da_prev->shape.c, log_n, group));
 }
