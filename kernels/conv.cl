@@ -47,11 +47,18 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
 #define CONV_PX 4
 #endif
 
-/* The widest vector kernels are built for (a build option: the host passes
- * the device's limit, so no wider kernel is compiled than it will use). */
+/* What a program holds (build options): -DWIDTH=N the <N>-wide variants
+ * only, -DWIDTH=0 the kernels without a width; without WIDTH, every variant
+ * up to MAX_WIDTH. The host builds one small program per width it uses, so
+ * a first call compiles only what it runs. */
 #ifndef MAX_WIDTH
 #define MAX_WIDTH 16
 #endif
+#ifndef WIDTH
+#define WIDTH (-1)
+#endif
+#define HAS_WIDTH(N) (WIDTH == (N) || (WIDTH == -1 && (N) <= MAX_WIDTH))
+#define HAS_COMMON (WIDTH <= 0)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -146,20 +153,23 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
         }                                                                                                      \
     }
 
+#if HAS_WIDTH(1)
 DEFINE_CONV_FORWARD(1)
-#if MAX_WIDTH >= 2
+#endif
+#if HAS_WIDTH(2)
 DEFINE_CONV_FORWARD(2)
 #endif
-#if MAX_WIDTH >= 4
+#if HAS_WIDTH(4)
 DEFINE_CONV_FORWARD(4)
 #endif
-#if MAX_WIDTH >= 8
+#if HAS_WIDTH(8)
 DEFINE_CONV_FORWARD(8)
 #endif
-#if MAX_WIDTH >= 16
+#if HAS_WIDTH(16)
 DEFINE_CONV_FORWARD(16)
 #endif
 
+#if HAS_COMMON
 /* Work-item mapping: one work-item per element of w_t, the weights
  * transposed to [fh][fw][cout][cin]: global id g = ((fy*fw + fx)*cout + c)*cin
  * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c], or with
@@ -183,6 +193,7 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, int 
     }
     w_t[g] = w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)];
 }
+#endif
 
 /* Backward data: a work-item computes N neighbouring input channels of one
  * input position (kernel conv_backward_data_<N>, N chosen by the host to
@@ -227,17 +238,19 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, int 
         VSTORE_##N(acc, da_prev + AT(i, y, x, k0, s.h, s.w, s.cin));                                           \
     }
 
+#if HAS_WIDTH(1)
 DEFINE_CONV_BACKWARD_DATA(1)
-#if MAX_WIDTH >= 2
+#endif
+#if HAS_WIDTH(2)
 DEFINE_CONV_BACKWARD_DATA(2)
 #endif
-#if MAX_WIDTH >= 4
+#if HAS_WIDTH(4)
 DEFINE_CONV_BACKWARD_DATA(4)
 #endif
-#if MAX_WIDTH >= 8
+#if HAS_WIDTH(8)
 DEFINE_CONV_BACKWARD_DATA(8)
 #endif
-#if MAX_WIDTH >= 16
+#if HAS_WIDTH(16)
 DEFINE_CONV_BACKWARD_DATA(16)
 #endif
 
@@ -324,20 +337,23 @@ DEFINE_CONV_BACKWARD_DATA(16)
         }                                                                                                      \
     }
 
+#if HAS_WIDTH(1)
 DEFINE_CONV_BACKWARD_FILTER(1)
-#if MAX_WIDTH >= 2
+#endif
+#if HAS_WIDTH(2)
 DEFINE_CONV_BACKWARD_FILTER(2)
 #endif
-#if MAX_WIDTH >= 4
+#if HAS_WIDTH(4)
 DEFINE_CONV_BACKWARD_FILTER(4)
 #endif
-#if MAX_WIDTH >= 8
+#if HAS_WIDTH(8)
 DEFINE_CONV_BACKWARD_FILTER(8)
 #endif
-#if MAX_WIDTH >= 16
+#if HAS_WIDTH(16)
 DEFINE_CONV_BACKWARD_FILTER(16)
 #endif
 
+#if HAS_COMMON
 /* Work-item mapping: one work-item per element e of dw (global id e, at
  * least fh*fw*cin*cout items): dw[e] = sum over chunk = 0 .. chunks-1, in
  * that order, of partial[chunk][e]. */
@@ -365,3 +381,4 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, __
         acc += dz[e * (ulong)s.cout + c];
     db[c] = acc;
 }
+#endif

@@ -27,11 +27,18 @@ inline REAL window_size(const pool_shape s)
     return (REAL)((long)s.f * (long)s.f);
 }
 
-/* The widest vector kernels are built for (a build option: the host passes
- * the device's limit, so no wider kernel is compiled than it will use). */
+/* What a program holds (build options): -DWIDTH=N the <N>-wide variants
+ * only, -DWIDTH=0 the kernels without a width; without WIDTH, every variant
+ * up to MAX_WIDTH. The host builds one small program per width it uses, so
+ * a first call compiles only what it runs. */
 #ifndef MAX_WIDTH
 #define MAX_WIDTH 16
 #endif
+#ifndef WIDTH
+#define WIDTH (-1)
+#endif
+#define HAS_WIDTH(N) (WIDTH == (N) || (WIDTH == -1 && (N) <= MAX_WIDTH))
+#define HAS_COMMON (WIDTH <= 0)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -158,16 +165,18 @@ inline REAL window_size(const pool_shape s)
     }
 
 #define DEFINE_POOL(N) DEFINE_WINDOW(N) DEFINE_POOL_FORWARD(N) DEFINE_POOL_BACKWARD(N)
+#if HAS_WIDTH(1)
 DEFINE_POOL(1)
-#if MAX_WIDTH >= 2
+#endif
+#if HAS_WIDTH(2)
 DEFINE_POOL(2)
 #endif
-#if MAX_WIDTH >= 4
+#if HAS_WIDTH(4)
 DEFINE_POOL(4)
 #endif
-#if MAX_WIDTH >= 8
+#if HAS_WIDTH(8)
 DEFINE_POOL(8)
 #endif
-#if MAX_WIDTH >= 16
+#if HAS_WIDTH(16)
 DEFINE_POOL(16)
 #endif

@@ -75,7 +75,7 @@ struct clcnn_cl {
     int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
     int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
     int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
-    cl_program programs[CLCNN_N_PROGRAMS][2];    /* [program][dtype], built lazily */
+    cl_program programs[CLCNN_N_PROGRAMS][2][6]; /* [program][dtype][width slot], built lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2]; /* [kernel][dtype], created lazily */
     cl_mem scratch[4];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
     size_t scratch_bytes[4];

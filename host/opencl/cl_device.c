@@ -293,9 +293,10 @@ void clcnn__cl_close(clcnn_context *ctx)
                 clReleaseKernel(cl->kernels[k][d].k);
     for (int p = 0; p < CLCNN_N_PROGRAMS; p++)
         for (int d = 0; d < 2; d++)
-            if (cl->programs[p][d])
-                clReleaseProgram(cl->programs[p][d]);
-    for (int slot = 0; slot < 2; slot++)
+            for (int w = 0; w < 6; w++)
+                if (cl->programs[p][d][w])
+                    clReleaseProgram(cl->programs[p][d][w]);
+    for (size_t slot = 0; slot < sizeof cl->scratch / sizeof cl->scratch[0]; slot++)
         if (cl->scratch[slot])
             clReleaseMemObject(cl->scratch[slot]);
     if (cl->queue)

@@ -1,6 +1,6 @@
 /* cl_program.c - kernel programs: their sources (embedded in the library at
  * build time, or read from $CLCNN_KERNEL_DIR for kernel development), built
- * once per context and dtype on first use (or loaded from the on-disk cache
+ * once per context, dtype and width on first use (or loaded from the on-disk cache
  * of cl_cache.h), and their kernels. */
 #include "cl_backend.h"
 #include "cl_cache.h"
@@ -22,42 +22,46 @@ static const struct {
     [CLCNN_PROGRAM_GEMM] = {"gemm", clcnn__kernel_gemm},
 };
 
+/* Each kernel, its program, and the width slot of the program build that
+ * holds it: 0 for kernels without a width (built with -DWIDTH=0), else
+ * 1 + log2 N for the <N>-wide variants (-DWIDTH=N). */
 static const struct {
     const char *name;
     clcnn_program_id program;
+    int slot;
 } kernels[CLCNN_N_KERNELS] = {
-    [CLCNN_KERNEL_ZERO_PAD] = {"zero_pad", CLCNN_PROGRAM_PAD},
-    [CLCNN_KERNEL_CONV_FORWARD_1] = {"conv_forward_1", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_FORWARD_2] = {"conv_forward_2", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_FORWARD_4] = {"conv_forward_4", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_FORWARD_8] = {"conv_forward_8", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_FORWARD_16] = {"conv_forward_16", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_TRANSPOSE_WEIGHTS] = {"transpose_weights", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_8] = {"conv_backward_data_8", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_16] = {"conv_backward_data_16", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_1] = {"conv_backward_filter_1", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_2] = {"conv_backward_filter_2", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_4] = {"conv_backward_filter_4", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_8] = {"conv_backward_filter_8", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_16] = {"conv_backward_filter_16", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM] = {"conv_backward_filter_sum", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_CONV_BACKWARD_BIAS] = {"conv_backward_bias", CLCNN_PROGRAM_CONV},
-    [CLCNN_KERNEL_POOL_FORWARD_1] = {"pool_forward_1", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_FORWARD_2] = {"pool_forward_2", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_FORWARD_4] = {"pool_forward_4", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_FORWARD_8] = {"pool_forward_8", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_FORWARD_16] = {"pool_forward_16", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_BACKWARD_1] = {"pool_backward_1", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_BACKWARD_2] = {"pool_backward_2", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_BACKWARD_4] = {"pool_backward_4", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_BACKWARD_8] = {"pool_backward_8", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_POOL_BACKWARD_16] = {"pool_backward_16", CLCNN_PROGRAM_POOL},
-    [CLCNN_KERNEL_IM2COL] = {"im2col", CLCNN_PROGRAM_GEMM},
-    [CLCNN_KERNEL_COL2IM] = {"col2im", CLCNN_PROGRAM_GEMM},
-    [CLCNN_KERNEL_BIAS_ROWS] = {"bias_rows", CLCNN_PROGRAM_GEMM},
+    [CLCNN_KERNEL_ZERO_PAD] = {"zero_pad", CLCNN_PROGRAM_PAD, 0},
+    [CLCNN_KERNEL_CONV_FORWARD_1] = {"conv_forward_1", CLCNN_PROGRAM_CONV, 1},
+    [CLCNN_KERNEL_CONV_FORWARD_2] = {"conv_forward_2", CLCNN_PROGRAM_CONV, 2},
+    [CLCNN_KERNEL_CONV_FORWARD_4] = {"conv_forward_4", CLCNN_PROGRAM_CONV, 3},
+    [CLCNN_KERNEL_CONV_FORWARD_8] = {"conv_forward_8", CLCNN_PROGRAM_CONV, 4},
+    [CLCNN_KERNEL_CONV_FORWARD_16] = {"conv_forward_16", CLCNN_PROGRAM_CONV, 5},
+    [CLCNN_KERNEL_TRANSPOSE_WEIGHTS] = {"transpose_weights", CLCNN_PROGRAM_CONV, 0},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV, 1},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_8] = {"conv_backward_data_8", CLCNN_PROGRAM_CONV, 4},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_16] = {"conv_backward_data_16", CLCNN_PROGRAM_CONV, 5},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_1] = {"conv_backward_filter_1", CLCNN_PROGRAM_CONV, 1},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_2] = {"conv_backward_filter_2", CLCNN_PROGRAM_CONV, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_4] = {"conv_backward_filter_4", CLCNN_PROGRAM_CONV, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_8] = {"conv_backward_filter_8", CLCNN_PROGRAM_CONV, 4},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_16] = {"conv_backward_filter_16", CLCNN_PROGRAM_CONV, 5},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM] = {"conv_backward_filter_sum", CLCNN_PROGRAM_CONV, 0},
+    [CLCNN_KERNEL_CONV_BACKWARD_BIAS] = {"conv_backward_bias", CLCNN_PROGRAM_CONV, 0},
+    [CLCNN_KERNEL_POOL_FORWARD_1] = {"pool_forward_1", CLCNN_PROGRAM_POOL, 1},
+    [CLCNN_KERNEL_POOL_FORWARD_2] = {"pool_forward_2", CLCNN_PROGRAM_POOL, 2},
+    [CLCNN_KERNEL_POOL_FORWARD_4] = {"pool_forward_4", CLCNN_PROGRAM_POOL, 3},
+    [CLCNN_KERNEL_POOL_FORWARD_8] = {"pool_forward_8", CLCNN_PROGRAM_POOL, 4},
+    [CLCNN_KERNEL_POOL_FORWARD_16] = {"pool_forward_16", CLCNN_PROGRAM_POOL, 5},
+    [CLCNN_KERNEL_POOL_BACKWARD_1] = {"pool_backward_1", CLCNN_PROGRAM_POOL, 1},
+    [CLCNN_KERNEL_POOL_BACKWARD_2] = {"pool_backward_2", CLCNN_PROGRAM_POOL, 2},
+    [CLCNN_KERNEL_POOL_BACKWARD_4] = {"pool_backward_4", CLCNN_PROGRAM_POOL, 3},
+    [CLCNN_KERNEL_POOL_BACKWARD_8] = {"pool_backward_8", CLCNN_PROGRAM_POOL, 4},
+    [CLCNN_KERNEL_POOL_BACKWARD_16] = {"pool_backward_16", CLCNN_PROGRAM_POOL, 5},
+    [CLCNN_KERNEL_IM2COL] = {"im2col", CLCNN_PROGRAM_GEMM, 0},
+    [CLCNN_KERNEL_COL2IM] = {"col2im", CLCNN_PROGRAM_GEMM, 0},
+    [CLCNN_KERNEL_BIAS_ROWS] = {"bias_rows", CLCNN_PROGRAM_GEMM, 0},
 };
 
 /* The source of program id: $CLCNN_KERNEL_DIR/<file>.cl when that variable
@@ -100,20 +104,22 @@ static clcnn_status load_source(clcnn_context *ctx, const char *fn, clcnn_progra
  * on-disk cache when it holds the program, else from source (and then
  * stores it there). Sources from CLCNN_KERNEL_DIR are cached too: the
  * source text is part of the cache key. */
-static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_program_id id, clcnn_dtype dtype)
+static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_program_id id, clcnn_dtype dtype,
+                                  int slot)
 {
     struct clcnn_cl *cl = ctx->cl;
-    if (cl->programs[id][dtype])
+    if (cl->programs[id][dtype][slot])
         return CLCNN_OK;
     const char *src;
     int owned;
     clcnn_status s = load_source(ctx, fn, id, &src, &owned);
     if (s)
         return s;
-    char options[160];
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d%s",
-             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", cl->conv_px, cl->filter_kb,
-             clcnn__cl_max_width(cl, dtype),
+    char options[192];
+    snprintf(options, sizeof options,
+             "-cl-std=CL1.2 %s -DWIDTH=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d%s",
+             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", slot ? 1 << (slot - 1) : 0,
+             cl->conv_px, cl->filter_kb, clcnn__cl_max_width(cl, dtype),
              dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
     cl_int err = CL_SUCCESS;
     cl_program prog = clcnn__cl_cache_load(cl, src, options);
@@ -145,7 +151,7 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
         clReleaseProgram(prog);
         return s;
     }
-    cl->programs[id][dtype] = prog;
+    cl->programs[id][dtype][slot] = prog;
     return CLCNN_OK;
 }
 
@@ -159,11 +165,12 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
             "%s: the device \"%s\" lacks cl_khr_fp64, so F64 operations are not supported on it", fn,
             ctx->device_name);
     if (!cl->kernels[id][dtype].k) {
-        clcnn_status s = build_program(ctx, fn, kernels[id].program, dtype);
+        clcnn_status s = build_program(ctx, fn, kernels[id].program, dtype, kernels[id].slot);
         if (s)
             return s;
         cl_int err;
-        cl_kernel k = clCreateKernel(cl->programs[kernels[id].program][dtype], kernels[id].name, &err);
+        cl_kernel k = clCreateKernel(cl->programs[kernels[id].program][dtype][kernels[id].slot],
+                                     kernels[id].name, &err);
         if (err != CL_SUCCESS)
             return clcnn__cl_fail(ctx, err, fn, "clCreateKernel");
         size_t local = 64, kernel_max = 0;
