@@ -254,6 +254,52 @@ DEFINE_CONV_BACKWARD_DATA(8)
 DEFINE_CONV_BACKWARD_DATA(16)
 #endif
 
+#if HAS_COMMON
+/* Backward data for few input channels with a stride above 1 (conv1: 3
+ * channels, 7x7, stride 2), where one channel per work-item leaves a long
+ * scalar chain: the reduction over c runs 8 lanes wide, reading dz and the
+ * weights w[fy][fx][k][.] (contiguous in c) as vectors, and the 8 partial
+ * sums are added at the end. Summation order: per lane in the reference
+ * order, then lanes 0..7, then the scalar tail: fixed, so deterministic,
+ * though not the reference's.
+ * Work-item mapping: one work-item per element of da_prev, global id
+ * g = ((i*h + y)*w + x)*cin + k, over at least n*h*w*cin items. */
+__kernel void conv_backward_data_dot(__global const REAL *dz, __global const REAL *w, const conv_shape s,
+                                     __global REAL *da_prev)
+{
+    const ulong g = get_global_id(0);
+    if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)s.cin)
+        return;
+    ulong t = g;
+    const int k = (int)(t % (ulong)s.cin);
+    t /= (ulong)s.cin;
+    const int x = (int)(t % (ulong)s.w);
+    t /= (ulong)s.w;
+    const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);
+    const int py = y + s.pad_h, px = x + s.pad_w;
+    const int oy0 = py - s.fh + 1 > 0 ? (int)(((long)py - s.fh + s.stride) / s.stride) : 0;
+    const int oy1 = min(py / s.stride, s.ho - 1);
+    const int ox0 = px - s.fw + 1 > 0 ? (int)(((long)px - s.fw + s.stride) / s.stride) : 0;
+    const int ox1 = min(px / s.stride, s.wo - 1);
+    VEC_8 acc8 = (VEC_8)0;
+    REAL acc = (REAL)0;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++) {
+            const int fy = py - oy * s.stride, fx = px - ox * s.stride;
+            __global const REAL *wp = w + AT(fy, fx, k, 0, s.fw, s.cin, s.cout);
+            __global const REAL *dp = dz + AT(i, oy, ox, 0, s.ho, s.wo, s.cout);
+            int c = 0;
+            for (; c + 8 <= s.cout; c += 8)
+                acc8 += VLOAD_8(dp + c) * VLOAD_8(wp + c);
+            for (; c < s.cout; c++)
+                acc += dp[c] * wp[c];
+        }
+    const VEC_4 a4 = acc8.lo + acc8.hi;
+    const VEC_2 a2 = a4.lo + a4.hi;
+    da_prev[g] = (a2.x + a2.y) + acc;
+}
+#endif
+
 /* Backward filter: the output rows r = i*ho + oy, 0 <= r < n*ho, are cut
  * into `chunks` runs of `chunk_len` rows (one run when the reduction is
  * short); a work-item sums one run for FILTER_KB neighbouring input channels

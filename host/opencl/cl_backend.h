@@ -9,6 +9,7 @@
 #endif
 #include <CL/cl.h>
 
+#include "cl_fault.h" /* CLCNN_FAULT_INJECTION builds: OpenCL and CLBlast calls that can be failed */
 #include "internal.h"
 
 /* The kernels of the kernels/ sources, and the program (file) each lives in. */
@@ -33,6 +34,7 @@ typedef enum {
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_8,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_16,
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT, /* few input channels, stride > 1 */
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_1, /* conv_backward_filter_<N>: N filters per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_2,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_4,

@@ -200,31 +200,35 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     const int data_log_n = vector_width_log2(w->shape.w, clcnn__cl_max_width(ctx->cl, w->dtype));
     /* With stride 1, backward data is a forward convolution of dz, padded by
      * f - 1 - pad, with the weights flipped and transposed (in that kernel's
-     * order: output rows, then columns, then channels, as the reference);
-     * other strides use conv_backward_data_<N>. */
+     * order: output rows, then columns, then channels, as the reference).
+     * Other strides: with at most 2 input channels per work-item and 8+
+     * filters, conv_backward_data_dot (8-wide reduction over the filters,
+     * on w itself); else conv_backward_data_<N> on the transposed weights. */
     const cl_int as_forward = p.stride == 1, no_bias = 0;
-    const conv_shape ts = {cs.n,
-                           cs.ho,
-                           cs.wo,
-                           cs.cout,
-                           cs.fh,
-                           cs.fw,
-                           cs.cin,
-                           cs.h,
-                           cs.w,
-                           1,
-                           cs.fh - 1 - cs.pad_h,
-                           cs.fw - 1 - cs.pad_w};
+    const int dot = !as_forward && data_log_n <= 1 && cs.cout >= 8;
+    conv_shape ts = cs; /* the forward convolution's shape */
+    ts.h = cs.ho, ts.w = cs.wo, ts.cin = cs.cout, ts.cout = cs.cin, ts.ho = cs.h, ts.wo = cs.w;
+    ts.stride = 1, ts.pad_h = cs.fh - 1 - cs.pad_h, ts.pad_w = cs.fw - 1 - cs.pad_w;
     const size_t px = (size_t)ctx->cl->conv_px;
-    const size_t data_items = as_forward ? (size_t)cs.n * (size_t)cs.h * (((size_t)cs.w + px - 1) / px) *
-                                               ((size_t)cs.cin >> data_log_n)
-                                         : (da_prev ? da_prev->count >> data_log_n : 0);
-    if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
-        !(s = clcnn__cl_kernel(
-              ctx, fn,
-              (as_forward ? CLCNN_KERNEL_CONV_FORWARD_1 : CLCNN_KERNEL_CONV_BACKWARD_DATA_1) + data_log_n, dt,
-              &kd)) &&
-        !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
+    size_t data_items = 0;
+    clcnn_kernel_id data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT;
+    if (da_prev && as_forward) {
+        data_kernel = CLCNN_KERNEL_CONV_FORWARD_1 + data_log_n;
+        data_items =
+            (size_t)cs.n * (size_t)cs.h * (((size_t)cs.w + px - 1) / px) * ((size_t)cs.cin >> data_log_n);
+    } else if (da_prev && dot) {
+        data_items = da_prev->count;
+    } else if (da_prev) {
+        data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_1 + data_log_n;
+        data_items = da_prev->count >> data_log_n;
+    }
+    if (da_prev && dot) {
+        const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
+        if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)))
+            s = set_args(ctx, fn, kd, args, 4);
+    } else if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
+               !(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
+               !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
         const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(as_forward), ARG(w_t)};
         const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
         const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t), ARG(w_t),
