@@ -61,7 +61,25 @@ clcnn_status clcnn__context_env(clcnn_context *ctx, const char *fn)
 {
     ctx->workspace_limit = CLCNN_DEFAULT_WORKSPACE_LIMIT;
     ctx->conv_algo = CLCNN_CONV_AUTO;
-    const char *v = getenv("CLCNN_WORKSPACE_LIMIT");
+    ctx->tuning = 0;
+    ctx->tune_budget_s = 1.0;
+    const char *v = getenv("CLCNN_TUNE");
+    if (v && *v && !(ctx->tuning = strcmp(v, "1") == 0) && strcmp(v, "0") != 0)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
+                           "%s: the environment variable CLCNN_TUNE is \"%.64s\"; expected 0 or 1", fn, v);
+    v = getenv("CLCNN_TUNE_BUDGET");
+    if (v && *v) {
+        char *end;
+        const double b = strtod(v, &end);
+        if (*end || !(b >= 0.0 && b <= 3600.0))
+            return clcnn__fail(
+                NULL, CLCNN_ERR_INVALID_ARGUMENT,
+                "%s: the environment variable CLCNN_TUNE_BUDGET is \"%.64s\"; expected seconds "
+                "from 0 to 3600",
+                fn, v);
+        ctx->tune_budget_s = b;
+    }
+    v = getenv("CLCNN_WORKSPACE_LIMIT");
     if (v && *v && !(ctx->workspace_limit = parse_bytes(v)))
         return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT,
                            "%s: the environment variable CLCNN_WORKSPACE_LIMIT is \"%.64s\"; expected a "
@@ -92,6 +110,22 @@ clcnn_status clcnn_context_set_workspace_limit(clcnn_context *ctx, size_t bytes)
                            "clcnn_context_set_workspace_limit: bytes is 0; the limit must be at least 1");
     ctx->workspace_limit = bytes;
     return CLCNN_OK;
+}
+
+clcnn_status clcnn_context_set_tuning(clcnn_context *ctx, int on)
+{
+    if (!ctx)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "clcnn_context_set_tuning: ctx is NULL");
+    if (on != 0 && on != 1)
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
+                           "clcnn_context_set_tuning: on is %d; expected 0 or 1", on);
+    ctx->tuning = on;
+    return CLCNN_OK;
+}
+
+int clcnn_context_tuning(const clcnn_context *ctx)
+{
+    return ctx ? ctx->tuning : 0;
 }
 
 size_t clcnn_context_workspace_limit(const clcnn_context *ctx)

@@ -23,13 +23,16 @@ struct clcnn_context {
     struct clcnn_cl *cl;       /* OPENCL: device, queue, programs; NULL for HOST */
     size_t workspace_limit;    /* largest device workspace of a call, bytes */
     clcnn_conv_algo conv_algo; /* what CLCNN_CONV_AUTO means (CLCNN_CONV_ALGO) */
+    int tuning;                /* measure AUTO's choice per shape (CLCNN_TUNE) */
+    double tune_budget_s;      /* time for the timed runs of one tuning (CLCNN_TUNE_BUDGET) */
 };
 
 /* The default of clcnn_context_workspace_limit: 256 MiB. */
 #define CLCNN_DEFAULT_WORKSPACE_LIMIT ((size_t)256 << 20)
 
-/* Sets ctx's workspace limit and algorithm override from their defaults and
- * the environment (CLCNN_WORKSPACE_LIMIT, CLCNN_CONV_ALGO); a bad value
+/* Sets ctx's workspace limit, algorithm override and tuning from their
+ * defaults and the environment (CLCNN_WORKSPACE_LIMIT, CLCNN_CONV_ALGO,
+ * CLCNN_TUNE, CLCNN_TUNE_BUDGET); a bad value
  * fails naming the variable, for the function fn. */
 clcnn_status clcnn__context_env(clcnn_context *ctx, const char *fn);
 

@@ -167,6 +167,23 @@ CLCNN_API clcnn_status clcnn_context_set_workspace_limit(clcnn_context *ctx, siz
 /** ctx's workspace limit in bytes; 0 for a NULL ctx. */
 CLCNN_API size_t clcnn_context_workspace_limit(const clcnn_context *ctx);
 
+/** Turns tuning on (1) or off (0). With tuning on, the first
+ *  CLCNN_CONV_AUTO convolution of each device, dtype, direction and shape
+ *  runs every algorithm (once to warm it up, then timed within a budget of
+ *  1 s, or CLCNN_TUNE_BUDGET seconds) and keeps the fastest; later calls use
+ *  it at once. Choices are kept in the context and in the program cache's
+ *  folder (tune-v1.txt; see the README), so other contexts and processes on
+ *  the same device and driver reuse them. The first call of a shape
+ *  therefore costs several runs, and its results are those of the chosen
+ *  algorithm. Off by default; the environment variable CLCNN_TUNE=1, read at
+ *  context creation, turns it on. CLCNN_CONV_ALGO other than auto, and an
+ *  explicit DIRECT or GEMM, bypass it. The host backend keeps the flag.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (ctx NULL, on not 0 or 1). */
+CLCNN_API clcnn_status clcnn_context_set_tuning(clcnn_context *ctx, int on);
+
+/** 1 when tuning is on for ctx, else 0 (also for a NULL ctx). */
+CLCNN_API int clcnn_context_tuning(const clcnn_context *ctx);
+
 /** Waits until all work queued on ctx has finished.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL), CLCNN_ERR_DEVICE. */
 CLCNN_API clcnn_status clcnn_finish(clcnn_context *ctx);

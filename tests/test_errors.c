@@ -473,6 +473,40 @@ CASE(context_create_rejects_unknown_CLCNN_CONV_ALGO_env)
     assert_ptr_equal(out, SENTINEL_CTX);
 }
 
+CASE(context_create_rejects_bad_CLCNN_TUNE_env)
+{
+    FX;
+    clcnn_context *out = SENTINEL_CTX;
+    EXPECT_FAIL(f, create_with_env("CLCNN_TUNE", "yes", &out), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_create", "CLCNN_TUNE", "\"yes\"", "0 or 1");
+    assert_ptr_equal(out, SENTINEL_CTX);
+}
+
+CASE(context_create_rejects_negative_CLCNN_TUNE_BUDGET_env)
+{
+    FX;
+    clcnn_context *out = SENTINEL_CTX;
+    EXPECT_FAIL(f, create_with_env("CLCNN_TUNE_BUDGET", "-1", &out), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_create", "CLCNN_TUNE_BUDGET", "\"-1\"");
+    assert_ptr_equal(out, SENTINEL_CTX);
+}
+
+CASE(set_tuning_rejects_null_ctx)
+{
+    FX;
+    EXPECT_FAIL(f, clcnn_context_set_tuning(NULL, 1), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_set_tuning", "ctx is NULL");
+}
+
+CASE(set_tuning_rejects_a_value_other_than_0_or_1_and_keeps_the_flag)
+{
+    FX;
+    assert_int_equal(clcnn_context_set_tuning(f->ctx, 1), CLCNN_OK);
+    EXPECT_FAIL(f, clcnn_context_set_tuning(f->ctx, 2), CLCNN_ERR_INVALID_ARGUMENT, f->ctx,
+                "clcnn_context_set_tuning", "on is 2");
+    assert_int_equal(clcnn_context_tuning(f->ctx), 1);
+}
+
 CASE(set_workspace_limit_rejects_null_ctx)
 {
     FX;
@@ -1966,6 +2000,10 @@ int main(void)
         U(context_create_rejects_unparsable_CLCNN_WORKSPACE_LIMIT_env),
         U(context_create_rejects_zero_CLCNN_WORKSPACE_LIMIT_env),
         U(context_create_rejects_unknown_CLCNN_CONV_ALGO_env),
+        U(context_create_rejects_bad_CLCNN_TUNE_env),
+        U(context_create_rejects_negative_CLCNN_TUNE_BUDGET_env),
+        U(set_tuning_rejects_null_ctx),
+        U(set_tuning_rejects_a_value_other_than_0_or_1_and_keeps_the_flag),
         U(set_workspace_limit_rejects_null_ctx),
         U(set_workspace_limit_rejects_zero_and_keeps_the_limit),
         U(finish_rejects_null_ctx),

@@ -65,6 +65,12 @@ typedef struct {
     size_t local;
 } clcnn_cl_kernel;
 
+/* A measured algorithm choice (cl_tune.c): the key's hash and the algo. */
+typedef struct {
+    uint64_t key;
+    int algo;
+} clcnn_tune_entry;
+
 /* What an OpenCL context holds (ctx->cl). */
 struct clcnn_cl {
     cl_context context;
@@ -81,6 +87,10 @@ struct clcnn_cl {
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2]; /* [kernel][dtype], created lazily */
     cl_mem scratch[4];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
     size_t scratch_bytes[4];
+    char driver_version[128]; /* CL_DRIVER_VERSION, part of the tuning key */
+    clcnn_tune_entry *tuned;  /* measured choices, from this context and the tune file */
+    size_t n_tuned, cap_tuned;
+    int tune_loaded; /* the tune file has been read */
 };
 
 /* The workspaces a call may use at once: partial sums of the direct
@@ -185,6 +195,19 @@ clcnn_status clcnn__cl_gemm_backward_data(clcnn_context *ctx, const clcnn_conv_s
 clcnn_status clcnn__cl_gemm_backward_filter(clcnn_context *ctx, const clcnn_conv_shape *cs,
                                             const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                             clcnn_tensor *dw);
+
+/* Measured algorithm choice (cl_tune.c). clcnn__cl_tune_key: the hash of
+ * device, driver, library version, dtype, direction (0 forward, 1 backward
+ * data, 2 backward filter) and shape. clcnn__cl_tune_lookup: the remembered
+ * algorithm for key, or -1. clcnn__cl_tune: runs `run` with each candidate
+ * algorithm (a warm-up, then timed runs within ctx->tune_budget_s), keeps
+ * the fastest in *chosen, remembers it in memory and in the tune file. */
+typedef clcnn_status (*clcnn__cl_tune_run)(clcnn_context *ctx, clcnn_conv_algo algo, void *args);
+uint64_t clcnn__cl_tune_key(const clcnn_context *ctx, int direction, const clcnn_conv_shape *cs,
+                            clcnn_dtype dt);
+int clcnn__cl_tune_lookup(clcnn_context *ctx, uint64_t key);
+clcnn_status clcnn__cl_tune(clcnn_context *ctx, uint64_t key, clcnn__cl_tune_run run, void *args,
+                            clcnn_conv_algo *chosen);
 
 /* The operations (arguments already validated). */
 clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad);

@@ -25,6 +25,12 @@ void clcnn__cl_cache_store(const struct clcnn_cl *cl, const char *src, const cha
 {
     (void)cl, (void)src, (void)options, (void)prog;
 }
+
+int clcnn__cl_cache_folder(char *out, size_t len)
+{
+    (void)out, (void)len;
+    return 0;
+}
 #else
 
 #include <errno.h>
@@ -224,6 +230,11 @@ static int make_dirs(char *path)
             return -1;
     }
     return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int clcnn__cl_cache_folder(char *out, size_t len)
+{
+    return cache_dir(out, len) && make_dirs(out) == 0;
 }
 
 /* Writes n bytes to fd; 0 on success. */

@@ -57,4 +57,9 @@ cl_program clcnn__cl_cache_load(const struct clcnn_cl *cl, const char *src, cons
  * Failures (cache off, folder not writable, no binary) are ignored. */
 void clcnn__cl_cache_store(const struct clcnn_cl *cl, const char *src, const char *options, cl_program prog);
 
+/* The cache folder, created when missing, into out (len bytes): 1, or 0
+ * when the cache is off or the folder cannot be named or created. Other
+ * files kept beside the programs (cl_tune.c's choices) live there too. */
+int clcnn__cl_cache_folder(char *out, size_t len);
+
 #endif /* CLCNN_CL_CACHE_H */

@@ -123,6 +123,9 @@ static void describe_device(clcnn_context *ctx)
     ctx->device_name[0] = '\0';
     clGetDeviceInfo(cl->device, CL_DEVICE_NAME, sizeof ctx->device_name, ctx->device_name, NULL);
     ctx->device_name[sizeof ctx->device_name - 1] = '\0';
+    cl->driver_version[0] = '\0';
+    clGetDeviceInfo(cl->device, CL_DRIVER_VERSION, sizeof cl->driver_version, cl->driver_version, NULL);
+    cl->driver_version[sizeof cl->driver_version - 1] = '\0';
     char ext[8192] = "";
     size_t len = 0;
     if (clGetDeviceInfo(cl->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, &len) == CL_SUCCESS)
@@ -287,6 +290,7 @@ void clcnn__cl_close(clcnn_context *ctx)
         return;
     if (cl->queue)
         clFinish(cl->queue);
+    clcnn__free(cl->tuned);
     for (int k = 0; k < CLCNN_N_KERNELS; k++)
         for (int d = 0; d < 2; d++)
             if (cl->kernels[k][d].k)

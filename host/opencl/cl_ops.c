@@ -118,13 +118,70 @@ static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, directi
     return a;
 }
 
+/* One direction's runs for the tuner: the op with the algorithm forced and
+ * only that direction's output. */
+typedef struct {
+    const clcnn_tensor *in, *w, *b, *dz;
+    clcnn_conv_params p;
+    clcnn_tensor *out;
+} tune_args;
+
+static clcnn_status run_forward(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+{
+    tune_args *t = args;
+    clcnn_conv_params p = t->p;
+    p.algo = algo;
+    return clcnn__cl_conv_forward(ctx, t->in, t->w, t->b, p, t->out);
+}
+
+static clcnn_status run_data(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+{
+    tune_args *t = args;
+    clcnn_conv_params p = t->p;
+    p.algo = algo;
+    return clcnn__cl_conv_backward(ctx, t->dz, t->in, t->w, p, t->out, NULL, NULL);
+}
+
+static clcnn_status run_filter(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+{
+    tune_args *t = args;
+    clcnn_conv_params p = t->p;
+    p.algo = algo;
+    return clcnn__cl_conv_backward(ctx, t->dz, t->in, t->w, p, NULL, t->out, NULL);
+}
+
+/* The algorithm for direction d: choose()'s, unless tuning is on for an
+ * AUTO call whose GEMM path fits: then the remembered choice for the shape,
+ * or a measured one (cl_tune.c), running `run` on the call's own tensors
+ * (the caller then runs the chosen algorithm once more for the result). */
+static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
+                           clcnn_dtype dt, clcnn__cl_tune_run run, tune_args *args, clcnn_conv_algo *algo)
+{
+    *algo = choose(ctx, asked, d, cs, dt);
+    if (!ctx->tuning || asked != CLCNN_CONV_AUTO || ctx->conv_algo != CLCNN_CONV_AUTO ||
+        !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        return CLCNN_OK;
+    const uint64_t key = clcnn__cl_tune_key(ctx, (int)d, cs, dt);
+    const int known = clcnn__cl_tune_lookup(ctx, key);
+    if (known >= 0) {
+        *algo = (clcnn_conv_algo)known;
+        return CLCNN_OK;
+    }
+    return clcnn__cl_tune(ctx, key, run, args, algo);
+}
+
 clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                     const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
     static const char fn[] = "clcnn_conv2d_forward";
     {
         const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
-        if (choose(ctx, p.algo, DIR_FORWARD, &cs, a_prev->dtype) == CLCNN_CONV_GEMM)
+        tune_args ta = {a_prev, w, b, NULL, p, z};
+        clcnn_conv_algo algo;
+        clcnn_status st = decide(ctx, p.algo, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &algo);
+        if (st)
+            return st;
+        if (algo == CLCNN_CONV_GEMM)
             return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
     }
     /* N output channels per work-item: the largest of 16, 8, 4, 2, 1 that
@@ -181,12 +238,18 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     clcnn_status s = CLCNN_OK;
     /* The GEMM path's parts run first (they enqueue as they go), then the
      * direct path's parts that remain. */
-    if (da_prev && choose(ctx, p.algo, DIR_DATA, &cs, dt) == CLCNN_CONV_GEMM) {
+    clcnn_conv_algo algo_data = CLCNN_CONV_DIRECT, algo_filter = CLCNN_CONV_DIRECT;
+    tune_args td = {a_prev, w, NULL, dz, p, da_prev}, tf = {a_prev, w, NULL, dz, p, dw};
+    if (da_prev && (s = decide(ctx, p.algo, DIR_DATA, &cs, dt, run_data, &td, &algo_data)))
+        return s;
+    if (dw && (s = decide(ctx, p.algo, DIR_FILTER, &cs, dt, run_filter, &tf, &algo_filter)))
+        return s;
+    if (da_prev && algo_data == CLCNN_CONV_GEMM) {
         if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
             return s;
         da_prev = NULL;
     }
-    if (dw && choose(ctx, p.algo, DIR_FILTER, &cs, dt) == CLCNN_CONV_GEMM) {
+    if (dw && algo_filter == CLCNN_CONV_GEMM) {
         if ((s = clcnn__cl_gemm_backward_filter(ctx, &cs, dz, a_prev, dw)))
             return s;
         dw = NULL;

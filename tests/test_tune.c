@@ -1,0 +1,210 @@
+/* test_tune.c - the measured algorithm choice (clcnn_context_set_tuning,
+ * CLCNN_TUNE): each direction of a shape is measured once, remembered in
+ * <cache folder>/tune-v1.txt, and reused by a later context without
+ * measuring; results stay correct and, once chosen, identical; a damaged
+ * file is skipped line by line; tuning off, or an algorithm forced, writes
+ * nothing. Every case runs in its own temporary cache folder. */
+#define _XOPEN_SOURCE 700 /* mkdtemp, setenv */
+#include "helpers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The small convolution every case runs: a (2, 9, 8, 5), w (3, 3, 5, 16),
+ * pad 1, stride 1: forward and backward, on integer data so that both
+ * algorithms give exact sums. */
+enum { N = 2, H = 9, W = 8, CIN = 5, F = 3, COUT = 16 };
+
+typedef struct {
+    double z[N * H * W * COUT], da[N * H * W * CIN], dw[F * F * CIN * COUT], db[COUT];
+} results;
+
+static void fill(double *v, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (double)((int)((i * 2654435761u + seed) % 7u) - 3);
+}
+
+static void run_conv(clcnn_context *ctx, results *r)
+{
+    static double a[N * H * W * CIN], w[F * F * CIN * COUT], b[COUT], dz[N * H * W * COUT];
+    fill(a, sizeof a / sizeof a[0], 1), fill(w, sizeof w / sizeof w[0], 2);
+    fill(b, COUT, 3), fill(dz, sizeof dz / sizeof dz[0], 4);
+    clcnn_tensor *ta = th_tensor(ctx, CLCNN_F32, N, H, W, CIN, a),
+                 *tw = th_tensor(ctx, CLCNN_F32, F, F, CIN, COUT, w);
+    clcnn_tensor *tb = th_tensor(ctx, CLCNN_F32, 1, 1, 1, COUT, b),
+                 *tz = th_tensor(ctx, CLCNN_F32, N, H, W, COUT, NULL);
+    clcnn_tensor *tdz = th_tensor(ctx, CLCNN_F32, N, H, W, COUT, dz);
+    clcnn_tensor *tda = th_tensor(ctx, CLCNN_F32, N, H, W, CIN, NULL),
+                 *tdw = th_tensor(ctx, CLCNN_F32, F, F, CIN, COUT, NULL);
+    clcnn_tensor *tdb = th_tensor(ctx, CLCNN_F32, 1, 1, 1, COUT, NULL);
+    const clcnn_conv_params p = {1, 1, CLCNN_CONV_AUTO};
+    assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz), CLCNN_OK);
+    assert_int_equal(clcnn_conv2d_backward(ctx, tdz, ta, tw, p, tda, tdw, tdb), CLCNN_OK);
+    clcnn_tensor *outs[] = {tz, tda, tdw, tdb};
+    double *dst[] = {r->z, r->da, r->dw, r->db};
+    for (int i = 0; i < 4; i++) {
+        double *v = th_read(outs[i]);
+        memcpy(dst[i], v, th_count(outs[i]) * sizeof(double));
+        free(v);
+    }
+    clcnn_tensor *all[] = {ta, tw, tb, tz, tdz, tda, tdw, tdb};
+    for (int i = 0; i < 8; i++)
+        clcnn_tensor_destroy(all[i]);
+}
+
+/* The host reference's results (integer data: exact in F32 either way). */
+static const results *reference(void)
+{
+    static results ref;
+    static int done;
+    if (!done) {
+        clcnn_context *h = th_context(CLCNN_BACKEND_HOST);
+        run_conv(h, &ref);
+        clcnn_context_destroy(h);
+        done = 1;
+    }
+    return &ref;
+}
+
+typedef struct {
+    char dir[64];
+    char file[96];
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    strcpy(f->dir, "/tmp/clcnn-tune-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->file, sizeof f->file, "%s/tune-v1.txt", f->dir);
+    setenv("CLCNN_CACHE_DIR", f->dir, 1);
+    unsetenv("CLCNN_TUNE");
+    unsetenv("CLCNN_CONV_ALGO");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", f->dir);
+    unsetenv("CLCNN_TUNE");
+    unsetenv("CLCNN_CONV_ALGO");
+    free(f);
+    return 0;
+}
+
+/* The tune file's contents ("" when missing), in a static buffer. */
+static const char *file_text(const fx *f)
+{
+    static char text[4096];
+    text[0] = '\0';
+    FILE *fp = fopen(f->file, "r");
+    if (fp) {
+        size_t n = fread(text, 1, sizeof text - 1, fp);
+        text[n] = '\0';
+        fclose(fp);
+    }
+    return text;
+}
+
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+static void expect_reference(const results *r)
+{
+    const results *ref = reference();
+    assert_memory_equal(r, ref, sizeof *r);
+}
+
+static clcnn_context *tuned_context(void)
+{
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    assert_int_equal(clcnn_context_set_tuning(ctx, 1), CLCNN_OK);
+    assert_int_equal(clcnn_context_tuning(ctx), 1);
+    return ctx;
+}
+
+static void each_direction_is_measured_once_and_reused(void **state)
+{
+    fx *f = *state;
+    static results r1, r2;
+    clcnn_context *ctx = tuned_context();
+    run_conv(ctx, &r1);
+    expect_reference(&r1);
+    char first[4096];
+    snprintf(first, sizeof first, "%s", file_text(f));
+    assert_int_equal(count_lines(first), 3); /* forward, backward data, backward filter */
+    run_conv(ctx, &r2);                      /* the same context: remembered, nothing appended */
+    assert_string_equal(file_text(f), first);
+    clcnn_context_destroy(ctx);
+
+    ctx = tuned_context(); /* a new context: read from the file, nothing measured */
+    run_conv(ctx, &r2);
+    clcnn_context_destroy(ctx);
+    assert_string_equal(file_text(f), first);
+    assert_memory_equal(&r1, &r2, sizeof r1);
+}
+
+static void a_damaged_tune_file_is_skipped_line_by_line(void **state)
+{
+    fx *f = *state;
+    FILE *fp = fopen(f->file, "w");
+    assert_non_null(fp);
+    fputs("garbage\n0123456789abcdef 7\nzzzzzzzzzzzzzzzz 1\n0123\n", fp);
+    fclose(fp);
+    static results r;
+    clcnn_context *ctx = tuned_context();
+    run_conv(ctx, &r);
+    clcnn_context_destroy(ctx);
+    expect_reference(&r);
+    assert_int_equal(count_lines(file_text(f)), 4 + 3); /* the damaged lines stay, 3 choices appended */
+}
+
+static void tuning_off_or_a_forced_algorithm_writes_nothing(void **state)
+{
+    fx *f = *state;
+    static results r;
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    assert_int_equal(clcnn_context_tuning(ctx), 0);
+    run_conv(ctx, &r);
+    clcnn_context_destroy(ctx);
+    expect_reference(&r);
+    struct stat st;
+    assert_int_not_equal(stat(f->file, &st), 0);
+
+    setenv("CLCNN_CONV_ALGO", "gemm", 1); /* forced: AUTO means GEMM, no measuring */
+    setenv("CLCNN_TUNE", "1", 1);
+    ctx = th_context(CLCNN_BACKEND_OPENCL);
+    assert_int_equal(clcnn_context_tuning(ctx), 1);
+    run_conv(ctx, &r);
+    clcnn_context_destroy(ctx);
+    expect_reference(&r);
+    assert_int_not_equal(stat(f->file, &st), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(each_direction_is_measured_once_and_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_damaged_tune_file_is_skipped_line_by_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(tuning_off_or_a_forced_algorithm_writes_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
