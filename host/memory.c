@@ -1,6 +1,7 @@
 /* memory.c - the library's host allocation and size arithmetic. Every
  * allocation goes through clcnn__malloc so that it can be counted or failed
  * on purpose in one place. */
+#include "fault.h"
 #include "internal.h"
 
 #include <stdint.h>
@@ -8,6 +9,10 @@
 
 void *clcnn__malloc(size_t nbytes)
 {
+#ifdef CLCNN_FAULT_INJECTION
+    if (clcnn__fault_hit(CLCNN_FAULT_ALLOC, "malloc", 0))
+        return NULL;
+#endif
     return malloc(nbytes ? nbytes : 1);
 }
 

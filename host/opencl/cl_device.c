@@ -194,11 +194,14 @@ static clcnn_status open_device(clcnn_context *ctx, const device_entry *d, int i
     const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform, 0};
     cl_int err;
     cl->device = d->device;
+    const char *what = "clCreateContext";
     cl->context = clCreateContext(props, 1, &cl->device, NULL, NULL, &err);
-    if (err == CL_SUCCESS)
+    if (err == CL_SUCCESS) {
+        what = "clCreateCommandQueue";
         cl->queue = clCreateCommandQueue(cl->context, cl->device, CL_QUEUE_PROFILING_ENABLE, &err);
+    }
     if (err != CL_SUCCESS) {
-        snprintf(why, why_len, "opening OpenCL device %d \"%s\" failed with %s (%d)", idx, d->name,
+        snprintf(why, why_len, "opening OpenCL device %d \"%s\": %s failed with %s (%d)", idx, d->name, what,
                  clcnn__cl_error_name(err), (int)err);
         if (cl->context)
             clReleaseContext(cl->context);

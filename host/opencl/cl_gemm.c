@@ -99,7 +99,8 @@ static clcnn_status gemm(clcnn_context *ctx, const char *fn, clcnn_dtype dt, con
     size_t tb = 0;
     CLBlastStatusCode st = temp_bytes(ctx, dt, g, &tb);
     if (st != CLBlastSuccess)
-        return blast_fail(ctx, st, fn, "CLBlast's GEMM temporary-buffer size query");
+        return blast_fail(ctx, st, fn,
+                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
     cl_mem temp;
     clcnn_status s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_GEMM_TEMP, tb ? tb : 64, &temp);
     if (s)
@@ -118,9 +119,12 @@ static clcnn_status gemm(clcnn_context *ctx, const char *fn, clcnn_dtype dt, con
 /* The most output pixels per chunk, a multiple of `unit` (pixels of one
  * image for backward data, else 1), such that the column matrix (none when
  * pointwise) plus CLBlast's temporary buffer fit the workspace limit; 0 when
- * not even one unit fits. */
-static size_t chunk_rows(clcnn_context *ctx, direction d, const clcnn_conv_shape *cs, clcnn_dtype dt)
+ * not even one unit fits, or when CLBlast's size query fails (its status in
+ * *st, else CLBlastSuccess). */
+static size_t chunk_rows(clcnn_context *ctx, direction d, const clcnn_conv_shape *cs, clcnn_dtype dt,
+                         CLBlastStatusCode *st)
 {
+    *st = CLBlastSuccess;
     const size_t elem = clcnn__dtype_size(dt);
     const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo;
     const size_t unit = d == DIR_DATA && !pointwise(cs) ? (size_t)cs->ho * (size_t)cs->wo : 1;
@@ -134,7 +138,7 @@ static size_t chunk_rows(clcnn_context *ctx, direction d, const clcnn_conv_shape
     while (rows >= unit && rows > 0) {
         const gemm_dims g = dims_of(d, cs, rows);
         size_t tb = 0;
-        if (temp_bytes(ctx, dt, &g, &tb) != CLBlastSuccess)
+        if ((*st = temp_bytes(ctx, dt, &g, &tb)) != CLBlastSuccess)
             return 0;
         if (tb <= limit && rows * row_bytes <= limit - tb)
             return rows;
@@ -145,8 +149,9 @@ static size_t chunk_rows(clcnn_context *ctx, direction d, const clcnn_conv_shape
 
 int clcnn__cl_gemm_fits(clcnn_context *ctx, const clcnn_conv_shape *cs, clcnn_dtype dt, int backward_data)
 {
-    return chunk_rows(ctx, backward_data ? DIR_DATA : DIR_FORWARD, cs, dt) > 0 &&
-           (backward_data || chunk_rows(ctx, DIR_FILTER, cs, dt) > 0);
+    CLBlastStatusCode st;
+    return chunk_rows(ctx, backward_data ? DIR_DATA : DIR_FORWARD, cs, dt, &st) > 0 &&
+           (backward_data || chunk_rows(ctx, DIR_FILTER, cs, dt, &st) > 0);
 }
 
 /* CLCNN_ERR_UNSUPPORTED for F64 on a device without cl_khr_fp64, worded as
@@ -185,9 +190,13 @@ clcnn_status clcnn__cl_gemm_forward(clcnn_context *ctx, const clcnn_conv_shape *
     const clcnn_dtype dt = a_prev->dtype;
     const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
     const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    const size_t rows = chunk_rows(ctx, DIR_FORWARD, cs, dt);
+    CLBlastStatusCode st;
+    const size_t rows = chunk_rows(ctx, DIR_FORWARD, cs, dt, &st);
     if (check_dtype(ctx, fn, dt))
         return CLCNN_ERR_UNSUPPORTED;
+    if (st != CLBlastSuccess)
+        return blast_fail(ctx, st, fn,
+                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
     if (!rows) /* the caller checked clcnn__cl_gemm_fits */
         return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
                            fn);
@@ -226,9 +235,13 @@ clcnn_status clcnn__cl_gemm_backward_filter(clcnn_context *ctx, const clcnn_conv
     const clcnn_dtype dt = dz->dtype;
     const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
     const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    const size_t rows = chunk_rows(ctx, DIR_FILTER, cs, dt);
+    CLBlastStatusCode st;
+    const size_t rows = chunk_rows(ctx, DIR_FILTER, cs, dt, &st);
     if (check_dtype(ctx, fn, dt))
         return CLCNN_ERR_UNSUPPORTED;
+    if (st != CLBlastSuccess)
+        return blast_fail(ctx, st, fn,
+                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
     if (!rows)
         return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
                            fn);
@@ -257,9 +270,13 @@ clcnn_status clcnn__cl_gemm_backward_data(clcnn_context *ctx, const clcnn_conv_s
     const clcnn_dtype dt = dz->dtype;
     const size_t plane = (size_t)cs->ho * (size_t)cs->wo, pixels = (size_t)cs->n * plane;
     const size_t co = (size_t)cs->cout, kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    const size_t rows = chunk_rows(ctx, DIR_DATA, cs, dt);
+    CLBlastStatusCode st;
+    const size_t rows = chunk_rows(ctx, DIR_DATA, cs, dt, &st);
     if (check_dtype(ctx, fn, dt))
         return CLCNN_ERR_UNSUPPORTED;
+    if (st != CLBlastSuccess)
+        return blast_fail(ctx, st, fn,
+                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
     if (!rows)
         return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
                            fn);

@@ -67,6 +67,53 @@ clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int p
     return launch(ctx, fn, k, (x_pad->count / (size_t)c) * (((size_t)c + 63) / 64));
 }
 
+/* Outputs saved before a call that writes them with several enqueues: if
+ * an enqueue fails after some of them ran, the saved bytes are copied back
+ * (behind them on the in-order queue), so that a failing call changes no
+ * output. Cancelling the enqueued commands instead (a user event that every
+ * command waits behind, set to an error status on failure) is not an
+ * option: PoCL 3.1 aborts the process when two commands wait behind a
+ * failed event. Restoring is itself an enqueue; should it fail too, the
+ * first failure is the one reported. */
+typedef struct {
+    clcnn_tensor *t[3];
+    int n;      /* tensors to save; then those whose copies were enqueued */
+    cl_mem buf; /* CLCNN_SCRATCH_SAVED: the copies, one after another */
+} saved_outputs;
+
+static clcnn_status save_outputs(clcnn_context *ctx, const char *fn, saved_outputs *sv)
+{
+    size_t total = 0, off = 0;
+    const int n = sv->n;
+    for (int i = 0; i < n; i++)
+        total += sv->t[i]->nbytes;
+    sv->n = 0;
+    if (n == 0)
+        return CLCNN_OK;
+    clcnn_status s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_SAVED, total, &sv->buf);
+    for (int i = 0; !s && i < n; i++) {
+        const cl_int err = clEnqueueCopyBuffer(ctx->cl->queue, sv->t[i]->mem, sv->buf, 0, off,
+                                               sv->t[i]->nbytes, 0, NULL, NULL);
+        if (err != CL_SUCCESS)
+            return clcnn__cl_fail(ctx, err, fn, "clEnqueueCopyBuffer (saving an output)");
+        off += sv->t[i]->nbytes;
+        sv->n = i + 1;
+    }
+    return s;
+}
+
+/* Returns s; when it is an error, first copies the saved outputs back. */
+static clcnn_status restore_outputs(clcnn_context *ctx, const saved_outputs *sv, clcnn_status s)
+{
+    size_t off = 0;
+    for (int i = 0; s != CLCNN_OK && i < sv->n; i++) {
+        (void)clEnqueueCopyBuffer(ctx->cl->queue, sv->buf, sv->t[i]->mem, off, 0, sv->t[i]->nbytes, 0, NULL,
+                                  NULL);
+        off += sv->t[i]->nbytes;
+    }
+    return s;
+}
+
 /* log2 of the widest of 16, 8, 4, 2, 1 that divides channels and is at
  * most max_width: how many channels one work-item handles. */
 static int vector_width_log2(int channels, int max_width)
@@ -89,8 +136,8 @@ typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
 /* The algorithm for one direction of a convolution: the caller's, or for
  * AUTO the context's override (CLCNN_CONV_ALGO), else the heuristic below;
  * GEMM only where its workspace fits the limit. */
-static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
-                              clcnn_dtype dt)
+static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked, direction d,
+                                 const conv_shape *cs)
 {
     clcnn_conv_algo a = asked == CLCNN_CONV_AUTO ? ctx->conv_algo : asked;
     if (a == CLCNN_CONV_AUTO) {
@@ -113,6 +160,13 @@ static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, directi
         else
             a = kk * cs->cout >= 1e5 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
     }
+    return a;
+}
+
+static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
+                              clcnn_dtype dt)
+{
+    clcnn_conv_algo a = preferred(ctx, asked, d, cs);
     if (a == CLCNN_CONV_GEMM && !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
         a = CLCNN_CONV_DIRECT;
     return a;
@@ -170,8 +224,8 @@ static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction 
     return clcnn__cl_tune(ctx, key, run, args, algo);
 }
 
-clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                    const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
+static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                 const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
     static const char fn[] = "clcnn_conv2d_forward";
     {
@@ -206,6 +260,19 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     return launch(ctx, fn, k, items);
 }
 
+/* The GEMM path writes z with several enqueues (bias rows, a GEMM per
+ * chunk): z is saved first where that path may run. */
+clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                    const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
+{
+    const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    saved_outputs sv = {{z}, preferred(ctx, p.algo, DIR_FORWARD, &cs) == CLCNN_CONV_GEMM, NULL};
+    clcnn_status s = save_outputs(ctx, "clcnn_conv2d_forward", &sv);
+    if (!s)
+        s = conv_forward(ctx, a_prev, w, b, p, z);
+    return restore_outputs(ctx, &sv, s);
+}
+
 /* How many chunks the backward-filter reduction over `positions` output
  * positions is cut into: runs of about FILTER_CHUNK_LEN positions, at most
  * FILTER_MAX_CHUNKS of them, and a partial-sum workspace of at most
@@ -227,9 +294,9 @@ static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem, size
     return chunks < 2 ? 1 : (cl_int)chunks;
 }
 
-clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
-                                     const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
-                                     clcnn_tensor *dw, clcnn_tensor *db)
+static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                  const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
+                                  clcnn_tensor *dw, clcnn_tensor *db)
 {
     static const char fn[] = "clcnn_conv2d_backward";
     const clcnn_dtype dt = dz->dtype;
@@ -336,20 +403,47 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
         s = set_args(ctx, fn, kb, args, 3);
     }
     /* The transpose and the partial sums write only workspaces, so they go
-     * first: an enqueue that fails there leaves every output untouched. */
+     * first: an enqueue that fails there leaves every output untouched.
+     * da_prev, the largest output, comes last: it needs no saved copy. */
     if (!s && kt)
         s = launch(ctx, fn, kt, w->count);
     if (!s && kw && ks)
         s = launch(ctx, fn, kw, (size_t)chunks * filter_items);
-    if (!s && kd)
-        s = launch(ctx, fn, kd, data_items);
     if (!s && kw && !ks)
         s = launch(ctx, fn, kw, filter_items);
     if (!s && ks)
         s = launch(ctx, fn, ks, dw->count);
     if (!s && kb)
         s = launch(ctx, fn, kb, db->count);
+    if (!s && kd)
+        s = launch(ctx, fn, kd, data_items);
     return s;
+}
+
+/* One enqueue writes each direct output (the direct da_prev last of all),
+ * several each GEMM one (chunks, col2im), and the GEMM parts run first. So
+ * when more than one enqueue may write outputs, every output is saved
+ * first but a direct da_prev. */
+clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                     const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
+                                     clcnn_tensor *dw, clcnn_tensor *db)
+{
+    const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
+    const int gemm_da = da_prev && preferred(ctx, p.algo, DIR_DATA, &cs) == CLCNN_CONV_GEMM;
+    const int gemm_dw = dw && preferred(ctx, p.algo, DIR_FILTER, &cs) == CLCNN_CONV_GEMM;
+    saved_outputs sv = {{NULL}, 0, NULL};
+    if ((da_prev ? 1 + gemm_da : 0) + (dw ? 1 + gemm_dw : 0) + (db ? 1 : 0) > 1) {
+        if (gemm_da)
+            sv.t[sv.n++] = da_prev;
+        if (dw)
+            sv.t[sv.n++] = dw;
+        if (db)
+            sv.t[sv.n++] = db;
+    }
+    clcnn_status s = save_outputs(ctx, "clcnn_conv2d_backward", &sv);
+    if (!s)
+        s = conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
+    return restore_outputs(ctx, &sv, s);
 }
 
 static pool_shape pool_shape_of(const clcnn_tensor *a_prev, clcnn_shape os, clcnn_pool_params p)

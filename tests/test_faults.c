@@ -1,0 +1,424 @@
+/* test_faults.c - fault injection (CLCNN_FAULT_INJECTION builds, host/fault.h):
+ * every op on both backends, with each host allocation, OpenCL call and
+ * CLBlast call it reaches made to fail in turn, on a fresh context (cold:
+ * programs loaded on first use) and on one that has run the op (warm).
+ *
+ * For each op and backend: a counting run gives S, the sites the call
+ * reaches; then for N = 1..S the N-th site fails and the call must either
+ * return the status that error maps to, with clcnn_last_error naming the
+ * failed call, and leave every output byte unchanged, or (where the library
+ * recovers, e.g. a program cache entry it rebuilds) succeed with the right
+ * answer; and the context must then give the right answer on the next call.
+ * Leaks show under ASan/LSan (.ci/sanitize.sh runs this test so).
+ * Inputs are small integers, so every path (host, direct, GEMM) gives the
+ * same bytes. Prints "op: sites reached" (cold/warm) per backend. */
+#include "helpers.h"
+
+#include "fault.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    OP_PAD,
+    OP_CONV_FWD,
+    OP_CONV_BWD,
+    OP_POOL_FWD,
+    OP_POOL_BWD,
+    OP_TENSOR_CREATE,
+    OP_TENSOR_WRITE,
+    OP_TENSOR_READ,
+    OP_CONTEXT_CREATE
+} op_kind;
+
+typedef struct {
+    const char *name;
+    op_kind op;
+    clcnn_conv_algo algo;
+    int da, dw, db;         /* conv backward: which outputs */
+    clcnn_pool_mode mode;   /* pooling */
+    size_t workspace_limit; /* 0: the default; small: the GEMM path in chunks */
+} op_case;
+
+enum { MAX_T = 4 };
+
+/* A context with an op's inputs and outputs. */
+typedef struct {
+    clcnn_context *ctx;
+    clcnn_tensor *in[MAX_T];
+    clcnn_tensor *out[MAX_T];
+    int n_in, n_out;
+    double host_out[60];    /* OP_TENSOR_READ: the caller's buffer */
+    clcnn_tensor *created;  /* OP_TENSOR_CREATE */
+    clcnn_context *new_ctx; /* OP_CONTEXT_CREATE */
+} fixture;
+
+static clcnn_conv_params conv_p(const op_case *c)
+{
+    return (clcnn_conv_params){1, 1, c->algo};
+}
+
+static clcnn_pool_params pool_p(const op_case *c)
+{
+    return (clcnn_pool_params){2, 2, c->mode};
+}
+
+/* Small integers in [-3, 3], different per tensor. */
+static clcnn_tensor *int_tensor(clcnn_context *ctx, int n, int h, int w, int c, unsigned seed)
+{
+    const size_t count = (size_t)n * h * w * c;
+    double *d = malloc(count * sizeof *d);
+    unsigned x = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < count; i++) {
+        x = x * 1103515245u + 12345u;
+        d[i] = (double)((int)((x >> 16) % 7u) - 3);
+    }
+    clcnn_tensor *t = th_tensor(ctx, CLCNN_F32, n, h, w, c, d);
+    free(d);
+    return t;
+}
+
+/* An output tensor holding a sentinel pattern, so that a write shows. */
+static clcnn_tensor *sentinel_tensor(clcnn_context *ctx, int n, int h, int w, int c)
+{
+    const size_t count = (size_t)n * h * w * c;
+    double *d = malloc(count * sizeof *d);
+    for (size_t i = 0; i < count; i++)
+        d[i] = 1000.0 + (double)i;
+    clcnn_tensor *t = th_tensor(ctx, CLCNN_F32, n, h, w, c, d);
+    free(d);
+    return t;
+}
+
+static void reset_outputs(fixture *f)
+{
+    for (int i = 0; i < f->n_out; i++) {
+        if (!f->out[i])
+            continue;
+        const size_t count = th_count(f->out[i]);
+        double *d = malloc(count * sizeof *d);
+        for (size_t j = 0; j < count; j++)
+            d[j] = 1000.0 + (double)j;
+        th_write(f->out[i], d);
+        free(d);
+    }
+    for (int j = 0; j < 60; j++)
+        f->host_out[j] = -1.0;
+}
+
+static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
+{
+    memset(f, 0, sizeof *f);
+    f->ctx = th_context(be);
+    if (c->workspace_limit)
+        assert_int_equal(clcnn_context_set_workspace_limit(f->ctx, c->workspace_limit), CLCNN_OK);
+    clcnn_context *x = f->ctx;
+    switch (c->op) {
+    case OP_PAD:
+        f->in[f->n_in++] = int_tensor(x, 2, 3, 4, 3, 1);
+        f->out[f->n_out++] = sentinel_tensor(x, 2, 7, 8, 3);
+        break;
+    case OP_CONV_FWD:
+        f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 3, 2);
+        f->in[f->n_in++] = int_tensor(x, 3, 3, 3, 4, 3);
+        f->in[f->n_in++] = int_tensor(x, 1, 1, 1, 4, 4);
+        f->out[f->n_out++] = sentinel_tensor(x, 2, 5, 5, 4);
+        break;
+    case OP_CONV_BWD:
+        f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 4, 5); /* dz */
+        f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 3, 2); /* a_prev */
+        f->in[f->n_in++] = int_tensor(x, 3, 3, 3, 4, 3); /* w */
+        f->out[f->n_out++] = c->da ? sentinel_tensor(x, 2, 5, 5, 3) : NULL;
+        f->out[f->n_out++] = c->dw ? sentinel_tensor(x, 3, 3, 3, 4) : NULL;
+        f->out[f->n_out++] = c->db ? sentinel_tensor(x, 1, 1, 1, 4) : NULL;
+        break;
+    case OP_POOL_FWD:
+        f->in[f->n_in++] = int_tensor(x, 2, 6, 6, 3, 6);
+        f->out[f->n_out++] = sentinel_tensor(x, 2, 3, 3, 3);
+        break;
+    case OP_POOL_BWD:
+        f->in[f->n_in++] = int_tensor(x, 2, 3, 3, 3, 7); /* da */
+        f->in[f->n_in++] = int_tensor(x, 2, 6, 6, 3, 6); /* a_prev */
+        f->out[f->n_out++] = sentinel_tensor(x, 2, 6, 6, 3);
+        break;
+    case OP_TENSOR_WRITE: f->out[f->n_out++] = sentinel_tensor(x, 2, 3, 2, 5); break;
+    case OP_TENSOR_READ: f->in[f->n_in++] = int_tensor(x, 2, 3, 2, 5, 8); break;
+    case OP_TENSOR_CREATE:
+    case OP_CONTEXT_CREATE: break;
+    }
+    reset_outputs(f);
+}
+
+static void fixture_free(fixture *f)
+{
+    for (int i = 0; i < f->n_in; i++)
+        clcnn_tensor_destroy(f->in[i]);
+    for (int i = 0; i < f->n_out; i++)
+        clcnn_tensor_destroy(f->out[i]);
+    clcnn_tensor_destroy(f->created);
+    clcnn_context_destroy(f->new_ctx);
+    clcnn_context_destroy(f->ctx);
+    memset(f, 0, sizeof *f);
+}
+
+static clcnn_status run_op(fixture *f, const op_case *c, clcnn_backend be)
+{
+    switch (c->op) {
+    case OP_PAD: return clcnn_zero_pad(f->ctx, f->in[0], 2, f->out[0]);
+    case OP_CONV_FWD: return clcnn_conv2d_forward(f->ctx, f->in[0], f->in[1], f->in[2], conv_p(c), f->out[0]);
+    case OP_CONV_BWD:
+        return clcnn_conv2d_backward(f->ctx, f->in[0], f->in[1], f->in[2], conv_p(c), f->out[0], f->out[1],
+                                     f->out[2]);
+    case OP_POOL_FWD: return clcnn_pool2d_forward(f->ctx, f->in[0], pool_p(c), f->out[0]);
+    case OP_POOL_BWD: return clcnn_pool2d_backward(f->ctx, f->in[0], f->in[1], pool_p(c), f->out[0]);
+    case OP_TENSOR_CREATE: return clcnn_tensor_create(f->ctx, CLCNN_F32, 2, 3, 2, 5, &f->created);
+    case OP_TENSOR_WRITE: {
+        float src[60];
+        for (int i = 0; i < 60; i++)
+            src[i] = (float)(i % 7 - 3);
+        return clcnn_tensor_write(f->out[0], src, sizeof src);
+    }
+    case OP_TENSOR_READ: {
+        float dst[60];
+        clcnn_status s = clcnn_tensor_read(f->in[0], dst, sizeof dst);
+        if (s == CLCNN_OK)
+            for (int i = 0; i < 60; i++)
+                f->host_out[i] = dst[i];
+        return s;
+    }
+    case OP_CONTEXT_CREATE: {
+        clcnn_options o = {be, be == CLCNN_BACKEND_OPENCL ? getenv("CLCNN_DEVICE") : NULL};
+        return clcnn_context_create(&o, &f->new_ctx);
+    }
+    }
+    return CLCNN_ERR_INVALID_ARGUMENT;
+}
+
+/* The op's results as doubles (n values in *n), in a new array; what the
+ * host backend computes is the reference. */
+static double *results(fixture *f, const op_case *c, size_t *n)
+{
+    size_t total = 0;
+    for (int i = 0; i < f->n_out; i++)
+        total += f->out[i] ? th_count(f->out[i]) : 0;
+    if (c->op == OP_TENSOR_READ || c->op == OP_TENSOR_CREATE)
+        total += 60;
+    double *r = calloc(total + 1, sizeof *r);
+    size_t k = 0;
+    for (int i = 0; i < f->n_out; i++) {
+        if (!f->out[i])
+            continue;
+        double *d = th_read(f->out[i]);
+        memcpy(r + k, d, th_count(f->out[i]) * sizeof *d);
+        k += th_count(f->out[i]);
+        free(d);
+    }
+    if (c->op == OP_TENSOR_READ) {
+        memcpy(r + k, f->host_out, 60 * sizeof *r);
+        k += 60;
+    }
+    if (c->op == OP_TENSOR_CREATE) {
+        assert_non_null(f->created);
+        double *d = th_read(f->created);
+        memcpy(r + k, d, 60 * sizeof *r);
+        k += 60;
+        free(d);
+    }
+    *n = k;
+    return r;
+}
+
+/* After a successful call: the op's results must equal ref; undo what the
+ * call made (created objects) so that it can run again. */
+static void expect_results(fixture *f, const op_case *c, const double *ref, size_t n_ref, const char *when)
+{
+    size_t n;
+    double *got = results(f, c, &n);
+    assert_int_equal(n, n_ref);
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != ref[i])
+            fail_msg("%s (%s): result %zu is %g, expected %g", c->name, when, i, got[i], ref[i]);
+    free(got);
+    clcnn_tensor_destroy(f->created);
+    f->created = NULL;
+    if (c->op == OP_CONTEXT_CREATE) {
+        assert_non_null(f->new_ctx);
+        clcnn_context_destroy(f->new_ctx);
+        f->new_ctx = NULL;
+    }
+}
+
+/* The status a failed site's error maps to (host/opencl/cl_errors.c). */
+static clcnn_status mapped(int code)
+{
+    if (code == 0 || code == -4 || code == -5 || code == -6) /* malloc, allocation, resources, host memory */
+        return CLCNN_ERR_OUT_OF_MEMORY;
+    if (code == -11)
+        return CLCNN_ERR_BUILD;
+    return CLCNN_ERR_DEVICE;
+}
+
+typedef struct {
+    long sites, failed, recovered;
+} tally;
+
+/* Fails site n of one call of c on f and checks the contract; returns 1
+ * when the call failed, 0 when it recovered. */
+static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, const double *ref, size_t n_ref)
+{
+    unsigned char *snap[MAX_T] = {NULL};
+    size_t snap_n[MAX_T] = {0};
+    for (int i = 0; i < f->n_out; i++)
+        if (f->out[i])
+            snap[i] = th_snapshot(f->out[i], &snap_n[i]);
+    double host_before[60];
+    memcpy(host_before, f->host_out, sizeof host_before);
+
+    clcnn_fault_arm(CLCNN_FAULT_ANY, n);
+    clcnn_status s = run_op(f, c, be);
+    int code = 0;
+    const char *what = clcnn_fault_failed(&code);
+    clcnn_fault_reset();
+    char when[160];
+    snprintf(when, sizeof when, "%s, site %ld (%s) failed", th_backend_name(be), n, what ? what : "none");
+    if (!what)
+        fail_msg("%s: site %ld was not reached", c->name, n);
+
+    int failed = s != CLCNN_OK;
+    if (!failed) {
+        expect_results(f, c, ref, n_ref, when);
+    } else {
+        const char *msg = c->op == OP_CONTEXT_CREATE ? clcnn_last_error(NULL) : clcnn_last_error(f->ctx);
+        if (s != mapped(code))
+            fail_msg("%s (%s): status %s, expected %s; message: %s", c->name, when, clcnn_status_string(s),
+                     clcnn_status_string(mapped(code)), msg);
+        const int named = code == 0 ? strstr(msg, "out of host memory") != NULL : strstr(msg, what) != NULL;
+        if (!named)
+            fail_msg("%s (%s): the message does not name the failed call: %s", c->name, when, msg);
+        for (int i = 0; i < f->n_out; i++)
+            if (f->out[i]) {
+                char w[200];
+                snprintf(w, sizeof w, "%s (%s): output %d", c->name, when, i);
+                th_expect_unchanged(f->out[i], snap[i], snap_n[i], w);
+            }
+        if (memcmp(host_before, f->host_out, sizeof host_before) != 0)
+            fail_msg("%s (%s): the caller's buffer changed", c->name, when);
+        assert_null(f->created);
+        assert_null(f->new_ctx);
+        /* the context still works: the same call without a fault */
+        clcnn_status again = run_op(f, c, be);
+        if (again != CLCNN_OK)
+            fail_msg("%s (%s): the next call failed: %s: %s", c->name, when, clcnn_status_string(again),
+                     clcnn_last_error(c->op == OP_CONTEXT_CREATE ? NULL : f->ctx));
+        expect_results(f, c, ref, n_ref, "the call after the fault");
+    }
+    for (int i = 0; i < MAX_T; i++)
+        free(snap[i]);
+    reset_outputs(f);
+    return failed;
+}
+
+static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *warm)
+{
+    /* the reference: the host backend, no fault */
+    fixture f;
+    fixture_make(&f, CLCNN_BACKEND_HOST, c);
+    clcnn_fault_reset();
+    assert_int_equal(run_op(&f, c, CLCNN_BACKEND_HOST), CLCNN_OK);
+    size_t n_ref;
+    double *ref = results(&f, c, &n_ref);
+    fixture_free(&f);
+
+    /* warm-up on a throwaway context: fills the on-disk program cache, so
+     * that every cold call below loads the same way */
+    fixture_make(&f, be, c);
+    assert_int_equal(run_op(&f, c, be), CLCNN_OK);
+    fixture_free(&f);
+
+    /* cold: a fresh context for each site */
+    fixture_make(&f, be, c);
+    clcnn_fault_reset();
+    assert_int_equal(run_op(&f, c, be), CLCNN_OK);
+    cold->sites = clcnn_fault_count(CLCNN_FAULT_ANY);
+    expect_results(&f, c, ref, n_ref, "cold, no fault");
+    fixture_free(&f);
+    for (long n = 1; n <= cold->sites; n++) {
+        fixture_make(&f, be, c);
+        if (fault_one(&f, c, be, n, ref, n_ref))
+            cold->failed++;
+        else
+            cold->recovered++;
+        fixture_free(&f);
+    }
+
+    /* warm: one context that has run the op */
+    fixture_make(&f, be, c);
+    assert_int_equal(run_op(&f, c, be), CLCNN_OK);
+    expect_results(&f, c, ref, n_ref, "first call");
+    reset_outputs(&f);
+    clcnn_fault_reset();
+    assert_int_equal(run_op(&f, c, be), CLCNN_OK);
+    warm->sites = clcnn_fault_count(CLCNN_FAULT_ANY);
+    expect_results(&f, c, ref, n_ref, "warm, no fault");
+    reset_outputs(&f);
+    for (long n = 1; n <= warm->sites; n++) {
+        if (fault_one(&f, c, be, n, ref, n_ref))
+            warm->failed++;
+        else
+            warm->recovered++;
+    }
+    fixture_free(&f);
+    free(ref);
+}
+
+static void test_op(void **state)
+{
+    const op_case *c = *state;
+    static const clcnn_backend backends[] = {CLCNN_BACKEND_HOST,
+#ifdef CLCNN_TEST_OPENCL
+                                             CLCNN_BACKEND_OPENCL
+#endif
+    };
+    for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+        tally cold = {0, 0, 0}, warm = {0, 0, 0};
+        run_case(c, backends[b], &cold, &warm);
+        printf("faults: %-28s %-6s sites reached cold %3ld (failed %3ld, recovered %2ld), warm %3ld (failed "
+               "%3ld, "
+               "recovered %2ld)\n",
+               c->name, th_backend_name(backends[b]), cold.sites, cold.failed, cold.recovered, warm.sites,
+               warm.failed, warm.recovered);
+        fflush(stdout);
+    }
+}
+
+int main(void)
+{
+    const op_case cases[] = {
+        {"zero_pad", OP_PAD, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward direct", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm chunked", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 2048},
+        {"conv2d_backward direct all", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0},
+        {"conv2d_backward direct da", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 0, 0, 0, 0},
+        {"conv2d_backward direct dw db", OP_CONV_BWD, CLCNN_CONV_DIRECT, 0, 1, 1, 0, 0},
+        {"conv2d_backward gemm all", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0},
+        {"conv2d_backward gemm da", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 0, 0, 0, 0},
+        {"conv2d_backward gemm dw", OP_CONV_BWD, CLCNN_CONV_GEMM, 0, 1, 0, 0, 0},
+        {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048},
+        {"pool2d_forward max", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0},
+        {"pool2d_forward avg", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0},
+        {"pool2d_backward max", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0},
+        {"pool2d_backward avg", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0},
+        {"tensor_create", OP_TENSOR_CREATE, 0, 0, 0, 0, 0, 0},
+        {"tensor_write", OP_TENSOR_WRITE, 0, 0, 0, 0, 0, 0},
+        {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0},
+        {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0},
+    };
+    struct CMUnitTest tests[sizeof cases / sizeof cases[0]];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate(test_op, (void *)&cases[i]);
+        tests[i].name = cases[i].name;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
