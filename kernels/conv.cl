@@ -87,8 +87,12 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
 #endif
 
 /* Work-item mapping: one work-item per (i, y, x-block, c-block), global id
- * g = ((i*ho + y)*xblocks + xb)*cblocks + cb with xblocks = ceil(wo / CONV_PX)
- * and cblocks = cout / N, over at least n*ho*xblocks*cblocks items. It
+ * g = pb*cblocks + cb, or with pixel_major g = cb*pblocks + pb, where
+ * pb = (i*ho + y)*xblocks + xb, xblocks = ceil(wo / CONV_PX), pblocks =
+ * n*ho*xblocks and cblocks = cout / N, over at least pblocks*cblocks items.
+ * Channel-major suits GPUs (a warp shares input pixels and reads neighbouring
+ * weight vectors); pixel-major suits CPUs, where a work-group runs on one core
+ * and its work-items then share one channel block's weights in cache. It
  * writes z[i][y][xb*CONV_PX + p][cb*N .. cb*N + N) for p < CONV_PX within wo:
  * the sum over (fy, fx, k) of a_pad[i][y*stride + fy][x*stride + fx][k] *
  * w[fy][fx][k][c], plus b[c]. Neighbouring work-items share the input pixels
@@ -100,15 +104,15 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
  * with pad f - 1 - pad). */
 #define DEFINE_CONV_FORWARD(N)                                                                                  \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
-                                   int has_bias, const conv_shape s, __global REAL *z)                         \
+                                   int has_bias, const conv_shape s, int pixel_major, __global REAL *z)        \
     {                                                                                                          \
         const int cblocks = s.cout / N, xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                              \
+        const ulong pblocks = (ulong)s.n * (ulong)s.ho * (ulong)xblocks;                                       \
         const ulong g = get_global_id(0);                                                                      \
-        if (g >= (ulong)s.n * (ulong)s.ho * (ulong)xblocks * (ulong)cblocks)                                   \
+        if (g >= pblocks * (ulong)cblocks)                                                                     \
             return;                                                                                            \
-        ulong t = g;                                                                                           \
-        const int c0 = (int)(t % (ulong)cblocks) * N;                                                          \
-        t /= (ulong)cblocks;                                                                                   \
+        ulong t = pixel_major ? g % pblocks : g / (ulong)cblocks;                                              \
+        const int c0 = (int)(pixel_major ? g / pblocks : g % (ulong)cblocks) * N;                              \
         const int x0 = (int)(t % (ulong)xblocks) * CONV_PX;                                                    \
         t /= (ulong)xblocks;                                                                                   \
         const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                      \
@@ -138,10 +142,14 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
                     inside[p] = row_inside && x0 + p < s.wo && ix >= 0 && ix < s.w;                            \
                     offset[p] = inside[p] ? AT(i, iy, ix, 0, s.h, s.w, s.cin) : 0;                             \
                 }                                                                                              \
+                /* offset 0 outside: a valid address, so that the load needs no branch */              \
                 for (int k = 0; k < s.cin; k++, wp += s.cout) {                                                \
                     const VEC_##N wv = VLOAD_##N(wp);                                                          \
                     UNROLL for (int p = 0; p < CONV_PX; p++)                                                   \
-                        acc[p] += (VEC_##N)(inside[p] ? a[offset[p] + (ulong)k] : (REAL)0) * wv;               \
+                    {                                                                                          \
+                        const REAL v = a[offset[p] + (ulong)k];                                                \
+                        acc[p] += (VEC_##N)(inside[p] ? v : (REAL)0) * wv;                                     \
+                    }                                                                                          \
                 }                                                                                              \
             }                                                                                                  \
         }                                                                                                      \

@@ -150,8 +150,8 @@ static void describe_device(clcnn_context *ctx)
     clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     cl->conv_px = (type & CL_DEVICE_TYPE_CPU) ? 4 : 2;
-    cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 8 : 4;
-    cl->filter_kb = (type & CL_DEVICE_TYPE_CPU) ? 8 : 4;
+    cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 16 : 4;
+    cl->filter_kb = 4;
     /* Kernel-development overrides (README: environment variables). */
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)

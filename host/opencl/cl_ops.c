@@ -124,6 +124,18 @@ static int vector_width_log2(int channels, int max_width)
     return log_n;
 }
 
+/* The forward kernel's work-item order (see conv_forward_<N>): channel-major
+ * on GPUs; pixel-major on CPUs when there are 16 or more channel blocks,
+ * where a channel-major work-group (64 work-items on one core) would cover
+ * at most 4 pixel blocks and stream the weights of all channels for them
+ * (PoCL, 4x7x7x512->512 3x3: 183-200 ms channel-major, 51-65 pixel-major;
+ * with 8 blocks, 4x56x56x64->64, channel-major is faster: 20-26 against
+ * 27-36 ms). */
+static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks)
+{
+    return ctx->cl->cpu && cblocks >= 16;
+}
+
 static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
                                 clcnn_conv_params p)
 {
@@ -252,8 +264,10 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
-    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem), ARG(bias), ARG(has_bias), ARG(cs), ARG(z->mem)};
-    if ((s = set_args(ctx, fn, k, args, 6)))
+    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n);
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem),      ARG(bias),  ARG(has_bias),
+                               ARG(cs),          ARG(pixel_major), ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 7)))
         return s;
     const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
                          ((size_t)z->shape.c / n_oc);
@@ -361,10 +375,11 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
                !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
         const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(as_forward), ARG(w_t)};
         const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
-        const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t), ARG(w_t),
-                                    ARG(no_bias), ARG(ts),  ARG(da_prev->mem)};
+        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n);
+        const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),         ARG(w_t),         ARG(no_bias),
+                                    ARG(ts),      ARG(pixel_major), ARG(da_prev->mem)};
         if (!(s = set_args(ctx, fn, kt, targs, 4)))
-            s = as_forward ? set_args(ctx, fn, kd, fargs, 6) : set_args(ctx, fn, kd, args, 4);
+            s = as_forward ? set_args(ctx, fn, kd, fargs, 7) : set_args(ctx, fn, kd, args, 4);
     }
     /* dw: N filters per work-item, in one pass or as a split reduction over
      * chunks of the output positions when the reduction is long (see
