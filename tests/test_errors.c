@@ -53,12 +53,24 @@ static void mark_thread_error(void)
     (void)clcnn_conv2d_output_shape(d, d, (clcnn_conv_params){-12345, 0, CLCNN_CONV_AUTO}, o);
 }
 
+/* The backend every case's contexts use: the host path, or with
+ * CLCNN_TEST_ERRORS_BACKEND=opencl an OpenCL device (CLCNN_DEVICE picks
+ * which), so that the whole catalogue also runs against device tensors
+ * (ctest: errors_opencl). */
+static clcnn_options case_options(void)
+{
+    const char *b = getenv("CLCNN_TEST_ERRORS_BACKEND");
+    if (b && strcmp(b, "opencl") == 0)
+        return (clcnn_options){CLCNN_BACKEND_OPENCL, getenv("CLCNN_DEVICE")};
+    return (clcnn_options){CLCNN_BACKEND_HOST, NULL};
+}
+
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    clcnn_options o = {CLCNN_BACKEND_HOST, NULL};
+    clcnn_options o = case_options();
     if (clcnn_context_create(&o, &f->ctx) != CLCNN_OK || clcnn_context_create(&o, &f->other) != CLCNN_OK) {
         clcnn_context_destroy(f->ctx);
         free(f);
