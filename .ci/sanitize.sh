@@ -20,6 +20,11 @@
 #     that valgrind reports there (each one justified in the file). Not
 #     test_threads (~5 minutes under valgrind; ASan covers it) nor the
 #     OpenCL-only tests.
+#  ./build-sanitize is also the canary build (-DCLCNN_CANARIES=ON): every
+#  tensor has guard regions around its data, which test_device checks after
+#  every operation (device, device_direct, device_gemm) and test_canary
+#  proves with planted out-of-bounds writes; ASan cannot see a kernel's
+#  writes into a device buffer, the guards can.
 #
 #  3. ./build-fault: Debug, -DCLCNN_SANITIZE=ON -DCLCNN_FAULT_INJECTION=ON,
 #     only test_faults (host/fault.h): every op with each allocation, OpenCL
@@ -42,7 +47,7 @@ bash .ci/setup.sh
 command -v valgrind >/dev/null || { echo "sanitize: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 
 # ---- 1. ASan + UBSan --------------------------------------------------------
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLCNN_SANITIZE=ON -DCLCNN_WERROR=OFF >/dev/null
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLCNN_SANITIZE=ON -DCLCNN_CANARIES=ON -DCLCNN_WERROR=OFF >/dev/null
 cmake --build build-sanitize -j "$jobs" >&2
 if ! ldd build-sanitize/libclcnn.so | grep -q libasan; then
   echo "sanitize: build-sanitize/libclcnn.so is not linked with ASan; is CLCNN_SANITIZE applied?" >&2

@@ -44,7 +44,57 @@ struct clcnn_tensor {
     size_t nbytes;       /* count * element size */
     void *host;          /* HOST: the data */
     struct _cl_mem *mem; /* OPENCL: the device buffer (a cl_mem) */
+    /* CLCNN_CANARIES builds: guard regions of `guard` bytes (0: none) before
+     * and after the data, filled with clcnn__guard_pattern(t). host then
+     * points `guard` bytes into host_block (the allocation), and mem is a
+     * sub-buffer at offset `guard` of mem_block (the buffer). */
+    size_t guard;
+    void *host_block;
+    struct _cl_mem *mem_block;
 };
+
+#ifdef CLCNN_CANARIES
+#include <stdint.h>
+
+/* Guard bytes on each side of a host tensor's data; a device tensor's are
+ * CLCNN_DEVICE_GUARD rounded up to CL_DEVICE_MEM_BASE_ADDR_ALIGN (the
+ * sub-buffer's origin must be a multiple of it). */
+#define CLCNN_HOST_GUARD 256
+#define CLCNN_DEVICE_GUARD 4096
+
+/* The 32-bit word repeated through t's guards (byte j of a guard holds byte
+ * j % 4 of it in memory order): 0xFFF in the top bits, so that an F32 or
+ * F64 read from a guard is a NaN and poisons what uses it; the rest from
+ * t's address, so that guards of different tensors differ and an
+ * out-of-bounds copy from one guard into another is seen. */
+static inline uint32_t clcnn__guard_pattern(const clcnn_tensor *t)
+{
+    return 0xFFF00000u | ((uint32_t)((uintptr_t)t >> 4) & 0xFFFFFu) | 1u;
+}
+
+/* Checks every byte of t's guards. Returns 1 when all hold the pattern (or
+ * t has none), 0 when some do not, with a sentence in report saying which
+ * side, how many bytes, and where the first changed byte lies relative to
+ * the data; -1 when the guards could not be read (the OpenCL error in
+ * report). Exported in canary builds so that the tests can call it after
+ * every operation. */
+CLCNN_API int clcnn__tensor_guards_ok(const clcnn_tensor *t, char *report, size_t report_len);
+
+/* t's host data (NULL for a device tensor): lets the canary test write into
+ * a host tensor's guards on purpose. */
+CLCNN_API void *clcnn__tensor_host_data(clcnn_tensor *t);
+
+/* Compares the n guard bytes at `bytes` with t's pattern; see
+ * clcnn__tensor_guards_ok. `where` is "host" or "device", after is 0 for the
+ * guard before the data. Returns 1 when intact, else 0 with report set. */
+int clcnn__guard_compare(const clcnn_tensor *t, const unsigned char *bytes, size_t n, const char *where,
+                         int after, char *report, size_t report_len);
+
+#ifdef CLCNN_HAVE_OPENCL
+/* The device side of clcnn__tensor_guards_ok (host/opencl/cl_tensor.c). */
+int clcnn__cl_tensor_guards_ok(const clcnn_tensor *t, char *report, size_t report_len);
+#endif
+#endif /* CLCNN_CANARIES */
 
 /* Records a printf-style message as ctx's last error (or this thread's when
  * ctx is NULL) and returns status, so that validation reads

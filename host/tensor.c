@@ -6,6 +6,7 @@
 #endif
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,22 @@ clcnn_status clcnn_tensor_create(clcnn_context *ctx, clcnn_dtype dtype, int n, i
         return CLCNN_OK;
     }
 #endif
+#ifdef CLCNN_CANARIES
+    /* nbytes <= SIZE_MAX / 8 (above), so the guards cannot overflow it. */
+    t->guard = CLCNN_HOST_GUARD;
+    t->host_block = clcnn__malloc(nbytes + 2 * t->guard);
+    t->host = t->host_block ? (unsigned char *)t->host_block + t->guard : NULL;
+    if (t->host) {
+        const uint32_t pattern = clcnn__guard_pattern(t);
+        unsigned char *after = (unsigned char *)t->host + nbytes;
+        for (size_t j = 0; j < t->guard; j += sizeof pattern) {
+            memcpy((unsigned char *)t->host_block + j, &pattern, sizeof pattern);
+            memcpy(after + j, &pattern, sizeof pattern);
+        }
+    }
+#else
     t->host = clcnn__malloc(nbytes);
+#endif
     if (!t->host) {
         clcnn__free(t);
         return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY,
@@ -83,9 +99,60 @@ void clcnn_tensor_destroy(clcnn_tensor *t)
     if (t->mem)
         clcnn__cl_tensor_free(t);
 #endif
-    clcnn__free(t->host);
+    clcnn__free(t->host_block ? t->host_block : t->host);
     clcnn__free(t);
 }
+
+#ifdef CLCNN_CANARIES
+int clcnn__guard_compare(const clcnn_tensor *t, const unsigned char *bytes, size_t n, const char *where,
+                         int after, char *report, size_t report_len)
+{
+    const uint32_t pattern = clcnn__guard_pattern(t);
+    unsigned char want[sizeof pattern];
+    memcpy(want, &pattern, sizeof pattern);
+    size_t bad = 0, first = 0, last = 0;
+    for (size_t j = 0; j < n; j++)
+        if (bytes[j] != want[j % sizeof pattern]) {
+            if (!bad++)
+                first = j;
+            last = j;
+        }
+    if (!bad)
+        return 1;
+    /* Positions relative to the data: "byte 3 before" is data[-3], "byte 0
+     * after" is data[nbytes]. */
+    const size_t pos_first = after ? first : n - first, pos_last = after ? last : n - last;
+    if (report && report_len)
+        snprintf(report, report_len,
+                 "%s tensor (%d, %d, %d, %d) %s, %zu bytes: %zu of the %zu guard bytes %s the data changed, "
+                 "from byte %zu to byte %zu %s it (first 0x%02x, expected 0x%02x)",
+                 where, t->shape.n, t->shape.h, t->shape.w, t->shape.c, dtype_name(t->dtype), t->nbytes, bad,
+                 n, after ? "after" : "before", after ? pos_first : pos_last, after ? pos_last : pos_first,
+                 after ? "after" : "before", bytes[first], want[first % sizeof pattern]);
+    return 0;
+}
+
+int clcnn__tensor_guards_ok(const clcnn_tensor *t, char *report, size_t report_len)
+{
+    if (report && report_len)
+        report[0] = '\0';
+    if (!t || !t->guard)
+        return 1;
+#ifdef CLCNN_HAVE_OPENCL
+    if (t->mem)
+        return clcnn__cl_tensor_guards_ok(t, report, report_len);
+#endif
+    const unsigned char *data = t->host;
+    if (!clcnn__guard_compare(t, data - t->guard, t->guard, "host", 0, report, report_len))
+        return 0;
+    return clcnn__guard_compare(t, data + t->nbytes, t->guard, "host", 1, report, report_len);
+}
+
+void *clcnn__tensor_host_data(clcnn_tensor *t)
+{
+    return t ? t->host : NULL;
+}
+#endif
 
 /* The checks shared by write and read. */
 static clcnn_status check_copy(const char *fn, const clcnn_tensor *t, const void *p, const char *pname,

@@ -203,3 +203,15 @@ double th_mean(const double *x, size_t n)
         s += x[i];
     return s / (double)n;
 }
+
+void th_expect_guards(clcnn_tensor *const *ts, size_t n, const char *what)
+{
+#ifdef CLCNN_CANARIES
+    char report[512];
+    for (size_t i = 0; i < n; i++)
+        if (ts[i] && clcnn__tensor_guards_ok(ts[i], report, sizeof report) != 1)
+            fail_msg("%s: tensor %zu of %zu: %s", what, i, n, report);
+#else
+    (void)ts, (void)n, (void)what;
+#endif
+}

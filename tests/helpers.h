@@ -66,4 +66,17 @@ void th_expect_printed_list(const double *got, size_t n, const char *printed, cl
 /* The mean of n values, summed in double. */
 double th_mean(const double *x, size_t n);
 
+/* Canary builds (CLCNN_CANARIES): fails unless every guard byte before and
+ * after each of the n tensors' data (NULL entries skipped) still holds its
+ * pattern, naming `what` and the damage. A no-op in other builds. */
+void th_expect_guards(clcnn_tensor *const *ts, size_t n, const char *what);
+
+#ifdef CLCNN_CANARIES
+/* What a canary build of the library exports for the tests (host/internal.h):
+ * 1 when t's guards are intact, 0 with a sentence in report when not, -1
+ * when they could not be read; and a host tensor's data pointer. */
+int clcnn__tensor_guards_ok(const clcnn_tensor *t, char *report, size_t report_len);
+void *clcnn__tensor_host_data(clcnn_tensor *t);
+#endif
+
 #endif

@@ -1,6 +1,8 @@
 /* test_device.c - the OpenCL backend against the host reference path:
  * seeded random shapes for every op and direction in F32 and F64, exact
  * agreement on integer-valued data, and identical bytes from repeated calls.
+ * In canary builds (CLCNN_CANARIES) the guards of every tensor are checked
+ * after every operation.
  *
  * Tolerance. A device result sums K terms in its own precision (u = 2^-24
  * for F32, 2^-53 for F64), in the reference's order but possibly with fused
@@ -93,6 +95,7 @@ static void pad_case(contexts *c, np_random *r, clcnn_dtype dt, int integers)
     clcnn_tensor *hp = th_tensor(c->host, dt, n, h + 2 * pad, w + 2 * pad, ch, NULL);
     assert_int_equal(clcnn_zero_pad(c->dev, dx, pad, dp), CLCNN_OK);
     assert_int_equal(clcnn_zero_pad(c->host, hx, pad, hp), CLCNN_OK);
+    th_expect_guards((clcnn_tensor *const[]){dx, dp, hx, hp}, 4, "after zero_pad");
     compare("zero_pad", desc, dp, hp, NULL, 0);
     free(x);
     clcnn_tensor_destroy(dx);
@@ -143,8 +146,11 @@ static conv_tensors conv_make(clcnn_context *ctx, clcnn_dtype dt, const conv_cas
 static void conv_run(clcnn_context *ctx, const conv_case *k, conv_tensors *t)
 {
     clcnn_conv_params p = {k->stride, k->pad, CLCNN_CONV_AUTO};
+    clcnn_tensor *const all[] = {t->a, t->w, t->b, t->z, t->dz, t->da, t->dw, t->db};
     assert_int_equal(clcnn_conv2d_forward(ctx, t->a, t->w, t->b, p, t->z), CLCNN_OK);
+    th_expect_guards(all, 8, "after conv2d_forward");
     assert_int_equal(clcnn_conv2d_backward(ctx, t->dz, t->a, t->w, p, t->da, t->dw, t->db), CLCNN_OK);
+    th_expect_guards(all, 8, "after conv2d_backward");
 }
 
 static void conv_free(conv_tensors *t)
@@ -227,7 +233,9 @@ static void pool_check(contexts *c, np_random *r, clcnn_dtype dt, clcnn_pool_mod
         t[s][2] = th_tensor(ctxs[s], dt, n, ho, wo, ch, da);
         t[s][3] = th_tensor(ctxs[s], dt, n, h, w, ch, NULL);
         assert_int_equal(clcnn_pool2d_forward(ctxs[s], t[s][0], p, t[s][1]), CLCNN_OK);
+        th_expect_guards(t[s], 4, "after pool2d_forward");
         assert_int_equal(clcnn_pool2d_backward(ctxs[s], t[s][2], t[s][0], p, t[s][3]), CLCNN_OK);
+        th_expect_guards(t[s], 4, "after pool2d_backward");
     }
     double *ma = NULL, *mda = NULL;
     if (!integers) {
@@ -242,6 +250,7 @@ static void pool_check(contexts *c, np_random *r, clcnn_dtype dt, clcnn_pool_mod
             th_tensor(c->host, CLCNN_F64, n, h, w, ch, a); /* the max mask needs the signed a */
         assert_int_equal(clcnn_pool2d_forward(c->host, ta, p, tao), CLCNN_OK);
         assert_int_equal(clcnn_pool2d_backward(c->host, tda, sel, p, tdp), CLCNN_OK);
+        th_expect_guards((clcnn_tensor *const[]){ta, tao, tda, tdp, sel}, 5, "after the |terms| pooling");
         ma = th_read(tao), mda = th_read(tdp);
         clcnn_tensor_destroy(ta), clcnn_tensor_destroy(tao), clcnn_tensor_destroy(tda);
         clcnn_tensor_destroy(tdp), clcnn_tensor_destroy(sel);
@@ -324,6 +333,8 @@ static void repeated_calls_give_identical_bytes(void **state)
         assert_int_equal(clcnn_pool2d_forward(ctx, ta, pp, outs[4]), CLCNN_OK);
         assert_int_equal(clcnn_pool2d_backward(ctx, tdp, ta, pp, outs[5]), CLCNN_OK);
         assert_int_equal(clcnn_zero_pad(ctx, ta, 1, outs[6]), CLCNN_OK);
+        th_expect_guards(outs, 7, "after the repeated calls");
+        th_expect_guards((clcnn_tensor *const[]){ta, tw, tdz, tdp}, 4, "after the repeated calls");
         for (int i = 0; i < 7; i++) {
             if (rep == 0) {
                 first[i] = th_snapshot(outs[i], &sizes[i]);
@@ -404,6 +415,7 @@ static void huge_strides_match_reference(void **state)
                                                    (clcnn_pool_params){1, strides[k], CLCNN_POOL_AVG},
                                                    t[s][5]),
                              CLCNN_OK);
+            th_expect_guards(t[s], 6, "after the huge-stride backward calls");
         }
         for (int o = 3; o < 6; o++)
             compare("huge stride backward", "(stride near INT_MAX)", t[0][o], t[1][o], NULL, 0);

@@ -2,6 +2,83 @@
  * at creation, copied to and from caller memory with blocking transfers. */
 #include "cl_backend.h"
 
+#ifdef CLCNN_CANARIES
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Canary builds: one buffer of guard + nbytes + guard bytes, the guards
+ * filled with the tensor's pattern and the data zeroed, and t->mem a
+ * sub-buffer on the data, so that every consumer of t->mem (kernels,
+ * CLBlast, reads and writes, clcnn_tensor_cl_mem) sees a buffer of exactly
+ * nbytes. Leaves t->mem NULL (no error) when the guarded buffer would exceed
+ * CL_DEVICE_MAX_MEM_ALLOC_SIZE. */
+static clcnn_status alloc_guarded(clcnn_context *ctx, clcnn_tensor *t)
+{
+    static const char fn[] = "clcnn_tensor_create";
+    struct clcnn_cl *cl = ctx->cl;
+    cl_uint align_bits = 0;
+    cl_int err =
+        clGetDeviceInfo(cl->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, err, fn, "clGetDeviceInfo(CL_DEVICE_MEM_BASE_ADDR_ALIGN)");
+    const size_t align = align_bits >= 64 ? align_bits / 8 : 8; /* bits; the fill pattern needs 4 */
+    const size_t guard = (CLCNN_DEVICE_GUARD + align - 1) / align * align;
+    if (cl->max_alloc && t->nbytes + 2 * guard > cl->max_alloc)
+        return CLCNN_OK;
+    cl_mem block = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, t->nbytes + 2 * guard, NULL, &err);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, err, fn, "clCreateBuffer (guarded)");
+    const cl_uint pattern = clcnn__guard_pattern(t);
+    const cl_uchar zero = 0;
+    const char *what = "clEnqueueFillBuffer (guards)";
+    err = clEnqueueFillBuffer(cl->queue, block, &pattern, sizeof pattern, 0, guard, 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueFillBuffer(cl->queue, block, &pattern, sizeof pattern, guard + t->nbytes, guard, 0,
+                                  NULL, NULL);
+    if (err == CL_SUCCESS) {
+        what = "clEnqueueFillBuffer";
+        err = clEnqueueFillBuffer(cl->queue, block, &zero, 1, guard, t->nbytes, 0, NULL, NULL);
+    }
+    cl_mem mem = NULL;
+    if (err == CL_SUCCESS) {
+        what = "clCreateSubBuffer";
+        const cl_buffer_region region = {guard, t->nbytes};
+        mem = clCreateSubBuffer(block, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &err);
+    }
+    if (err != CL_SUCCESS) {
+        clReleaseMemObject(block);
+        return clcnn__cl_fail(ctx, err, fn, what);
+    }
+    t->mem = mem;
+    t->mem_block = block;
+    t->guard = guard;
+    return CLCNN_OK;
+}
+
+int clcnn__cl_tensor_guards_ok(const clcnn_tensor *t, char *report, size_t report_len)
+{
+    unsigned char *bytes = malloc(t->guard);
+    if (!bytes) {
+        snprintf(report, report_len, "out of host memory for reading %zu guard bytes", t->guard);
+        return -1;
+    }
+    int ok = 1;
+    for (int after = 0; after < 2 && ok == 1; after++) {
+        cl_int err = clEnqueueReadBuffer(t->ctx->cl->queue, t->mem_block, CL_TRUE,
+                                         after ? t->guard + t->nbytes : 0, t->guard, bytes, 0, NULL, NULL);
+        if (err != CL_SUCCESS) {
+            snprintf(report, report_len, "clEnqueueReadBuffer of a guard failed with %s (%d)",
+                     clcnn__cl_error_name(err), (int)err);
+            ok = -1;
+        } else {
+            ok = clcnn__guard_compare(t, bytes, t->guard, "device", after, report, report_len);
+        }
+    }
+    free(bytes);
+    return ok;
+}
+#endif
+
 clcnn_status clcnn__cl_tensor_alloc(clcnn_context *ctx, clcnn_tensor *t)
 {
     static const char fn[] = "clcnn_tensor_create";
@@ -14,6 +91,11 @@ clcnn_status clcnn__cl_tensor_alloc(clcnn_context *ctx, clcnn_tensor *t)
             fn, t->shape.n, t->shape.h, t->shape.w, t->shape.c, t->nbytes, ctx->device_name,
             (unsigned long long)cl->max_alloc);
     cl_int err;
+#ifdef CLCNN_CANARIES
+    clcnn_status gs = alloc_guarded(ctx, t);
+    if (gs != CLCNN_OK || t->mem)
+        return gs; /* else the guards did not fit one buffer: a plain one */
+#endif
     cl_mem mem = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, t->nbytes, NULL, &err);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clCreateBuffer");
@@ -31,6 +113,8 @@ void clcnn__cl_tensor_free(clcnn_tensor *t)
 {
     if (t->mem)
         clReleaseMemObject(t->mem);
+    if (t->mem_block)
+        clReleaseMemObject(t->mem_block);
 }
 
 clcnn_status clcnn__cl_tensor_write(clcnn_tensor *t, const void *src)

@@ -1,0 +1,591 @@
+/* test_bounds.c - the index limits: validation at exactly INT_MAX and
+ * INT_MAX + 1 padded elements per axis (accepted, refused with a sentence
+ * naming the argument), and the OpenCL kernels on tensors as large as the
+ * device allows in one buffer, checked at sampled elements (the first, the
+ * last, and those around byte offsets 2^31 and 2^32 and element index 2^31)
+ * against values computed here from the formula that filled the inputs.
+ *
+ * Memory and time (PoCL, 4 GiB per buffer, 2 shared cores). By default one
+ * big case runs: zero_pad of a (2, 8253, 32769, 1) F32 tensor into one of
+ * 2^31 + 2^24 bytes, so byte offsets pass INT_MAX: 4.2 GiB, about 12 s. The
+ * others (pooling forward and backward, convolution forward and backward
+ * data on the direct and GEMM paths) and zero_pad at full size run only
+ * with CLCNN_BIG_TESTS=1: tensors sized from CL_DEVICE_MAX_MEM_ALLOC_SIZE, at
+ * most 4 GiB each and 8 GiB per case (on PoCL up to 2^30 F32 elements, byte
+ * offsets up to 2^32 - 1, element indices below 2^31), 25-150 s per case
+ * (the GEMM forward, 94 workspace chunks, is the slowest); about 6 minutes
+ * in all. On a device allowing more than 8 GiB in one buffer they use
+ * 2^31 + 2^20 elements instead (element indices past INT_MAX; 16-24 GiB of
+ * device memory per case). */
+#define _POSIX_C_SOURCE 200809L
+#include "helpers.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef CLCNN_TEST_OPENCL
+#include "clcnn_cl.h"
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Validation at the limit                                                    */
+/* ------------------------------------------------------------------------ */
+
+static clcnn_context *context_of(void **state)
+{
+    return th_context(*(const clcnn_backend *)*state);
+}
+
+/* Fails unless got is want and the message (of ctx, or this thread's when
+ * ctx is NULL) holds every non-NULL needle. */
+static void expect_fail(clcnn_status got, clcnn_status want, const clcnn_context *ctx, const char *n1,
+                        const char *n2, const char *n3, const char *n4)
+{
+    const char *msg = clcnn_last_error(ctx);
+    if (got != want)
+        fail_msg("status %s, expected %s (message: %s)", clcnn_status_string(got), clcnn_status_string(want),
+                 msg);
+    const char *needles[4] = {n1, n2, n3, n4};
+    for (int i = 0; i < 4; i++)
+        if (needles[i] && !strstr(msg, needles[i]))
+            fail_msg("the message \"%s\" does not say \"%s\"", msg, needles[i]);
+}
+
+/* n_H_prev + 2*pad = INT_MAX exactly: valid, and the output is INT_MAX - fh + 1 high. */
+static void conv_output_shape_accepts_padded_height_of_int_max(void **state)
+{
+    (void)state;
+    const int a[4] = {1, INT_MAX - 2, 1, 1}, w[4] = {3, 1, 1, 2};
+    int out[4] = {0, 0, 0, 0};
+    clcnn_status s = clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){1, 1, CLCNN_CONV_AUTO}, out);
+    if (s != CLCNN_OK)
+        fail_msg("%s: %s", clcnn_status_string(s), clcnn_last_error(NULL));
+    assert_int_equal(out[0], 1);
+    assert_int_equal(out[1], INT_MAX - 2);
+    assert_int_equal(out[2], 3);
+    assert_int_equal(out[3], 2);
+    /* stride INT_MAX over INT_MAX padded rows: one output row */
+    s = clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){INT_MAX, 1, CLCNN_CONV_AUTO}, out);
+    assert_int_equal(s, CLCNN_OK);
+    assert_int_equal(out[1], 1);
+}
+
+/* n_H_prev + 2*pad = INT_MAX + 1: refused, naming the axis, n_H_prev and pad. */
+static void conv_output_shape_refuses_padded_height_of_int_max_plus_1(void **state)
+{
+    (void)state;
+    const int a[4] = {1, INT_MAX - 1, 1, 1}, w[4] = {1, 1, 1, 1};
+    int out[4] = {7, 7, 7, 7};
+    expect_fail(clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){1, 1, CLCNN_CONV_AUTO}, out),
+                CLCNN_ERR_INVALID_ARGUMENT, NULL, "clcnn_conv2d_output_shape",
+                "padded input H 2147483648 (n_H_prev 2147483646 + 2*pad 1)", "overflows int", NULL);
+    assert_true(out[0] == 7 && out[1] == 7 && out[2] == 7 && out[3] == 7);
+}
+
+static void conv_output_shape_refuses_padded_width_of_int_max_plus_1(void **state)
+{
+    (void)state;
+    const int a[4] = {1, 1, 2, 1}, w[4] = {1, 1, 1, 1};
+    int out[4] = {7, 7, 7, 7};
+    /* H: 1 + 2*1073741823 = INT_MAX passes; W: 2 + 2147483646 does not. */
+    expect_fail(clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, out),
+                CLCNN_ERR_INVALID_ARGUMENT, NULL, "clcnn_conv2d_output_shape",
+                "padded input W 2147483648 (n_W_prev 2 + 2*pad 1073741823)", "overflows int", NULL);
+    assert_true(out[0] == 7 && out[1] == 7 && out[2] == 7 && out[3] == 7);
+}
+
+/* pad = INT_MAX: n_H_prev + 2*pad computed without overflow, and pad named
+ * (the messages give pad's value after "2*pad"). */
+static void conv_output_shape_refuses_pad_of_int_max(void **state)
+{
+    (void)state;
+    const int a[4] = {1, 1, 1, 1}, w[4] = {1, 1, 1, 1};
+    int out[4];
+    expect_fail(clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){1, INT_MAX, CLCNN_CONV_AUTO}, out),
+                CLCNN_ERR_INVALID_ARGUMENT, NULL, "padded input H 4294967295",
+                "(n_H_prev 1 + 2*pad 2147483647)", "overflows int", NULL);
+}
+
+/* A window and stride of INT_MAX over INT_MAX rows and columns: one output. */
+static void pool_output_shape_accepts_window_and_stride_of_int_max(void **state)
+{
+    (void)state;
+    const int a[4] = {2, INT_MAX, INT_MAX, 3};
+    int out[4];
+    assert_int_equal(clcnn_pool2d_output_shape(a, (clcnn_pool_params){INT_MAX, INT_MAX, CLCNN_POOL_MAX}, out),
+                     CLCNN_OK);
+    assert_true(out[0] == 2 && out[1] == 1 && out[2] == 1 && out[3] == 3);
+    assert_int_equal(clcnn_pool2d_output_shape(a, (clcnn_pool_params){1, INT_MAX, CLCNN_POOL_AVG}, out),
+                     CLCNN_OK);
+    assert_true(out[1] == 1 && out[2] == 1);
+    assert_int_equal(clcnn_pool2d_output_shape(a, (clcnn_pool_params){2, 1, CLCNN_POOL_AVG}, out), CLCNN_OK);
+    assert_true(out[1] == INT_MAX - 1 && out[2] == INT_MAX - 1);
+}
+
+/* zero_pad of a (1, 2, 1, 1) tensor by 1073741823: 2147483648 rows. */
+static void zero_pad_refuses_padded_height_of_int_max_plus_1(void **state)
+{
+    clcnn_context *ctx = context_of(state);
+    const double one[2] = {1, 2};
+    clcnn_tensor *x = th_tensor(ctx, CLCNN_F32, 1, 2, 1, 1, one),
+                 *xp = th_tensor(ctx, CLCNN_F32, 1, 3, 3, 1, NULL);
+    expect_fail(clcnn_zero_pad(ctx, x, INT_MAX / 2, xp), CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_zero_pad",
+                "the padded shape (1, 2147483648, 2147483647, 1) overflows int", "pad 1073741823", NULL);
+    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
+    clcnn_context_destroy(ctx);
+}
+
+static void zero_pad_refuses_padded_width_of_int_max_plus_1(void **state)
+{
+    clcnn_context *ctx = context_of(state);
+    const double one[2] = {1, 2};
+    clcnn_tensor *x = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, one),
+                 *xp = th_tensor(ctx, CLCNN_F64, 1, 3, 3, 1, NULL);
+    expect_fail(clcnn_zero_pad(ctx, x, INT_MAX / 2, xp), CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_zero_pad",
+                "the padded shape (1, 2147483647, 2147483648, 1) overflows int", "pad 1073741823", NULL);
+    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
+    clcnn_context_destroy(ctx);
+}
+
+/* Exactly INT_MAX rows and columns pass the int check; x_pad's shape is then
+ * what is wrong, and the message gives the shape it must have. */
+static void zero_pad_accepts_padded_size_of_int_max_then_checks_x_pad(void **state)
+{
+    clcnn_context *ctx = context_of(state);
+    const double one[1] = {1};
+    clcnn_tensor *x = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 1, one),
+                 *xp = th_tensor(ctx, CLCNN_F32, 1, 3, 3, 1, NULL);
+    expect_fail(clcnn_zero_pad(ctx, x, INT_MAX / 2, xp), CLCNN_ERR_SHAPE, ctx, "clcnn_zero_pad", "x_pad",
+                "must be (1, 2147483647, 2147483647, 1)", NULL);
+    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
+    clcnn_context_destroy(ctx);
+}
+
+static void conv_forward_refuses_padded_height_of_int_max_plus_1(void **state)
+{
+    clcnn_context *ctx = context_of(state);
+    const double v[2] = {1, 2};
+    clcnn_tensor *a = th_tensor(ctx, CLCNN_F32, 1, 2, 1, 1, v), *w = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 1, v),
+                 *z = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 1, NULL);
+    expect_fail(
+        clcnn_conv2d_forward(ctx, a, w, NULL, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, z),
+        CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_conv2d_forward",
+        "padded input H 2147483648 (n_H_prev 2 + 2*pad 1073741823)", "overflows int", NULL);
+    clcnn_tensor_destroy(a), clcnn_tensor_destroy(w), clcnn_tensor_destroy(z);
+    clcnn_context_destroy(ctx);
+}
+
+static void conv_backward_refuses_padded_width_of_int_max_plus_1(void **state)
+{
+    clcnn_context *ctx = context_of(state);
+    const double v[2] = {1, 2};
+    clcnn_tensor *a = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, v), *w = th_tensor(ctx, CLCNN_F64, 1, 1, 1, 1, v),
+                 *dz = th_tensor(ctx, CLCNN_F64, 1, 1, 1, 1, v),
+                 *da = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, NULL);
+    expect_fail(clcnn_conv2d_backward(ctx, dz, a, w, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, da,
+                                      NULL, NULL),
+                CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_conv2d_backward",
+                "padded input W 2147483648 (n_W_prev 2 + 2*pad 1073741823)", "overflows int", NULL);
+    clcnn_tensor_destroy(a), clcnn_tensor_destroy(w), clcnn_tensor_destroy(dz), clcnn_tensor_destroy(da);
+    clcnn_context_destroy(ctx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Big tensors on the OpenCL device                                           */
+/* ------------------------------------------------------------------------ */
+
+#ifdef CLCNN_TEST_OPENCL
+
+#define BIG_BYTES (((size_t)4 << 30) - ((size_t)64 << 10))
+#define BEYOND_INT_MAX (((size_t)1 << 31) + ((size_t)1 << 20))
+
+static void check_cl(cl_int err, const char *what)
+{
+    if (err != CL_SUCCESS)
+        fail_msg("%s failed with OpenCL error %d", what, (int)err);
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The value at linear index e of every input here: small integers (so sums
+ * of a few products are exact in F32), scaled by `scale`, varying with every
+ * index bit that matters (a wrong offset reads a different value). */
+static double value_at(size_t e, double scale)
+{
+    const uint64_t h = (uint64_t)e * 0x9E3779B97F4A7C15ull;
+    return scale * ((double)((h >> 40) % 15) - 7.0);
+}
+
+/* Elements of one F32 tensor for a big case, or 0 after printing why the
+ * case is skipped. With CLCNN_BIG_TESTS=1: those fitting share * BIG_BYTES,
+ * or BEYOND_INT_MAX elements when the device allows more than 8 GiB in one
+ * buffer. Without it, only the cases marked `always` run, on tensors of
+ * 2^31 + 2^24 bytes (byte offsets past INT_MAX at a few seconds' cost). */
+static size_t big_count(clcnn_context *ctx, double share, int always)
+{
+    cl_ulong max_alloc = 0;
+    check_cl(clGetDeviceInfo(clcnn_context_cl_device(ctx), CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc,
+                             &max_alloc, NULL),
+             "CL_DEVICE_MAX_MEM_ALLOC_SIZE");
+    const char *env = getenv("CLCNN_BIG_TESTS");
+    const int big = env && strcmp(env, "1") == 0;
+    if (!big && !always) {
+        print_message("skipped: set CLCNN_BIG_TESTS=1 to run it (up to 8 GiB of device memory, 30-180 s)\n");
+        return 0;
+    }
+    size_t bytes =
+        big ? (size_t)((double)BIG_BYTES * share) / 4096 * 4096 : ((size_t)1 << 31) + ((size_t)1 << 24);
+    if (big && max_alloc > (((cl_ulong)8 << 30) + ((cl_ulong)1 << 24)))
+        bytes = BEYOND_INT_MAX * sizeof(float);
+    if (bytes > max_alloc - (64 << 10))
+        bytes = (size_t)(max_alloc - (64 << 10));
+    if (bytes <= ((size_t)1 << 31)) {
+        print_message("skipped: the device allocates at most %llu bytes in one buffer\n",
+                      (unsigned long long)max_alloc);
+        return 0;
+    }
+    return bytes / sizeof(float);
+}
+
+/* (n, h, w, 1) with n*h*w <= count, w odd and n = 2 (the batch index
+ * matters too), as close to count as an h step allows. */
+static void big_shape(size_t count, int *n, int *h, int *w)
+{
+    *n = 2;
+    *w = 32771;
+    *h = (int)(count / 2 / 32771);
+}
+
+/* Fills t (F32) with value_at(e, scale) through its cl_mem, 16 Mi elements
+ * at a time. */
+static void fill(clcnn_context *ctx, clcnn_tensor *t, double scale)
+{
+    const double t0 = seconds();
+    const size_t count = th_count(t), chunk = (size_t)16 << 20;
+    float *buf = malloc(chunk * sizeof(float));
+    assert_non_null(buf);
+    for (size_t e0 = 0; e0 < count; e0 += chunk) {
+        const size_t m = count - e0 < chunk ? count - e0 : chunk;
+        for (size_t j = 0; j < m; j++)
+            buf[j] = (float)value_at(e0 + j, scale);
+        check_cl(clEnqueueWriteBuffer(clcnn_context_cl_queue(ctx), clcnn_tensor_cl_mem(t), CL_TRUE,
+                                      e0 * sizeof(float), m * sizeof(float), buf, 0, NULL, NULL),
+                 "clEnqueueWriteBuffer (fill)");
+    }
+    free(buf);
+    print_message("  fill: %.1f s\n", seconds() - t0);
+}
+
+/* The elements of t to check: [0, 4096), the last 64 Ki, and 4096 on each
+ * side of byte offsets 2^31 and 2^32 and of element index 2^31 (where they
+ * lie inside t). Calls check(index, value, arg) for each. */
+typedef void (*check_fn)(size_t e, double got, const void *arg);
+
+static void sample(clcnn_context *ctx, const clcnn_tensor *t, check_fn check, const void *arg)
+{
+    const size_t count = th_count(t);
+    const size_t starts[5] = {0, count > 65536 ? count - 65536 : 0, ((size_t)1 << 29) - 4096,
+                              ((size_t)1 << 30) - 4096, ((size_t)1 << 31) - 4096};
+    const size_t lens[5] = {4096, 65536, 8192, 8192, 8192};
+    float *buf = malloc(65536 * sizeof(float));
+    assert_non_null(buf);
+    size_t checked = 0;
+    for (int s = 0; s < 5; s++) {
+        if (starts[s] >= count)
+            continue;
+        const size_t m = count - starts[s] < lens[s] ? count - starts[s] : lens[s];
+        check_cl(clEnqueueReadBuffer(clcnn_context_cl_queue(ctx), clcnn_tensor_cl_mem(t), CL_TRUE,
+                                     starts[s] * sizeof(float), m * sizeof(float), buf, 0, NULL, NULL),
+                 "clEnqueueReadBuffer (sample)");
+        for (size_t j = 0; j < m; j++)
+            check(starts[s] + j, buf[j], arg);
+        checked += m;
+    }
+    free(buf);
+    print_message("  checked %zu of %zu elements, the last at index %zu (byte %zu)\n", checked, count,
+                  count - 1, (count - 1) * sizeof(float));
+}
+
+static clcnn_tensor *big_tensor(clcnn_context *ctx, int n, int h, int w, int c)
+{
+    clcnn_tensor *t = NULL;
+    clcnn_status s = clcnn_tensor_create(ctx, CLCNN_F32, n, h, w, c, &t);
+    if (s != CLCNN_OK)
+        fail_msg("clcnn_tensor_create(%d, %d, %d, %d) F32: %s: %s", n, h, w, c, clcnn_status_string(s),
+                 clcnn_last_error(ctx));
+    return t;
+}
+
+/* Fails unless s is CLCNN_OK; waits for the call and prints how long it
+ * took since t0. */
+static void expect_ok(clcnn_context *ctx, clcnn_status s, const char *what, double t0)
+{
+    if (s != CLCNN_OK)
+        fail_msg("%s: %s: %s", what, clcnn_status_string(s), clcnn_last_error(ctx));
+    assert_int_equal(clcnn_finish(ctx), CLCNN_OK);
+    print_message("  %s: %.1f s\n", what, seconds() - t0);
+}
+
+/* Decodes a linear NHWC (c == 1) index. */
+static void decode(size_t e, int h, int w, int *i, int *y, int *x)
+{
+    *x = (int)(e % (size_t)w);
+    e /= (size_t)w;
+    *y = (int)(e % (size_t)h);
+    *i = (int)(e / (size_t)h);
+}
+
+static size_t at(int i, int y, int x, int h, int w)
+{
+    return ((size_t)i * (size_t)h + (size_t)y) * (size_t)w + (size_t)x;
+}
+
+/* -- zero_pad: x (2, h-2, w-2, 1) padded by 1 into x_pad (2, h, w, 1). -- */
+
+typedef struct {
+    int h, w; /* x_pad's */
+} pad_arg;
+
+static void pad_check(size_t e, double got, const void *arg)
+{
+    const pad_arg *p = arg;
+    int i, y, x;
+    decode(e, p->h, p->w, &i, &y, &x);
+    const int inside = y >= 1 && y < p->h - 1 && x >= 1 && x < p->w - 1;
+    const double want = inside ? value_at(at(i, y - 1, x - 1, p->h - 2, p->w - 2), 1.0) : 0.0;
+    if (got != want)
+        fail_msg("x_pad[%d][%d][%d][0] (element %zu): %.9g, expected %.9g", i, y, x, e, got, want);
+}
+
+static void zero_pad_of_the_largest_tensors(void **state)
+{
+    (void)state;
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    const size_t count = big_count(ctx, 1.0, 1);
+    if (!count) {
+        clcnn_context_destroy(ctx);
+        skip();
+    }
+    int n, h, w;
+    big_shape(count, &n, &h, &w);
+    print_message("  x (%d, %d, %d, 1) -> x_pad (%d, %d, %d, 1) F32, %zu elements\n", n, h - 2, w - 2, n, h,
+                  w, (size_t)n * h * w);
+    clcnn_tensor *x = big_tensor(ctx, n, h - 2, w - 2, 1), *xp = big_tensor(ctx, n, h, w, 1);
+    fill(ctx, x, 1.0);
+    const float nan_bits = (float)NAN; /* so that an element not written shows */
+    check_cl(clEnqueueFillBuffer(clcnn_context_cl_queue(ctx), clcnn_tensor_cl_mem(xp), &nan_bits,
+                                 sizeof nan_bits, 0, th_count(xp) * sizeof(float), 0, NULL, NULL),
+             "clEnqueueFillBuffer");
+    double t0 = seconds();
+    expect_ok(ctx, clcnn_zero_pad(ctx, x, 1, xp), "zero_pad", t0);
+    const pad_arg p = {h, w};
+    sample(ctx, xp, pad_check, &p);
+    th_expect_guards((clcnn_tensor *const[]){x, xp}, 2, "after the big zero_pad");
+    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
+    clcnn_context_destroy(ctx);
+}
+
+/* -- pooling: f 2, stride 2 over a_prev (2, h, w, 1); backward into da_prev -- */
+
+typedef struct {
+    int h, w, ho, wo; /* a_prev's, a's */
+    clcnn_pool_mode mode;
+} pool_arg;
+
+static double window_max(int i, int y0, int x0, int h, int w)
+{
+    double m = -1e300;
+    for (int dy = 0; dy < 2; dy++)
+        for (int dx = 0; dx < 2; dx++) {
+            const double v = value_at(at(i, y0 + dy, x0 + dx, h, w), 4.0);
+            m = v > m ? v : m;
+        }
+    return m;
+}
+
+static void pool_forward_check(size_t e, double got, const void *arg)
+{
+    const pool_arg *p = arg;
+    int i, y, x;
+    decode(e, p->ho, p->wo, &i, &y, &x);
+    double want = 0.0;
+    if (p->mode == CLCNN_POOL_MAX) {
+        want = window_max(i, 2 * y, 2 * x, p->h, p->w);
+    } else {
+        for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++)
+                want += value_at(at(i, 2 * y + dy, 2 * x + dx, p->h, p->w), 4.0);
+        want /= 4.0;
+    }
+    if (got != want)
+        fail_msg("a[%d][%d][%d][0] (element %zu): %.9g, expected %.9g", i, y, x, e, got, want);
+}
+
+/* da is value_at(e, 4) over a's shape; da_prev gets da (max: where a_prev
+ * equals its window's max; average: da / 4). w is odd, so the last column
+ * of a_prev is in no window and must be 0. */
+static void pool_backward_check(size_t e, double got, const void *arg)
+{
+    const pool_arg *p = arg;
+    int i, y, x;
+    decode(e, p->h, p->w, &i, &y, &x);
+    double want = 0.0;
+    const int oy = y / 2, ox = x / 2;
+    if (oy < p->ho && ox < p->wo) {
+        const double da = value_at(at(i, oy, ox, p->ho, p->wo), 4.0);
+        if (p->mode == CLCNN_POOL_AVG)
+            want = da / 4.0;
+        else if (value_at(e, 4.0) == window_max(i, 2 * oy, 2 * ox, p->h, p->w))
+            want = da;
+    }
+    if (got != want)
+        fail_msg("da_prev[%d][%d][%d][0] (element %zu): %.9g, expected %.9g", i, y, x, e, got, want);
+}
+
+static void pool_of_the_largest_tensors(void **state)
+{
+    const clcnn_pool_mode mode = *(const clcnn_pool_mode *)*state;
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    /* a_prev, da_prev and (max) the forward result as a workspace: 3/4 of
+     * BIG_BYTES each for a_prev and da_prev, 3/16 for a and da. */
+    const size_t count = big_count(ctx, 0.75, 0);
+    if (!count) {
+        clcnn_context_destroy(ctx);
+        skip();
+    }
+    int n, h, w;
+    big_shape(count, &n, &h, &w);
+    const int ho = (h - 2) / 2 + 1, wo = (w - 2) / 2 + 1;
+    print_message("  %s pooling f 2 stride 2: a_prev (%d, %d, %d, 1) F32, %zu elements\n",
+                  mode == CLCNN_POOL_MAX ? "max" : "average", n, h, w, (size_t)n * h * w);
+    clcnn_tensor *a_prev = big_tensor(ctx, n, h, w, 1), *a = big_tensor(ctx, n, ho, wo, 1);
+    fill(ctx, a_prev, 4.0);
+    const clcnn_pool_params p = {2, 2, mode};
+    double t0 = seconds();
+    expect_ok(ctx, clcnn_pool2d_forward(ctx, a_prev, p, a), "pool2d_forward", t0);
+    const pool_arg arg = {h, w, ho, wo, mode};
+    sample(ctx, a, pool_forward_check, &arg);
+    fill(ctx, a, 4.0); /* now da */
+    clcnn_tensor *da_prev = big_tensor(ctx, n, h, w, 1);
+    t0 = seconds();
+    expect_ok(ctx, clcnn_pool2d_backward(ctx, a, a_prev, p, da_prev), "pool2d_backward", t0);
+    sample(ctx, da_prev, pool_backward_check, &arg);
+    th_expect_guards((clcnn_tensor *const[]){a_prev, a, da_prev}, 3, "after the big pooling");
+    clcnn_tensor_destroy(a_prev), clcnn_tensor_destroy(a), clcnn_tensor_destroy(da_prev);
+    clcnn_context_destroy(ctx);
+}
+
+/* -- convolution: 3x3, 1 -> 1 channel, stride 1, pad 1 (z has a's shape) -- */
+
+static const double conv_w[9] = {1, -2, 3, 0, 2, -1, -3, 1, 2};
+
+typedef struct {
+    int h, w;
+    int transposed; /* backward data: the flipped filter */
+} conv_arg;
+
+static void conv_check(size_t e, double got, const void *arg)
+{
+    const conv_arg *c = arg;
+    int i, y, x;
+    decode(e, c->h, c->w, &i, &y, &x);
+    double want = 0.0;
+    for (int dy = 0; dy < 3; dy++)
+        for (int dx = 0; dx < 3; dx++) {
+            const int yy = y + dy - 1, xx = x + dx - 1;
+            if (yy < 0 || yy >= c->h || xx < 0 || xx >= c->w)
+                continue;
+            const double wv = c->transposed ? conv_w[(2 - dy) * 3 + (2 - dx)] : conv_w[dy * 3 + dx];
+            want += wv * value_at(at(i, yy, xx, c->h, c->w), 1.0);
+        }
+    if (got != want)
+        fail_msg("%s[%d][%d][%d][0] (element %zu): %.9g, expected %.9g", c->transposed ? "da_prev" : "z", i,
+                 y, x, e, got, want);
+}
+
+static void conv_of_the_largest_tensors(void **state)
+{
+    const clcnn_conv_algo algo = *(const clcnn_conv_algo *)*state;
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    /* a_prev, z (then dz) and da_prev: 2/3 of BIG_BYTES each. */
+    const size_t count = big_count(ctx, 2.0 / 3.0, 0);
+    if (!count) {
+        clcnn_context_destroy(ctx);
+        skip();
+    }
+    int n, h, w;
+    big_shape(count, &n, &h, &w);
+    print_message("  %s 3x3 convolution, pad 1: a_prev (%d, %d, %d, 1) F32, %zu elements\n",
+                  algo == CLCNN_CONV_GEMM ? "GEMM" : "direct", n, h, w, (size_t)n * h * w);
+    clcnn_tensor *a = big_tensor(ctx, n, h, w, 1), *z = big_tensor(ctx, n, h, w, 1);
+    clcnn_tensor *wt = th_tensor(ctx, CLCNN_F32, 3, 3, 1, 1, conv_w);
+    fill(ctx, a, 1.0);
+    const clcnn_conv_params p = {1, 1, algo};
+    double t0 = seconds();
+    expect_ok(ctx, clcnn_conv2d_forward(ctx, a, wt, NULL, p, z), "conv2d_forward", t0);
+    conv_arg arg = {h, w, 0};
+    sample(ctx, z, conv_check, &arg);
+    /* backward data, with z refilled as dz */
+    fill(ctx, z, 1.0);
+    clcnn_tensor *da = big_tensor(ctx, n, h, w, 1);
+    t0 = seconds();
+    expect_ok(ctx, clcnn_conv2d_backward(ctx, z, a, wt, p, da, NULL, NULL), "conv2d_backward", t0);
+    arg.transposed = 1;
+    sample(ctx, da, conv_check, &arg);
+    th_expect_guards((clcnn_tensor *const[]){a, z, wt, da}, 4, "after the big convolution");
+    clcnn_tensor_destroy(a), clcnn_tensor_destroy(z), clcnn_tensor_destroy(wt), clcnn_tensor_destroy(da);
+    clcnn_context_destroy(ctx);
+}
+
+#endif /* CLCNN_TEST_OPENCL */
+
+int main(void)
+{
+    static const clcnn_backend backends[2] = {CLCNN_BACKEND_HOST, CLCNN_BACKEND_OPENCL};
+#ifdef CLCNN_TEST_OPENCL
+    const int n_backends = 2;
+    static const clcnn_pool_mode modes[2] = {CLCNN_POOL_MAX, CLCNN_POOL_AVG};
+    static const clcnn_conv_algo algos[2] = {CLCNN_CONV_DIRECT, CLCNN_CONV_GEMM};
+#else
+    const int n_backends = 1;
+#endif
+    static struct CMUnitTest tests[64];
+    static char names[64][128];
+    size_t n = 0;
+#define ADD(fn, st, suffix)                                                                                  \
+    do {                                                                                                     \
+        snprintf(names[n], sizeof names[n], "%s%s", #fn, suffix);                                            \
+        tests[n] = (struct CMUnitTest){names[n], fn, NULL, NULL, (void *)(st)};                              \
+        n++;                                                                                                 \
+    } while (0)
+    ADD(conv_output_shape_accepts_padded_height_of_int_max, NULL, "");
+    ADD(conv_output_shape_refuses_padded_height_of_int_max_plus_1, NULL, "");
+    ADD(conv_output_shape_refuses_padded_width_of_int_max_plus_1, NULL, "");
+    ADD(conv_output_shape_refuses_pad_of_int_max, NULL, "");
+    ADD(pool_output_shape_accepts_window_and_stride_of_int_max, NULL, "");
+    for (int b = 0; b < n_backends; b++) {
+        const char *sfx = b ? "/opencl" : "/host";
+        ADD(zero_pad_refuses_padded_height_of_int_max_plus_1, &backends[b], sfx);
+        ADD(zero_pad_refuses_padded_width_of_int_max_plus_1, &backends[b], sfx);
+        ADD(zero_pad_accepts_padded_size_of_int_max_then_checks_x_pad, &backends[b], sfx);
+        ADD(conv_forward_refuses_padded_height_of_int_max_plus_1, &backends[b], sfx);
+        ADD(conv_backward_refuses_padded_width_of_int_max_plus_1, &backends[b], sfx);
+    }
+#ifdef CLCNN_TEST_OPENCL
+    ADD(zero_pad_of_the_largest_tensors, NULL, "");
+    ADD(pool_of_the_largest_tensors, &modes[0], "/max");
+    ADD(pool_of_the_largest_tensors, &modes[1], "/average");
+    ADD(conv_of_the_largest_tensors, &algos[0], "/direct");
+    ADD(conv_of_the_largest_tensors, &algos[1], "/gemm");
+#endif
+    return _cmocka_run_group_tests("bounds", tests, n, NULL, NULL);
+}
