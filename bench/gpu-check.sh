@@ -590,14 +590,21 @@ fi
 # ---- build, tests ---------------------------------------------------------------------------
 run_step build 180 cmake --build "$BUILD" -j "$(nproc)" || true
 
+# The GPU runs the whole suite; the other modes (a 2-core CI machine, which
+# runs the whole suite itself afterwards) leave out the reruns of the device
+# suite under other settings, so that the step fits its limit.
+CTEST_EXCLUDE=
+[ "$mode" = gpu ] || CTEST_EXCLUDE='^(device_.*|seed_gemm|errors_opencl)$'
+export CTEST_EXCLUDE
 ctest_run() {
   cd "$BUILD"
-  echo "CLCNN_BACKEND=$CLCNN_BACKEND CLCNN_DEVICE=$CLCNN_DEVICE"
-  ctest --output-on-failure -j "$(($(nproc) < 8 ? $(nproc) : 8))" --timeout $((STEP_LIMIT - 10))
+  echo "CLCNN_BACKEND=$CLCNN_BACKEND CLCNN_DEVICE=$CLCNN_DEVICE${CTEST_EXCLUDE:+ (left out: $CTEST_EXCLUDE)}"
+  ctest --output-on-failure -j "$(($(nproc) < 8 ? $(nproc) : 8))" --timeout $((STEP_LIMIT - 10)) \
+    ${CTEST_EXCLUDE:+-E "$CTEST_EXCLUDE"}
 }
 export -f ctest_run
 if [ -f "$BUILD/CMakeCache.txt" ]; then
-  run_step ctest 150 bash -c ctest_run || true
+  run_step ctest 200 bash -c ctest_run || true
 else
   record ctest FAIL 0 "not run: nothing configured"
 fi
