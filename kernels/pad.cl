@@ -11,20 +11,23 @@
  * in 64-bit arithmetic. */
 #define AT(i, y, x, k, H, W, C) ((((ulong)(i) * (ulong)(H) + (ulong)(y)) * (ulong)(W) + (ulong)(x)) * (ulong)(C) + (ulong)(k))
 
-/* Work-item mapping: one work-item per (padded pixel, group of up to 64
- * channels), global id g = ((i*(h+2p) + y)*(w+2p) + x)*groups + gi with
- * groups = ceil(c / 64), over at least n*(h+2p)*(w+2p)*groups items; it
- * copies x[i][y-p][x-p][k] into x_pad[i][y][x][k], or writes 0, for the
+/* Work-item mapping: one work-item per (padded pixel, group of up to
+ * `group` channels), global id g = ((i*(h+2p) + y)*(w+2p) + x)*groups + gi
+ * with groups = ceil(c / group), over at least n*(h+2p)*(w+2p)*groups items;
+ * it copies x[i][y-p][x-p][k] into x_pad[i][y][x][k], or writes 0, for the
  * channels k of its group (a contiguous run, which the compiler can
- * vectorise; the index decoding is paid once per run). */
-__kernel void zero_pad(__global const REAL *x, int n, int h, int w, int c, int pad, __global REAL *x_pad)
+ * vectorise; the index decoding is paid once per run). The host passes 64
+ * on CPUs and 1 on GPUs, where neighbouring work-items then write
+ * neighbouring elements. */
+__kernel void zero_pad(__global const REAL *x, int n, int h, int w, int c, int pad, int group,
+                       __global REAL *x_pad)
 {
-    const int hp = h + 2 * pad, wp = w + 2 * pad, groups = (c + 63) / 64;
+    const int hp = h + 2 * pad, wp = w + 2 * pad, groups = (c + group - 1) / group;
     const ulong g = get_global_id(0);
     if (g >= (ulong)n * (ulong)hp * (ulong)wp * (ulong)groups)
         return;
     ulong t = g;
-    const int k0 = (int)(t % (ulong)groups) * 64, k1 = min(c, k0 + 64);
+    const int k0 = (int)(t % (ulong)groups) * group, k1 = min(c, k0 + group);
     t /= (ulong)groups;
     const int xx = (int)(t % (ulong)wp);
     t /= (ulong)wp;

@@ -550,6 +550,7 @@ static void conv_of_the_largest_tensors(void **state)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a timeout's log shows the case that was running */
     static const clcnn_backend backends[2] = {CLCNN_BACKEND_HOST, CLCNN_BACKEND_OPENCL};
 #ifdef CLCNN_TEST_OPENCL
     const int n_backends = 2;

@@ -59,12 +59,15 @@ clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int p
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_ZERO_PAD, x->dtype, &k);
     if (s)
         return s;
+    /* one work-item per padded pixel and run of up to `group` channels:
+     * 64 on CPUs, one on GPUs (see kernels/pad.cl) */
     const cl_int n = x->shape.n, h = x->shape.h, w = x->shape.w, c = x->shape.c, p = pad;
-    const kernel_arg args[] = {ARG(x->mem), ARG(n), ARG(h), ARG(w), ARG(c), ARG(p), ARG(x_pad->mem)};
-    if ((s = set_args(ctx, fn, k, args, 7)))
+    const cl_int group = ctx->cl->cpu ? 64 : 1;
+    const kernel_arg args[] = {ARG(x->mem), ARG(n), ARG(h),     ARG(w),
+                               ARG(c),      ARG(p), ARG(group), ARG(x_pad->mem)};
+    if ((s = set_args(ctx, fn, k, args, 8)))
         return s;
-    /* one work-item per padded pixel and run of up to 64 channels */
-    return launch(ctx, fn, k, (x_pad->count / (size_t)c) * (((size_t)c + 63) / 64));
+    return launch(ctx, fn, k, (x_pad->count / (size_t)c) * (((size_t)c + (size_t)group - 1) / (size_t)group));
 }
 
 /* Outputs saved before a call that writes them with several enqueues: if
