@@ -99,12 +99,16 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
  * and read neighbouring weight vectors. A tap (fy, fx) whose CONV_PX input
  * pixels all lie inside a_prev runs a loop without any test; the others
  * (borders, the last block of a row) read each pixel through a test, and
- * padding as 0, which is multiplied like any other value. pad_h and pad_w
- * may differ, and may exceed the filter (backward data reuses this kernel
- * with pad f - 1 - pad). */
+ * padding as 0, which is multiplied like any other value; or, with
+ * skip_padding, leave padding terms out (backward data reuses this kernel
+ * on dz padded by f - 1 - pad: the reference sums only the products of
+ * real dz elements, so that a weight that is infinite or NaN spreads to
+ * the same elements). pad_h and pad_w may differ, and may exceed the
+ * filter. */
 #define DEFINE_CONV_FORWARD(N)                                                                                  \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
-                                   int has_bias, const conv_shape s, int pixel_major, __global REAL *z)        \
+                                   int has_bias, const conv_shape s, int pixel_major, int skip_padding,       \
+                                   __global REAL *z)                                                           \
     {                                                                                                          \
         const int cblocks = s.cout / N, xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                              \
         const ulong pblocks = (ulong)s.n * (ulong)s.ho * (ulong)xblocks;                                       \
@@ -148,7 +152,8 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
                     UNROLL for (int p = 0; p < CONV_PX; p++)                                                   \
                     {                                                                                          \
                         const REAL v = a[offset[p] + (ulong)k];                                                \
-                        acc[p] += (VEC_##N)(inside[p] ? v : (REAL)0) * wv;                                     \
+                        const VEC_##N sum = acc[p] + (VEC_##N)(inside[p] ? v : (REAL)0) * wv;                  \
+                        acc[p] = skip_padding && !inside[p] ? acc[p] : sum;                                    \
                     }                                                                                          \
                 }                                                                                              \
             }                                                                                                  \

@@ -386,6 +386,61 @@ static void f64_without_cl_khr_fp64_is_unsupported(void **state)
 /* A stride close to INT_MAX is valid (the output is 1 wide) and must not
  * overflow the kernels' window arithmetic: backward-data and pool-backward
  * against the reference on a 16-row input. */
+/* Non-finite weights: every direction and algorithm gives NaN and
+ * infinities exactly where the reference does (padding is multiplied in
+ * forward and backward filter, as the notebook's padded array is, but
+ * backward data sums only products of real dz elements). The fuzzer found
+ * backward data, computed as a forward convolution of padded dz, putting
+ * 0 * inf terms where the reference has none. */
+static void non_finite_weights_spread_like_the_reference(void **state)
+{
+    (void)state;
+    static const char *const algos[] = {"direct", "gemm"};
+    double a[2 * 5 * 4 * 3], w[3 * 2 * 3 * 2], dz[2 * 5 * 5 * 2];
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        a[i] = (double)((int)(i % 7) - 3);
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        w[i] = (double)((int)(i % 5) - 2);
+    for (size_t i = 0; i < sizeof dz / sizeof dz[0]; i++)
+        dz[i] = (double)((int)(i % 3) - 1);
+    w[0] = INFINITY, w[7] = -INFINITY, w[11] = NAN;
+    for (int g = 0; g < 2; g++) {
+        setenv("CLCNN_CONV_ALGO", algos[g], 1);
+        contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+        unsetenv("CLCNN_CONV_ALGO");
+        clcnn_tensor *t[2][7];
+        clcnn_context *ctxs[2] = {c.dev, c.host};
+        const clcnn_conv_params p = {1, 1, CLCNN_CONV_AUTO};
+        for (int s = 0; s < 2; s++) {
+            t[s][0] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 4, 3, a);
+            t[s][1] = th_tensor(ctxs[s], CLCNN_F32, 3, 2, 3, 2, w);
+            t[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 5, 2, dz);
+            t[s][3] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 5, 2, NULL); /* z */
+            t[s][4] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 4, 3, NULL); /* da_prev */
+            t[s][5] = th_tensor(ctxs[s], CLCNN_F32, 3, 2, 3, 2, NULL); /* dw */
+            t[s][6] = th_tensor(ctxs[s], CLCNN_F32, 1, 1, 1, 2, NULL); /* db */
+            assert_int_equal(clcnn_conv2d_forward(ctxs[s], t[s][0], t[s][1], NULL, p, t[s][3]), CLCNN_OK);
+            assert_int_equal(
+                clcnn_conv2d_backward(ctxs[s], t[s][2], t[s][0], t[s][1], p, t[s][4], t[s][5], t[s][6]),
+                CLCNN_OK);
+        }
+        static const char *const names[] = {"z", "da_prev", "dw", "db"};
+        for (int o = 3; o < 7; o++) {
+            double *dev = th_read(t[0][o]), *ref = th_read(t[1][o]);
+            for (size_t i = 0; i < th_count(t[0][o]); i++)
+                if (!(dev[i] == ref[i] || (isnan(dev[i]) && isnan(ref[i]))))
+                    fail_msg("%s, %s element %zu: device %g, reference %g", algos[g], names[o - 3], i, dev[i],
+                             ref[i]);
+            free(dev), free(ref);
+        }
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < 7; i++)
+                clcnn_tensor_destroy(t[s][i]);
+        clcnn_context_destroy(c.dev);
+        clcnn_context_destroy(c.host);
+    }
+}
+
 static void huge_strides_match_reference(void **state)
 {
     (void)state;
@@ -451,6 +506,8 @@ int main(void)
         (struct CMUnitTest){"device_context_runs_on_opencl", device_context_runs_on_opencl, NULL, NULL, NULL};
     tests[n++] =
         (struct CMUnitTest){"huge_strides_match_reference", huge_strides_match_reference, NULL, NULL, NULL};
+    tests[n++] = (struct CMUnitTest){"non_finite_weights_spread_like_the_reference",
+                                     non_finite_weights_spread_like_the_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported",
                                      f64_without_cl_khr_fp64_is_unsupported, NULL, NULL, NULL};
     for (int integers = 0; integers < 2; integers++)

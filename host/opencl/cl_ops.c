@@ -267,10 +267,10 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
-    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n);
-    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem),      ARG(bias),  ARG(has_bias),
-                               ARG(cs),          ARG(pixel_major), ARG(z->mem)};
-    if ((s = set_args(ctx, fn, k, args, 7)))
+    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n), skip_padding = 0;
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem),      ARG(bias),         ARG(has_bias),
+                               ARG(cs),          ARG(pixel_major), ARG(skip_padding), ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 8)))
         return s;
     const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
                          ((size_t)z->shape.c / n_oc);
@@ -378,11 +378,11 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
                !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
         const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(as_forward), ARG(w_t)};
         const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
-        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n);
-        const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),         ARG(w_t),         ARG(no_bias),
-                                    ARG(ts),      ARG(pixel_major), ARG(da_prev->mem)};
+        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n), skip_padding = 1;
+        const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),         ARG(w_t),          ARG(no_bias),
+                                    ARG(ts),      ARG(pixel_major), ARG(skip_padding), ARG(da_prev->mem)};
         if (!(s = set_args(ctx, fn, kt, targs, 4)))
-            s = as_forward ? set_args(ctx, fn, kd, fargs, 7) : set_args(ctx, fn, kd, args, 4);
+            s = as_forward ? set_args(ctx, fn, kd, fargs, 8) : set_args(ctx, fn, kd, args, 4);
     }
     /* dw: N filters per work-item, in one pass or as a split reduction over
      * chunks of the output positions when the reduction is long (see
