@@ -35,6 +35,16 @@ inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int
     return (y >= 0 && y < s.h && x >= 0 && x < s.w) ? a[AT(i, y, x, k, s.h, s.w, s.cin)] : (REAL)0;
 }
 
+/* The first and last output index o (x and y of the result) whose window,
+ * o*stride .. o*stride + f - 1, covers padded position p, within [0, n):
+ * empty when x > y. The ceiling division is in 64 bits, since the stride
+ * may be close to INT_MAX. */
+inline int2 covering(int p, int f, int stride, int n)
+{
+    const int first = p - f + 1 > 0 ? (int)(((long)p - f + stride) / stride) : 0;
+    return (int2)(first, min(p / stride, n - 1));
+}
+
 /* Forward: register-blocked kernels. A work-item computes CONV_PX
  * neighbouring output pixels along W times N neighbouring output channels,
  * keeping the N-wide accumulators of its pixels in registers; each weight
@@ -233,12 +243,8 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, int 
         t /= (ulong)s.w;                                                                                       \
         const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                        \
         const int py = y + s.pad_h, px = x + s.pad_w;                                                              \
-        /* oy*stride <= py < oy*stride + fh within [0, ho); the ceiling division                              \
-         * in 64 bits, since stride may be close to INT_MAX */                                                 \
-        const int oy0 = py - s.fh + 1 > 0 ? (int)(((long)py - s.fh + s.stride) / s.stride) : 0;                \
-        const int oy1 = min(py / s.stride, s.ho - 1);                                                          \
-        const int ox0 = px - s.fw + 1 > 0 ? (int)(((long)px - s.fw + s.stride) / s.stride) : 0;                \
-        const int ox1 = min(px / s.stride, s.wo - 1);                                                          \
+        const int2 oy = covering(py, s.fh, s.stride, s.ho), ox = covering(px, s.fw, s.stride, s.wo);          \
+        const int oy0 = oy.x, oy1 = oy.y, ox0 = ox.x, ox1 = ox.y;                                              \
         VEC_##N acc = (VEC_##N)0;                                                                              \
         for (int oy = oy0; oy <= oy1; oy++)                                                                    \
             for (int ox = ox0; ox <= ox1; ox++) {                                                              \
@@ -290,10 +296,8 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
     t /= (ulong)s.w;
     const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);
     const int py = y + s.pad_h, px = x + s.pad_w;
-    const int oy0 = py - s.fh + 1 > 0 ? (int)(((long)py - s.fh + s.stride) / s.stride) : 0;
-    const int oy1 = min(py / s.stride, s.ho - 1);
-    const int ox0 = px - s.fw + 1 > 0 ? (int)(((long)px - s.fw + s.stride) / s.stride) : 0;
-    const int ox1 = min(px / s.stride, s.wo - 1);
+    const int2 oy = covering(py, s.fh, s.stride, s.ho), ox = covering(px, s.fw, s.stride, s.wo);
+    const int oy0 = oy.x, oy1 = oy.y, ox0 = ox.x, ox1 = ox.y;
     VEC_8 acc8 = (VEC_8)0;
     REAL acc = (REAL)0;
     for (int oy = oy0; oy <= oy1; oy++)

@@ -166,6 +166,26 @@ static clcnn_status check_dtype(clcnn_context *ctx, const char *fn, clcnn_dtype 
     return CLCNN_OK;
 }
 
+/* The chunk size of direction d into *rows, or the failure: F64 on a
+ * device without fp64, a failed CLBlast size query, or a limit that fits
+ * no chunk (the caller checked clcnn__cl_gemm_fits, so only a query that
+ * fails now gets there). */
+static clcnn_status plan(clcnn_context *ctx, const char *fn, direction d, const clcnn_conv_shape *cs,
+                         clcnn_dtype dt, size_t *rows)
+{
+    CLBlastStatusCode st;
+    *rows = chunk_rows(ctx, d, cs, dt, &st);
+    if (check_dtype(ctx, fn, dt))
+        return CLCNN_ERR_UNSUPPORTED;
+    if (st != CLBlastSuccess)
+        return blast_fail(ctx, st, fn,
+                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
+    if (!*rows)
+        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
+                           fn);
+    return CLCNN_OK;
+}
+
 /* Enqueues im2col for output pixels m0 .. m0 + rows into col. */
 static clcnn_status im2col(clcnn_context *ctx, const char *fn, const clcnn_conv_shape *cs,
                            const clcnn_tensor *a, size_t m0, size_t rows, cl_mem col)
@@ -190,16 +210,10 @@ clcnn_status clcnn__cl_gemm_forward(clcnn_context *ctx, const clcnn_conv_shape *
     const clcnn_dtype dt = a_prev->dtype;
     const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
     const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    CLBlastStatusCode st;
-    const size_t rows = chunk_rows(ctx, DIR_FORWARD, cs, dt, &st);
-    if (check_dtype(ctx, fn, dt))
-        return CLCNN_ERR_UNSUPPORTED;
-    if (st != CLBlastSuccess)
-        return blast_fail(ctx, st, fn,
-                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
-    if (!rows) /* the caller checked clcnn__cl_gemm_fits */
-        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
-                           fn);
+    size_t rows;
+    clcnn_status s0 = plan(ctx, fn, DIR_FORWARD, cs, dt, &rows);
+    if (s0)
+        return s0;
     cl_mem col = a_prev->mem;
     clcnn_status s = CLCNN_OK;
     if (!pointwise(cs))
@@ -235,16 +249,10 @@ clcnn_status clcnn__cl_gemm_backward_filter(clcnn_context *ctx, const clcnn_conv
     const clcnn_dtype dt = dz->dtype;
     const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
     const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    CLBlastStatusCode st;
-    const size_t rows = chunk_rows(ctx, DIR_FILTER, cs, dt, &st);
-    if (check_dtype(ctx, fn, dt))
-        return CLCNN_ERR_UNSUPPORTED;
-    if (st != CLBlastSuccess)
-        return blast_fail(ctx, st, fn,
-                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
-    if (!rows)
-        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
-                           fn);
+    size_t rows;
+    clcnn_status s0 = plan(ctx, fn, DIR_FILTER, cs, dt, &rows);
+    if (s0)
+        return s0;
     cl_mem col = a_prev->mem;
     clcnn_status s = CLCNN_OK;
     if (!pointwise(cs))
@@ -270,16 +278,10 @@ clcnn_status clcnn__cl_gemm_backward_data(clcnn_context *ctx, const clcnn_conv_s
     const clcnn_dtype dt = dz->dtype;
     const size_t plane = (size_t)cs->ho * (size_t)cs->wo, pixels = (size_t)cs->n * plane;
     const size_t co = (size_t)cs->cout, kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    CLBlastStatusCode st;
-    const size_t rows = chunk_rows(ctx, DIR_DATA, cs, dt, &st);
-    if (check_dtype(ctx, fn, dt))
-        return CLCNN_ERR_UNSUPPORTED;
-    if (st != CLBlastSuccess)
-        return blast_fail(ctx, st, fn,
-                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
-    if (!rows)
-        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: the GEMM path does not fit the workspace limit",
-                           fn);
+    size_t rows;
+    clcnn_status s0 = plan(ctx, fn, DIR_DATA, cs, dt, &rows);
+    if (s0)
+        return s0;
     if (pointwise(cs)) { /* da_prev = dZ W^T, in place */
         clcnn_status s = CLCNN_OK;
         for (size_t m0 = 0; !s && m0 < pixels; m0 += rows) {
