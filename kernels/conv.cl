@@ -114,11 +114,14 @@ inline int2 covering(int p, int f, int stride, int n)
  * on dz padded by f - 1 - pad: the reference sums only the products of
  * real dz elements, so that a weight that is infinite or NaN spreads to
  * the same elements). pad_h and pad_w may differ, and may exceed the
- * filter. */
+ * filter. With row_slack the input is a zero-padded copy (pad 0 here) that
+ * can be read CONV_PX * stride pixels past any row's end, the last row
+ * too: every tap then takes the test-free loop, and the pixels of a last
+ * block beyond wo are computed from whatever lies there but not stored. */
 #define DEFINE_CONV_FORWARD(N)                                                                                  \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
                                    int has_bias, const conv_shape s, int pixel_major, int skip_padding,       \
-                                   __global REAL *z)                                                           \
+                                   int row_slack, __global REAL *z)                                            \
     {                                                                                                          \
         const int cblocks = s.cout / N, xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                              \
         const ulong pblocks = (ulong)s.n * (ulong)s.ho * (ulong)xblocks;                                       \
@@ -140,7 +143,7 @@ inline int2 covering(int p, int f, int stride, int n)
                 __global const REAL *wp = w + AT(fy, fx, 0, c0, s.fw, s.cin, s.cout);                          \
                 const long ix0 = (long)x0 * s.stride + fx - s.pad_w;                                           \
                 const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                           \
-                if (row_inside && x0 + CONV_PX <= s.wo && ix0 >= 0 && ix1 < s.w) {                             \
+                if (row_inside && ix0 >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ix1 < s.w))) {           \
                     __global const REAL *ap = a + AT(i, iy, ix0, 0, s.h, s.w, s.cin);                          \
                     for (int k = 0; k < s.cin; k++, wp += s.cout, ap++) {                                      \
                         const VEC_##N wv = VLOAD_##N(wp);                                                      \

@@ -85,8 +85,8 @@ struct clcnn_cl {
     int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
     cl_program programs[CLCNN_N_PROGRAMS][2][6]; /* [program][dtype][width slot], built lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2]; /* [kernel][dtype], created lazily */
-    cl_mem scratch[5];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
-    size_t scratch_bytes[5];
+    cl_mem scratch[6];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    size_t scratch_bytes[6];
     char driver_version[128]; /* CL_DRIVER_VERSION, part of the tuning key */
     clcnn_tune_entry *tuned;  /* measured choices, from this context and the tune file */
     size_t n_tuned, cap_tuned;
@@ -97,13 +97,15 @@ struct clcnn_cl {
  * backward filter, transposed weights of the direct backward data, the GEMM
  * path's column matrix, CLBlast's temporary buffer, and the copies of
  * outputs that a call writes with several enqueues (restored if a later
- * enqueue fails; cl_ops.c). */
+ * enqueue fails; cl_ops.c), and the zero-padded input of the direct
+ * forward convolution on CPUs. */
 enum {
     CLCNN_SCRATCH_PARTIAL = 0,
     CLCNN_SCRATCH_WEIGHTS = 1,
     CLCNN_SCRATCH_COL = 2,
     CLCNN_SCRATCH_GEMM_TEMP = 3,
-    CLCNN_SCRATCH_SAVED = 4
+    CLCNN_SCRATCH_SAVED = 4,
+    CLCNN_SCRATCH_PADDED = 5
 };
 
 /* ctx's workspace `slot` of at least nbytes (kept for later calls). */

@@ -4,6 +4,9 @@
  * context's in-order queue without waiting. */
 #include "cl_backend.h"
 
+#include <limits.h>
+#include <stdint.h>
+
 /* Mirrors pool_shape in kernels/pool.cl. */
 typedef struct {
     cl_int n, h, w, c;
@@ -239,6 +242,47 @@ static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction 
     return clcnn__cl_tune(ctx, key, run, args, algo);
 }
 
+/* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
+ * layers are mostly border), the direct forward reads a zero-padded copy
+ * of a_prev instead: workspace CLCNN_SCRATCH_PADDED, n x (h+2p) x (w+2p) x
+ * cin plus CONV_PX * stride pixels of slack, filled by zero_pad. The
+ * padding zeros are multiplied as before, in the same order, so the bits
+ * are the same. Not when nothing needs it (no padding, no partial last
+ * block) or the copy exceeds the workspace limit; then *cs, *input and
+ * *row_slack stay as they are. */
+static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
+                           conv_shape *cs, cl_mem *input, cl_int *row_slack)
+{
+    if (!ctx->cl->cpu || (cs->pad_h == 0 && (size_t)cs->wo % px == 0))
+        return CLCNN_OK;
+    const size_t elem = clcnn__dtype_size(a_prev->dtype);
+    const size_t hp = (size_t)cs->h + 2 * (size_t)cs->pad_h, wp = (size_t)cs->w + 2 * (size_t)cs->pad_w;
+    const size_t cin = (size_t)cs->cin, slack = px * (size_t)cs->stride * cin;
+    size_t count, bytes;
+    if (hp > INT_MAX || wp > INT_MAX || !clcnn__mul_size((size_t)cs->n * hp, wp, &count) ||
+        !clcnn__mul_size(count, cin, &count) || count > SIZE_MAX - slack ||
+        !clcnn__mul_size(count + slack, elem, &bytes) || bytes > ctx->workspace_limit ||
+        bytes > ctx->cl->max_alloc)
+        return CLCNN_OK;
+    const clcnn_cl_kernel *k;
+    cl_mem padded;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_ZERO_PAD, a_prev->dtype, &k);
+    if (!s)
+        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PADDED, bytes, &padded);
+    if (s)
+        return s;
+    const cl_int n = cs->n, h = cs->h, w = cs->w, c = cs->cin, pad = cs->pad_h, group = 64;
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(n),   ARG(h),     ARG(w),
+                               ARG(c),           ARG(pad), ARG(group), ARG(padded)};
+    if ((s = set_args(ctx, fn, k, args, 8)) ||
+        (s = launch(ctx, fn, k, (count / cin) * ((cin + (size_t)group - 1) / (size_t)group))))
+        return s;
+    cs->h = (cl_int)hp, cs->w = (cl_int)wp, cs->pad_h = cs->pad_w = 0;
+    *input = padded;
+    *row_slack = 1;
+    return CLCNN_OK;
+}
+
 static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                  const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
@@ -264,13 +308,17 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
     if (s)
         return s;
-    const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    cl_mem input = a_prev->mem;
+    cl_int row_slack = 0;
+    if ((s = prepad(ctx, fn, a_prev, px, &cs, &input, &row_slack)))
+        return s;
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
     const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n), skip_padding = 0;
-    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem),      ARG(bias),         ARG(has_bias),
-                               ARG(cs),          ARG(pixel_major), ARG(skip_padding), ARG(z->mem)};
-    if ((s = set_args(ctx, fn, k, args, 8)))
+    const kernel_arg args[] = {ARG(input),       ARG(w->mem),       ARG(bias),      ARG(has_bias), ARG(cs),
+                               ARG(pixel_major), ARG(skip_padding), ARG(row_slack), ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 9)))
         return s;
     const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
                          ((size_t)z->shape.c / n_oc);
@@ -379,10 +427,12 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(as_forward), ARG(w_t)};
         const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
         const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n), skip_padding = 1;
-        const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),         ARG(w_t),          ARG(no_bias),
-                                    ARG(ts),      ARG(pixel_major), ARG(skip_padding), ARG(da_prev->mem)};
+        const cl_int row_slack = 0;
+        const kernel_arg fargs[] = {ARG(dz->mem),      ARG(w_t),       ARG(w_t),
+                                    ARG(no_bias),      ARG(ts),        ARG(pixel_major),
+                                    ARG(skip_padding), ARG(row_slack), ARG(da_prev->mem)};
         if (!(s = set_args(ctx, fn, kt, targs, 4)))
-            s = as_forward ? set_args(ctx, fn, kd, fargs, 8) : set_args(ctx, fn, kd, args, 4);
+            s = as_forward ? set_args(ctx, fn, kd, fargs, 9) : set_args(ctx, fn, kd, args, 4);
     }
     /* dw: N filters per work-item, in one pass or as a split reduction over
      * chunks of the output positions when the reduction is long (see
