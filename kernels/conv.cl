@@ -196,6 +196,39 @@ DEFINE_CONV_FORWARD(16)
 #endif
 
 #if HAS_COMMON
+/* The direct forward's zero-padded input on CPUs (cl_ops.c, prepad): the
+ * same copy as pad.cl's zero_pad, kept here so that the convolution
+ * program does not depend on another file. Work-item mapping: one
+ * work-item per (padded pixel, run of up to `group` channels), global id
+ * g = ((i*(h+2p) + y)*(w+2p) + x)*groups + gi, groups = ceil(c / group);
+ * it writes x_pad[i][y][x][k] = x[i][y-p][x-p][k], or 0, for its run. */
+__kernel void conv_pad_input(__global const REAL *x, int n, int h, int w, int c, int pad, int group,
+                             __global REAL *x_pad)
+{
+    const int hp = h + 2 * pad, wp = w + 2 * pad, groups = (c + group - 1) / group;
+    const ulong g = get_global_id(0);
+    if (g >= (ulong)n * (ulong)hp * (ulong)wp * (ulong)groups)
+        return;
+    ulong t = g;
+    const int k0 = (int)(t % (ulong)groups) * group, k1 = min(c, k0 + group);
+    t /= (ulong)groups;
+    const int xx = (int)(t % (ulong)wp);
+    t /= (ulong)wp;
+    const int yy = (int)(t % (ulong)hp), i = (int)(t / (ulong)hp);
+    const int y = yy - pad, x0 = xx - pad;
+    __global REAL *dst = x_pad + AT(i, yy, xx, 0, hp, wp, c);
+    if (y >= 0 && y < h && x0 >= 0 && x0 < w) {
+        __global const REAL *src = x + AT(i, y, x0, 0, h, w, c);
+        for (int k = k0; k < k1; k++)
+            dst[k] = src[k];
+    } else {
+        for (int k = k0; k < k1; k++)
+            dst[k] = (REAL)0;
+    }
+}
+#endif
+
+#if HAS_COMMON
 /* Work-item mapping: one work-item per element of w_t, the weights
  * transposed to [fh][fw][cout][cin]: global id g = ((fy*fw + fx)*cout + c)*cin
  * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c], or with

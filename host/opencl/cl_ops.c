@@ -245,7 +245,7 @@ static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction 
 /* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
  * layers are mostly border), the direct forward reads a zero-padded copy
  * of a_prev instead: workspace CLCNN_SCRATCH_PADDED, n x (h+2p) x (w+2p) x
- * cin plus CONV_PX * stride pixels of slack, filled by zero_pad. The
+ * cin plus CONV_PX * stride pixels of slack, filled by conv_pad_input. The
  * padding zeros are multiplied as before, in the same order, so the bits
  * are the same. Not when nothing needs it (no padding, no partial last
  * block) or the copy exceeds the workspace limit; then *cs, *input and
@@ -266,7 +266,7 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
     cl_mem padded;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_ZERO_PAD, a_prev->dtype, &k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_PAD_INPUT, a_prev->dtype, &k);
     if (!s)
         s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PADDED, bytes, &padded);
     if (s)

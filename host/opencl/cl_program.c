@@ -37,6 +37,7 @@ static const struct {
     [CLCNN_KERNEL_CONV_FORWARD_8] = {"conv_forward_8", CLCNN_PROGRAM_CONV, 4},
     [CLCNN_KERNEL_CONV_FORWARD_16] = {"conv_forward_16", CLCNN_PROGRAM_CONV, 5},
     [CLCNN_KERNEL_TRANSPOSE_WEIGHTS] = {"transpose_weights", CLCNN_PROGRAM_CONV, 0},
+    [CLCNN_KERNEL_CONV_PAD_INPUT] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 0},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV, 1},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV, 3},
