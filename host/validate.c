@@ -78,15 +78,15 @@ static clcnn_status out_size(clcnn_context *ctx, const char *fn, const char *axi
                            "%s: the window %s = %d is larger than the input %s %d (n_%s_prev)", fn, fname, f,
                            axis, n_prev, axis);
     if (f > padded)
-        return clcnn__fail(
-            ctx, CLCNN_ERR_SHAPE,
-            "%s: the window %s = %d is larger than the padded input %s %lld (n_%s_prev %d + 2*pad %d)", fn,
-            fname, f, axis, padded, axis, n_prev, pad);
+        return clcnn__fail(ctx, CLCNN_ERR_SHAPE,
+                           "%s: the window %s = %d is larger than the padded input %s %lld (n_%s_prev %d + "
+                           "2*pad %lld, pad %d)",
+                           fn, fname, f, axis, padded, axis, n_prev, 2LL * pad, pad);
     long long n = (padded - f) / stride + 1;
     if (padded > INT_MAX)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                           "%s: the padded input %s %lld (n_%s_prev %d + 2*pad %d) overflows int", fn, axis,
-                           padded, axis, n_prev, pad);
+                           "%s: the padded input %s %lld (n_%s_prev %d + 2*pad %lld, pad %d) overflows int",
+                           fn, axis, padded, axis, n_prev, 2LL * pad, pad);
     *out = (int)n;
     return CLCNN_OK;
 }

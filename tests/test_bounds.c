@@ -82,7 +82,7 @@ static void conv_output_shape_refuses_padded_height_of_int_max_plus_1(void **sta
     int out[4] = {7, 7, 7, 7};
     expect_fail(clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){1, 1, CLCNN_CONV_AUTO}, out),
                 CLCNN_ERR_INVALID_ARGUMENT, NULL, "clcnn_conv2d_output_shape",
-                "padded input H 2147483648 (n_H_prev 2147483646 + 2*pad 1)", "overflows int", NULL);
+                "padded input H 2147483648 (n_H_prev 2147483646 + 2*pad 2, pad 1)", "overflows int", NULL);
     assert_true(out[0] == 7 && out[1] == 7 && out[2] == 7 && out[3] == 7);
 }
 
@@ -94,12 +94,13 @@ static void conv_output_shape_refuses_padded_width_of_int_max_plus_1(void **stat
     /* H: 1 + 2*1073741823 = INT_MAX passes; W: 2 + 2147483646 does not. */
     expect_fail(clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, out),
                 CLCNN_ERR_INVALID_ARGUMENT, NULL, "clcnn_conv2d_output_shape",
-                "padded input W 2147483648 (n_W_prev 2 + 2*pad 1073741823)", "overflows int", NULL);
+                "padded input W 2147483648 (n_W_prev 2 + 2*pad 2147483646, pad 1073741823)", "overflows int",
+                NULL);
     assert_true(out[0] == 7 && out[1] == 7 && out[2] == 7 && out[3] == 7);
 }
 
 /* pad = INT_MAX: n_H_prev + 2*pad computed without overflow, and pad named
- * (the messages give pad's value after "2*pad"). */
+ * (the messages give 2*pad and pad). */
 static void conv_output_shape_refuses_pad_of_int_max(void **state)
 {
     (void)state;
@@ -107,7 +108,7 @@ static void conv_output_shape_refuses_pad_of_int_max(void **state)
     int out[4];
     expect_fail(clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){1, INT_MAX, CLCNN_CONV_AUTO}, out),
                 CLCNN_ERR_INVALID_ARGUMENT, NULL, "padded input H 4294967295",
-                "(n_H_prev 1 + 2*pad 2147483647)", "overflows int", NULL);
+                "(n_H_prev 1 + 2*pad 4294967294, pad 2147483647)", "overflows int", NULL);
 }
 
 /* A window and stride of INT_MAX over INT_MAX rows and columns: one output. */
@@ -174,7 +175,7 @@ static void conv_forward_refuses_padded_height_of_int_max_plus_1(void **state)
     expect_fail(
         clcnn_conv2d_forward(ctx, a, w, NULL, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, z),
         CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_conv2d_forward",
-        "padded input H 2147483648 (n_H_prev 2 + 2*pad 1073741823)", "overflows int", NULL);
+        "padded input H 2147483648 (n_H_prev 2 + 2*pad 2147483646, pad 1073741823)", "overflows int", NULL);
     clcnn_tensor_destroy(a), clcnn_tensor_destroy(w), clcnn_tensor_destroy(z);
     clcnn_context_destroy(ctx);
 }
@@ -189,7 +190,8 @@ static void conv_backward_refuses_padded_width_of_int_max_plus_1(void **state)
     expect_fail(clcnn_conv2d_backward(ctx, dz, a, w, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, da,
                                       NULL, NULL),
                 CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_conv2d_backward",
-                "padded input W 2147483648 (n_W_prev 2 + 2*pad 1073741823)", "overflows int", NULL);
+                "padded input W 2147483648 (n_W_prev 2 + 2*pad 2147483646, pad 1073741823)", "overflows int",
+                NULL);
     clcnn_tensor_destroy(a), clcnn_tensor_destroy(w), clcnn_tensor_destroy(dz), clcnn_tensor_destroy(da);
     clcnn_context_destroy(ctx);
 }

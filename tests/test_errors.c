@@ -837,7 +837,7 @@ CASE(conv_output_shape_rejects_padded_size_overflowing_int)
 {
     FX;
     conv_shape_fails(f, A_DIMS, W_DIMS, (clcnn_conv_params){1, INT_MAX / 2 + 1, CLCNN_CONV_AUTO}, 1,
-                     CLCNN_ERR_INVALID_ARGUMENT, "2*pad 1073741824", "overflows int");
+                     CLCNN_ERR_INVALID_ARGUMENT, "2*pad 2147483648, pad 1073741824", "overflows int");
 }
 
 /* The padded input's 2^62 elements as doubles (the reference path's copy)
@@ -1293,7 +1293,7 @@ CASE(conv_forward_rejects_padded_size_overflowing_int)
     EXPECT_FAIL(f,
                 clcnn_conv2d_forward(f->ctx, s.a_prev, s.w, s.b,
                                      (clcnn_conv_params){1, INT_MAX / 2 + 1, CLCNN_CONV_AUTO}, s.z),
-                CLCNN_ERR_INVALID_ARGUMENT, f->ctx, CF, "2*pad 1073741824", "overflows int");
+                CLCNN_ERR_INVALID_ARGUMENT, f->ctx, CF, "2*pad 2147483648, pad 1073741824", "overflows int");
 }
 
 /* Padded to (2, 2147483647, 2147483646, 3): each side fits an int, the
@@ -1656,7 +1656,7 @@ CASE(conv_backward_rejects_padded_size_overflowing_int)
     EXPECT_FAIL(f,
                 CB_CALL(f->ctx, s.dz, s.a_prev, s.w,
                         ((clcnn_conv_params){1, INT_MAX / 2 + 1, CLCNN_CONV_AUTO}), s.da_prev, s.dw, s.db),
-                CLCNN_ERR_INVALID_ARGUMENT, f->ctx, CB, "2*pad 1073741824", "overflows int");
+                CLCNN_ERR_INVALID_ARGUMENT, f->ctx, CB, "2*pad 2147483648, pad 1073741824", "overflows int");
 }
 
 /* ------------------------------------------------------------------------ */
