@@ -59,7 +59,7 @@ void bench_print_table(const bench_run *run)
 {
     printf("clcnn-bench on \"%s\", %s, conv algorithm %s, %s, up to %d reps after a warm-up\n", run->device,
            run->dtype, run->algo, run->date, run->reps);
-    printf("first call (context creation to first result, programs not yet built):");
+    printf("first call (context creation to first result, no program built in this process yet):");
     for (int i = 0; i < 3; i++)
         printf(" %s %.3f s%s", run->first[i].family, run->first[i].seconds, i < 2 ? "," : "\n");
     printf("\n%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", "suite", "layer",
