@@ -75,19 +75,26 @@ inline REAL window_size(const pool_shape s)
 #define DEFINE_WINDOW(N)                                                                                        \
     inline VEC_##N window_##N(__global const REAL *a, const pool_shape s, int i, int y0, int x0, int c0)       \
     {                                                                                                           \
+        /* the window's top-left vector, then rows `row` and columns s.c apart */                              \
+        __global const REAL *p = a + AT(i, y0, x0, c0, s.h, s.w, s.c);                                          \
+        const ulong row = (ulong)s.w * (ulong)s.c;                                                              \
         if (s.mode == 0) {                                                                                      \
-            VEC_##N m = VLOAD_##N(a + AT(i, y0, x0, c0, s.h, s.w, s.c));                                        \
-            for (int y = 0; y < s.f; y++)                                                                       \
-                for (int x = 0; x < s.f; x++) {                                                                 \
-                    const VEC_##N v = VLOAD_##N(a + AT(i, y0 + y, x0 + x, c0, s.h, s.w, s.c));                  \
-                    m = SELECT_##N(m, v, (isnan(v) || v > m) && !isnan(m));                                         \
+            VEC_##N m = VLOAD_##N(p);                                                                           \
+            for (int y = 0; y < s.f; y++, p += row) {                                                           \
+                __global const REAL *q = p;                                                                     \
+                for (int x = 0; x < s.f; x++, q += s.c) {                                                       \
+                    const VEC_##N v = VLOAD_##N(q);                                                             \
+                    m = SELECT_##N(m, v, (isnan(v) || v > m) && !isnan(m));                                    \
                 }                                                                                               \
+            }                                                                                                   \
             return m;                                                                                           \
         }                                                                                                       \
         VEC_##N sum = (VEC_##N)0;                                                                               \
-        for (int y = 0; y < s.f; y++)                                                                           \
-            for (int x = 0; x < s.f; x++)                                                                       \
-                sum += VLOAD_##N(a + AT(i, y0 + y, x0 + x, c0, s.h, s.w, s.c));                                \
+        for (int y = 0; y < s.f; y++, p += row) {                                                               \
+            __global const REAL *q = p;                                                                         \
+            for (int x = 0; x < s.f; x++, q += s.c)                                                             \
+                sum += VLOAD_##N(q);                                                                            \
+        }                                                                                                       \
         return sum / window_size(s);                                                                            \
     }
 
