@@ -196,7 +196,7 @@ DEFINE_CONV_FORWARD(16)
 #endif
 
 #if HAS_COMMON
-/* The direct forward's zero-padded input on CPUs (cl_ops.c, prepad): the
+/* The direct forward's zero-padded input on CPUs (cl_conv.c, prepad): the
  * same copy as pad.cl's zero_pad, kept here so that the convolution
  * program does not depend on another file. Work-item mapping: one
  * work-item per (padded pixel, run of up to `group` channels), global id

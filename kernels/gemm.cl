@@ -20,7 +20,7 @@
 #define REAL float
 #endif
 
-/* Mirrors conv_shape in conv.cl and host/opencl/cl_ops.c. */
+/* Mirrors conv_shape in conv.cl and clcnn_conv_shape in host/opencl/cl_backend.h. */
 typedef struct {
     int n, h, w, cin;
     int fh, fw, cout;

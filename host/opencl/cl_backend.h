@@ -98,7 +98,7 @@ struct clcnn_cl {
  * backward filter, transposed weights of the direct backward data, the GEMM
  * path's column matrix, CLBlast's temporary buffer, and the copies of
  * outputs that a call writes with several enqueues (restored if a later
- * enqueue fails; cl_ops.c), and the zero-padded input of the direct
+ * enqueue fails; cl_conv.c), and the zero-padded input of the direct
  * forward convolution on CPUs. */
 enum {
     CLCNN_SCRATCH_PARTIAL = 0,
@@ -173,6 +173,10 @@ typedef struct {
     {                                                                                                        \
         sizeof(v), &(v)                                                                                      \
     }
+
+/* log2 of the widest of 16, 8, 4, 2, 1 that divides channels and is at
+ * most max_width: how many channels one work-item handles. */
+int clcnn__cl_vector_width_log2(int channels, int max_width);
 
 /* Sets k's first n arguments. */
 clcnn_status clcnn__cl_set_args(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k,

@@ -1,0 +1,447 @@
+/* cl_conv.c - convolutions on an OpenCL context: the algorithm for each
+ * direction (the caller's, CLCNN_CONV_ALGO, the AUTO heuristic, or a
+ * measured choice: cl_tune.c), the direct path (kernels/conv.cl), and the
+ * saving of outputs that a call writes with several enqueues. The GEMM path
+ * is cl_gemm.c. */
+#include "cl_backend.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+typedef clcnn_conv_shape conv_shape;
+typedef clcnn_kernel_arg kernel_arg;
+#define ARG CLCNN_ARG
+#define set_args clcnn__cl_set_args
+#define launch clcnn__cl_launch
+#define vector_width_log2 clcnn__cl_vector_width_log2
+
+/* Outputs saved before a call that writes them with several enqueues: if
+ * an enqueue fails after some of them ran, the saved bytes are copied back
+ * (behind them on the in-order queue), so that a failing call changes no
+ * output. Cancelling the enqueued commands instead (a user event that every
+ * command waits behind, set to an error status on failure) is not an
+ * option: PoCL 3.1 aborts the process when two commands wait behind a
+ * failed event. Restoring is itself an enqueue; should it fail too, the
+ * first failure is the one reported. */
+typedef struct {
+    clcnn_tensor *t[3];
+    int n;      /* tensors to save; then those whose copies were enqueued */
+    cl_mem buf; /* CLCNN_SCRATCH_SAVED: the copies, one after another */
+} saved_outputs;
+
+static clcnn_status save_outputs(clcnn_context *ctx, const char *fn, saved_outputs *sv)
+{
+    size_t total = 0, off = 0;
+    const int n = sv->n;
+    for (int i = 0; i < n; i++)
+        total += sv->t[i]->nbytes;
+    sv->n = 0;
+    if (n == 0)
+        return CLCNN_OK;
+    clcnn_status s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_SAVED, total, &sv->buf);
+    for (int i = 0; !s && i < n; i++) {
+        const cl_int err = clEnqueueCopyBuffer(ctx->cl->queue, sv->t[i]->mem, sv->buf, 0, off,
+                                               sv->t[i]->nbytes, 0, NULL, NULL);
+        if (err != CL_SUCCESS)
+            return clcnn__cl_fail(ctx, err, fn, "clEnqueueCopyBuffer (saving an output)");
+        off += sv->t[i]->nbytes;
+        sv->n = i + 1;
+    }
+    return s;
+}
+
+/* Returns s; when it is an error, first copies the saved outputs back. */
+static clcnn_status restore_outputs(clcnn_context *ctx, const saved_outputs *sv, clcnn_status s)
+{
+    size_t off = 0;
+    for (int i = 0; s != CLCNN_OK && i < sv->n; i++) {
+        (void)clEnqueueCopyBuffer(ctx->cl->queue, sv->buf, sv->t[i]->mem, off, 0, sv->t[i]->nbytes, 0, NULL,
+                                  NULL);
+        off += sv->t[i]->nbytes;
+    }
+    return s;
+}
+
+/* The forward kernel's work-item order (see conv_forward_<N>): channel-major
+ * on GPUs; pixel-major on CPUs when there are 16 or more channel blocks,
+ * where a channel-major work-group (64 work-items on one core) would cover
+ * at most 4 pixel blocks and stream the weights of all channels for them
+ * (PoCL, 4x7x7x512->512 3x3: 183-200 ms channel-major, 51-65 pixel-major;
+ * with 8 blocks, 4x56x56x64->64, channel-major is faster: 20-26 against
+ * 27-36 ms). */
+static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks)
+{
+    return ctx->cl->cpu && cblocks >= 16;
+}
+
+static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
+                                clcnn_conv_params p)
+{
+    return (conv_shape){a->shape.n, a->shape.h, a->shape.w, a->shape.c, w->shape.n, w->shape.h,
+                        w->shape.c, zs.h,       zs.w,       p.stride,   p.pad,      p.pad};
+}
+
+typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
+
+/* The algorithm for one direction of a convolution: the caller's, or for
+ * AUTO the context's override (CLCNN_CONV_ALGO), else the heuristic below;
+ * GEMM only where its workspace fits the limit. */
+static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked, direction d,
+                                 const conv_shape *cs)
+{
+    clcnn_conv_algo a = asked == CLCNN_CONV_AUTO ? ctx->conv_algo : asked;
+    if (a == CLCNN_CONV_AUTO) {
+        /* Heuristic, from `clcnn-bench --suite peers --algo direct|gemm`
+         * (README, "Choosing the algorithm"). On an H200 the GEMM path wins
+         * backward data on every shape (1.4-4.5x), forward once the
+         * reduction K = fh fw cin reaches about 1000 (3x3 over 128+
+         * channels: 1.7-3x; the direct kernel wins below: 64 channels,
+         * conv1), and backward filter once dW has about 10^5 elements (b,
+         * c: 1.7-3.7x; with fewer, CLBlast's GEMM has too few output tiles
+         * for the long reduction). On PoCL CLBlast's untuned GEMM loses to
+         * the direct kernels in every direction. */
+        const double kk = (double)cs->fh * cs->fw * cs->cin;
+        if (ctx->cl->cpu)
+            a = CLCNN_CONV_DIRECT;
+        else if (d == DIR_DATA)
+            a = CLCNN_CONV_GEMM;
+        else if (d == DIR_FORWARD)
+            a = kk >= 1000 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+        else
+            a = kk * cs->cout >= 1e5 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+    }
+    return a;
+}
+
+static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
+                              clcnn_dtype dt)
+{
+    clcnn_conv_algo a = preferred(ctx, asked, d, cs);
+    if (a == CLCNN_CONV_GEMM && !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        a = CLCNN_CONV_DIRECT;
+    return a;
+}
+
+/* One direction's runs for the tuner: the op with the algorithm forced and
+ * only that direction's output. */
+typedef struct {
+    const clcnn_tensor *in, *w, *b, *dz;
+    clcnn_conv_params p;
+    clcnn_tensor *out;
+} tune_args;
+
+static clcnn_status run_forward(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+{
+    tune_args *t = args;
+    clcnn_conv_params p = t->p;
+    p.algo = algo;
+    return clcnn__cl_conv_forward(ctx, t->in, t->w, t->b, p, t->out);
+}
+
+static clcnn_status run_data(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+{
+    tune_args *t = args;
+    clcnn_conv_params p = t->p;
+    p.algo = algo;
+    return clcnn__cl_conv_backward(ctx, t->dz, t->in, t->w, p, t->out, NULL, NULL);
+}
+
+static clcnn_status run_filter(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+{
+    tune_args *t = args;
+    clcnn_conv_params p = t->p;
+    p.algo = algo;
+    return clcnn__cl_conv_backward(ctx, t->dz, t->in, t->w, p, NULL, t->out, NULL);
+}
+
+/* The algorithm for direction d: choose()'s, unless tuning is on for an
+ * AUTO call whose GEMM path fits: then the remembered choice for the shape,
+ * or a measured one (cl_tune.c), running `run` on the call's own tensors
+ * (the caller then runs the chosen algorithm once more for the result). */
+static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
+                           clcnn_dtype dt, clcnn__cl_tune_run run, tune_args *args, clcnn_conv_algo *algo)
+{
+    *algo = choose(ctx, asked, d, cs, dt);
+    if (!ctx->tuning || asked != CLCNN_CONV_AUTO || ctx->conv_algo != CLCNN_CONV_AUTO ||
+        !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        return CLCNN_OK;
+    const uint64_t key = clcnn__cl_tune_key(ctx, (int)d, cs, dt);
+    const int known = clcnn__cl_tune_lookup(ctx, key);
+    if (known >= 0) {
+        *algo = (clcnn_conv_algo)known;
+        return CLCNN_OK;
+    }
+    return clcnn__cl_tune(ctx, key, run, args, algo);
+}
+
+/* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
+ * layers are mostly border), the direct forward reads a zero-padded copy
+ * of a_prev instead: workspace CLCNN_SCRATCH_PADDED, n x (h+2p) x (w+2p) x
+ * cin plus CONV_PX * stride pixels of slack, filled by conv_pad_input. The
+ * padding zeros are multiplied as before, in the same order, so the bits
+ * are the same. Not when nothing needs it (no padding, no partial last
+ * block) or the copy exceeds the workspace limit; then *cs, *input and
+ * *row_slack stay as they are. */
+static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
+                           conv_shape *cs, cl_mem *input, cl_int *row_slack)
+{
+    if (!ctx->cl->cpu || (cs->pad_h == 0 && (size_t)cs->wo % px == 0))
+        return CLCNN_OK;
+    const size_t elem = clcnn__dtype_size(a_prev->dtype);
+    const size_t hp = (size_t)cs->h + 2 * (size_t)cs->pad_h, wp = (size_t)cs->w + 2 * (size_t)cs->pad_w;
+    const size_t cin = (size_t)cs->cin, slack = px * (size_t)cs->stride * cin;
+    size_t count, bytes;
+    if (hp > INT_MAX || wp > INT_MAX || !clcnn__mul_size((size_t)cs->n * hp, wp, &count) ||
+        !clcnn__mul_size(count, cin, &count) || count > SIZE_MAX - slack ||
+        !clcnn__mul_size(count + slack, elem, &bytes) || bytes > ctx->workspace_limit ||
+        bytes > ctx->cl->max_alloc)
+        return CLCNN_OK;
+    const clcnn_cl_kernel *k;
+    cl_mem padded;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_PAD_INPUT, a_prev->dtype, &k);
+    if (!s)
+        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PADDED, bytes, &padded);
+    if (s)
+        return s;
+    const cl_int n = cs->n, h = cs->h, w = cs->w, c = cs->cin, pad = cs->pad_h, group = 64;
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(n),   ARG(h),     ARG(w),
+                               ARG(c),           ARG(pad), ARG(group), ARG(padded)};
+    if ((s = set_args(ctx, fn, k, args, 8)) ||
+        (s = launch(ctx, fn, k, (count / cin) * ((cin + (size_t)group - 1) / (size_t)group))))
+        return s;
+    cs->h = (cl_int)hp, cs->w = (cl_int)wp, cs->pad_h = cs->pad_w = 0;
+    *input = padded;
+    *row_slack = 1;
+    return CLCNN_OK;
+}
+
+static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                 const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
+{
+    static const char fn[] = "clcnn_conv2d_forward";
+    {
+        const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+        tune_args ta = {a_prev, w, b, NULL, p, z};
+        clcnn_conv_algo algo;
+        clcnn_status st = decide(ctx, p.algo, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &algo);
+        if (st)
+            return st;
+        if (algo == CLCNN_CONV_GEMM)
+            return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
+    }
+    /* N output channels per work-item: the largest of 16, 8, 4, 2, 1 that
+     * divides cout and the device's limit allows. */
+    static const clcnn_kernel_id by_width[5] = {CLCNN_KERNEL_CONV_FORWARD_1, CLCNN_KERNEL_CONV_FORWARD_2,
+                                                CLCNN_KERNEL_CONV_FORWARD_4, CLCNN_KERNEL_CONV_FORWARD_8,
+                                                CLCNN_KERNEL_CONV_FORWARD_16};
+    const int log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
+    const size_t n_oc = (size_t)1 << log_n, px = (size_t)ctx->cl->conv_px;
+    const clcnn_cl_kernel *k;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
+    if (s)
+        return s;
+    conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    cl_mem input = a_prev->mem;
+    cl_int row_slack = 0;
+    if ((s = prepad(ctx, fn, a_prev, px, &cs, &input, &row_slack)))
+        return s;
+    const cl_int has_bias = b != NULL;
+    const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
+    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n), skip_padding = 0;
+    const kernel_arg args[] = {ARG(input),       ARG(w->mem),       ARG(bias),      ARG(has_bias), ARG(cs),
+                               ARG(pixel_major), ARG(skip_padding), ARG(row_slack), ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 9)))
+        return s;
+    const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
+                         ((size_t)z->shape.c / n_oc);
+    return launch(ctx, fn, k, items);
+}
+
+/* The GEMM path writes z with several enqueues (bias rows, a GEMM per
+ * chunk): z is saved first where that path may run. */
+clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                    const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
+{
+    const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    saved_outputs sv = {{z}, preferred(ctx, p.algo, DIR_FORWARD, &cs) == CLCNN_CONV_GEMM, NULL};
+    clcnn_status s = save_outputs(ctx, "clcnn_conv2d_forward", &sv);
+    if (!s)
+        s = conv_forward(ctx, a_prev, w, b, p, z);
+    return restore_outputs(ctx, &sv, s);
+}
+
+/* How many chunks the backward-filter reduction over `positions` output
+ * positions is cut into: runs of about FILTER_CHUNK_LEN positions, at most
+ * FILTER_MAX_CHUNKS of them, and a partial-sum workspace of at most
+ * FILTER_MAX_WORKSPACE bytes (or the context's workspace limit, if lower).
+ * It depends on the shape and that limit alone, so a call's
+ * summation order, and so its bits, never change. */
+enum { FILTER_CHUNK_LEN = 256, FILTER_MAX_CHUNKS = 512 };
+#define FILTER_MAX_WORKSPACE ((size_t)64 << 20)
+
+static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem, size_t limit)
+{
+    const size_t workspace = limit < FILTER_MAX_WORKSPACE ? limit : FILTER_MAX_WORKSPACE;
+    size_t chunks = (positions + FILTER_CHUNK_LEN - 1) / FILTER_CHUNK_LEN;
+    if (chunks > FILTER_MAX_CHUNKS)
+        chunks = FILTER_MAX_CHUNKS;
+    const size_t dw_bytes = dw_count * elem; /* a tensor's byte count: fits size_t */
+    if (dw_bytes > workspace / chunks)
+        chunks = workspace / dw_bytes;
+    return chunks < 2 ? 1 : (cl_int)chunks;
+}
+
+static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                  const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
+                                  clcnn_tensor *dw, clcnn_tensor *db)
+{
+    static const char fn[] = "clcnn_conv2d_backward";
+    const clcnn_dtype dt = dz->dtype;
+    const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
+    const clcnn_cl_kernel *kd = NULL, *kw = NULL, *kb = NULL;
+    clcnn_status s = CLCNN_OK;
+    /* The GEMM path's parts run first (they enqueue as they go), then the
+     * direct path's parts that remain. */
+    clcnn_conv_algo algo_data = CLCNN_CONV_DIRECT, algo_filter = CLCNN_CONV_DIRECT;
+    tune_args td = {a_prev, w, NULL, dz, p, da_prev}, tf = {a_prev, w, NULL, dz, p, dw};
+    if (da_prev && (s = decide(ctx, p.algo, DIR_DATA, &cs, dt, run_data, &td, &algo_data)))
+        return s;
+    if (dw && (s = decide(ctx, p.algo, DIR_FILTER, &cs, dt, run_filter, &tf, &algo_filter)))
+        return s;
+    if (da_prev && algo_data == CLCNN_CONV_GEMM) {
+        if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
+            return s;
+        da_prev = NULL;
+    }
+    if (dw && algo_filter == CLCNN_CONV_GEMM) {
+        if ((s = clcnn__cl_gemm_backward_filter(ctx, &cs, dz, a_prev, dw)))
+            return s;
+        dw = NULL;
+    }
+    /* Everything that can fail before the device runs comes first.
+     * da_prev: the weights transposed into a workspace, then N input
+     * channels per work-item (the largest of 16, 8, 4, 2, 1 dividing cin
+     * within the device's limit). */
+    const clcnn_cl_kernel *kt = NULL;
+    cl_mem w_t = NULL;
+    const int data_log_n = vector_width_log2(w->shape.w, clcnn__cl_max_width(ctx->cl, w->dtype));
+    /* With stride 1, backward data is a forward convolution of dz, padded by
+     * f - 1 - pad, with the weights flipped and transposed (in that kernel's
+     * order: output rows, then columns, then channels, as the reference).
+     * Other strides: with at most 2 input channels per work-item and 8+
+     * filters, conv_backward_data_dot (8-wide reduction over the filters,
+     * on w itself); else conv_backward_data_<N> on the transposed weights. */
+    const cl_int as_forward = p.stride == 1, no_bias = 0;
+    const int dot = !as_forward && data_log_n <= 1 && cs.cout >= 8;
+    conv_shape ts = cs; /* the forward convolution's shape */
+    ts.h = cs.ho, ts.w = cs.wo, ts.cin = cs.cout, ts.cout = cs.cin, ts.ho = cs.h, ts.wo = cs.w;
+    ts.stride = 1, ts.pad_h = cs.fh - 1 - cs.pad_h, ts.pad_w = cs.fw - 1 - cs.pad_w;
+    const size_t px = (size_t)ctx->cl->conv_px;
+    size_t data_items = 0;
+    clcnn_kernel_id data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT;
+    if (da_prev && as_forward) {
+        data_kernel = CLCNN_KERNEL_CONV_FORWARD_1 + data_log_n;
+        data_items =
+            (size_t)cs.n * (size_t)cs.h * (((size_t)cs.w + px - 1) / px) * ((size_t)cs.cin >> data_log_n);
+    } else if (da_prev && dot) {
+        data_items = da_prev->count;
+    } else if (da_prev) {
+        data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_1 + data_log_n;
+        data_items = da_prev->count >> data_log_n;
+    }
+    if (da_prev && dot) {
+        const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
+        if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)))
+            s = set_args(ctx, fn, kd, args, 4);
+    } else if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
+               !(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
+               !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
+        const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(as_forward), ARG(w_t)};
+        const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
+        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n), skip_padding = 1;
+        const cl_int row_slack = 0;
+        const kernel_arg fargs[] = {ARG(dz->mem),      ARG(w_t),       ARG(w_t),
+                                    ARG(no_bias),      ARG(ts),        ARG(pixel_major),
+                                    ARG(skip_padding), ARG(row_slack), ARG(da_prev->mem)};
+        if (!(s = set_args(ctx, fn, kt, targs, 4)))
+            s = as_forward ? set_args(ctx, fn, kd, fargs, 9) : set_args(ctx, fn, kd, args, 4);
+    }
+    /* dw: N filters per work-item, in one pass or as a split reduction over
+     * chunks of the output positions when the reduction is long (see
+     * conv_backward_filter_<N> and conv_backward_filter_sum). */
+    const int filter_log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
+    const size_t positions = (size_t)dz->shape.n * (size_t)dz->shape.h * (size_t)dz->shape.w;
+    const size_t rows = (size_t)dz->shape.n * (size_t)dz->shape.h; /* runs are whole output rows */
+    size_t n_chunks =
+        dw ? filter_chunks(positions, dw->count, clcnn__dtype_size(dt), ctx->workspace_limit) : 1;
+    if (n_chunks > rows)
+        n_chunks = rows;
+    const cl_long chunk_len = (cl_long)((rows + n_chunks - 1) / n_chunks);
+    const cl_int chunks = (cl_int)((rows + (size_t)chunk_len - 1) / (size_t)chunk_len); /* none empty */
+    const size_t fkb = (size_t)ctx->cl->filter_kb;
+    const size_t filter_items = (size_t)cs.fh * (size_t)cs.fw * (((size_t)cs.cin + fkb - 1) / fkb) *
+                                ((size_t)cs.cout >> filter_log_n);
+    const cl_long dw_count = dw ? (cl_long)dw->count : 0;
+    const clcnn_cl_kernel *ks = NULL;
+    cl_mem partial = NULL;
+    if (!s && dw &&
+        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_1 + filter_log_n, dt, &kw))) {
+        cl_mem out = dw->mem;
+        if (chunks > 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM, dt, &ks)))
+            s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL,
+                                  (size_t)chunks * dw->count * clcnn__dtype_size(dt), &partial);
+        if (partial)
+            out = partial;
+        const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs),
+                                   ARG(chunks),  ARG(chunk_len),   ARG(out)};
+        const kernel_arg sargs[] = {ARG(partial), ARG(chunks), ARG(dw_count), ARG(dw->mem)};
+        if (!s && !(s = set_args(ctx, fn, kw, args, 6)) && ks)
+            s = set_args(ctx, fn, ks, sargs, 4);
+    }
+    if (!s && db && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {
+        const kernel_arg args[] = {ARG(dz->mem), ARG(cs), ARG(db->mem)};
+        s = set_args(ctx, fn, kb, args, 3);
+    }
+    /* The transpose and the partial sums write only workspaces, so they go
+     * first: an enqueue that fails there leaves every output untouched.
+     * da_prev, the largest output, comes last: it needs no saved copy. */
+    if (!s && kt)
+        s = launch(ctx, fn, kt, w->count);
+    if (!s && kw && ks)
+        s = launch(ctx, fn, kw, (size_t)chunks * filter_items);
+    if (!s && kw && !ks)
+        s = launch(ctx, fn, kw, filter_items);
+    if (!s && ks)
+        s = launch(ctx, fn, ks, dw->count);
+    if (!s && kb)
+        s = launch(ctx, fn, kb, db->count);
+    if (!s && kd)
+        s = launch(ctx, fn, kd, data_items);
+    return s;
+}
+
+/* One enqueue writes each direct output (the direct da_prev last of all),
+ * several each GEMM one (chunks, col2im), and the GEMM parts run first. So
+ * when more than one enqueue may write outputs, every output is saved
+ * first but a direct da_prev. */
+clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                     const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
+                                     clcnn_tensor *dw, clcnn_tensor *db)
+{
+    const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
+    const int gemm_da = da_prev && preferred(ctx, p.algo, DIR_DATA, &cs) == CLCNN_CONV_GEMM;
+    const int gemm_dw = dw && preferred(ctx, p.algo, DIR_FILTER, &cs) == CLCNN_CONV_GEMM;
+    saved_outputs sv = {{NULL}, 0, NULL};
+    if ((da_prev ? 1 + gemm_da : 0) + (dw ? 1 + gemm_dw : 0) + (db ? 1 : 0) > 1) {
+        if (gemm_da)
+            sv.t[sv.n++] = da_prev;
+        if (dw)
+            sv.t[sv.n++] = dw;
+        if (db)
+            sv.t[sv.n++] = db;
+    }
+    clcnn_status s = save_outputs(ctx, "clcnn_conv2d_backward", &sv);
+    if (!s)
+        s = conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
+    return restore_outputs(ctx, &sv, s);
+}
