@@ -202,6 +202,27 @@ static clcnn_status im2col(clcnn_context *ctx, const char *fn, const clcnn_conv_
     return clcnn__cl_launch_2d(ctx, fn, k, (size_t)cs->cin, rows * (size_t)cs->fh * (size_t)cs->fw);
 }
 
+/* The column matrix's buffer for chunks of `rows` output pixels: a
+ * workspace, or a_prev itself for a pointwise convolution. */
+static clcnn_status column_buffer(clcnn_context *ctx, const char *fn, const clcnn_conv_shape *cs,
+                                  const clcnn_tensor *a_prev, size_t rows, cl_mem *col)
+{
+    *col = a_prev->mem;
+    if (pointwise(cs))
+        return CLCNN_OK;
+    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
+    return clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_COL, rows * kk * clcnn__dtype_size(a_prev->dtype), col);
+}
+
+/* The columns of output pixels m0 .. m0 + rows in col, at element offset
+ * *at: im2col into the workspace (at 0), or a_prev's rows in place. */
+static clcnn_status columns(clcnn_context *ctx, const char *fn, const clcnn_conv_shape *cs,
+                            const clcnn_tensor *a_prev, size_t m0, size_t rows, cl_mem col, size_t *at)
+{
+    *at = pointwise(cs) ? m0 * (size_t)cs->cin : 0;
+    return pointwise(cs) ? CLCNN_OK : im2col(ctx, fn, cs, a_prev, m0, rows, col);
+}
+
 clcnn_status clcnn__cl_gemm_forward(clcnn_context *ctx, const clcnn_conv_shape *cs,
                                     const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
                                     clcnn_tensor *z)
@@ -209,15 +230,11 @@ clcnn_status clcnn__cl_gemm_forward(clcnn_context *ctx, const clcnn_conv_shape *
     static const char fn[] = "clcnn_conv2d_forward";
     const clcnn_dtype dt = a_prev->dtype;
     const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
-    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    size_t rows;
-    clcnn_status s0 = plan(ctx, fn, DIR_FORWARD, cs, dt, &rows);
-    if (s0)
-        return s0;
-    cl_mem col = a_prev->mem;
-    clcnn_status s = CLCNN_OK;
-    if (!pointwise(cs))
-        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_COL, rows * kk * clcnn__dtype_size(dt), &col);
+    size_t rows, at;
+    cl_mem col;
+    clcnn_status s = plan(ctx, fn, DIR_FORWARD, cs, dt, &rows);
+    if (!s)
+        s = column_buffer(ctx, fn, cs, a_prev, rows, &col);
     if (!s && b) { /* z = bias rows, then += col x W */
         const clcnn_cl_kernel *k;
         const cl_int cout = cs->cout;
@@ -232,11 +249,8 @@ clcnn_status clcnn__cl_gemm_forward(clcnn_context *ctx, const clcnn_conv_shape *
     for (size_t m0 = 0; !s && m0 < pixels; m0 += rows) {
         const size_t r = pixels - m0 < rows ? pixels - m0 : rows;
         const gemm_dims g = dims_of(DIR_FORWARD, cs, r);
-        if (pointwise(cs)) {
-            s = gemm(ctx, fn, dt, &g, col, m0 * kk, w->mem, 0, b ? 1.0 : 0.0, z->mem, m0 * co);
-        } else if (!(s = im2col(ctx, fn, cs, a_prev, m0, r, col))) {
-            s = gemm(ctx, fn, dt, &g, col, 0, w->mem, 0, b ? 1.0 : 0.0, z->mem, m0 * co);
-        }
+        if (!(s = columns(ctx, fn, cs, a_prev, m0, r, col, &at)))
+            s = gemm(ctx, fn, dt, &g, col, at, w->mem, 0, b ? 1.0 : 0.0, z->mem, m0 * co);
     }
     return s;
 }
@@ -248,24 +262,18 @@ clcnn_status clcnn__cl_gemm_backward_filter(clcnn_context *ctx, const clcnn_conv
     static const char fn[] = "clcnn_conv2d_backward";
     const clcnn_dtype dt = dz->dtype;
     const size_t pixels = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, co = (size_t)cs->cout;
-    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    size_t rows;
-    clcnn_status s0 = plan(ctx, fn, DIR_FILTER, cs, dt, &rows);
-    if (s0)
-        return s0;
-    cl_mem col = a_prev->mem;
-    clcnn_status s = CLCNN_OK;
-    if (!pointwise(cs))
-        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_COL, rows * kk * clcnn__dtype_size(dt), &col);
+    size_t rows, at;
+    cl_mem col;
+    clcnn_status s = plan(ctx, fn, DIR_FILTER, cs, dt, &rows);
+    if (!s)
+        s = column_buffer(ctx, fn, cs, a_prev, rows, &col);
     /* dW = col^T dZ summed chunk after chunk: a fixed order */
     for (size_t m0 = 0; !s && m0 < pixels; m0 += rows) {
         const size_t r = pixels - m0 < rows ? pixels - m0 : rows;
         const gemm_dims g = dims_of(DIR_FILTER, cs, r);
         const double beta = m0 ? 1.0 : 0.0;
-        if (pointwise(cs))
-            s = gemm(ctx, fn, dt, &g, col, m0 * kk, dz->mem, m0 * co, beta, dw->mem, 0);
-        else if (!(s = im2col(ctx, fn, cs, a_prev, m0, r, col)))
-            s = gemm(ctx, fn, dt, &g, col, 0, dz->mem, m0 * co, beta, dw->mem, 0);
+        if (!(s = columns(ctx, fn, cs, a_prev, m0, r, col, &at)))
+            s = gemm(ctx, fn, dt, &g, col, at, dz->mem, m0 * co, beta, dw->mem, 0);
     }
     return s;
 }
