@@ -92,7 +92,7 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
     clcnn_conv_algo a = asked == CLCNN_CONV_AUTO ? ctx->conv_algo : asked;
     if (a == CLCNN_CONV_AUTO) {
         /* Heuristic, from `clcnn-bench --suite peers --algo direct|gemm`
-         * (README, "Choosing the algorithm"). On an H200 the GEMM path wins
+         * (README, "Algorithms, workspace and tuning"). On an H200 the GEMM path wins
          * backward data on every shape (1.4-4.5x), forward once the
          * reduction K = fh fw cin reaches about 1000 (3x3 over 128+
          * channels: 1.7-3x; the direct kernel wins below: 64 channels,
@@ -161,10 +161,11 @@ static clcnn_status run_filter(clcnn_context *ctx, clcnn_conv_algo algo, void *a
 static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
                            clcnn_dtype dt, clcnn__cl_tune_run run, tune_args *args, clcnn_conv_algo *algo)
 {
-    *algo = choose(ctx, asked, d, cs, dt);
     if (!ctx->tuning || asked != CLCNN_CONV_AUTO || ctx->conv_algo != CLCNN_CONV_AUTO ||
-        !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA)) {
+        *algo = choose(ctx, asked, d, cs, dt);
         return CLCNN_OK;
+    }
     const uint64_t key = clcnn__cl_tune_key(ctx, (int)d, cs, dt);
     const int known = clcnn__cl_tune_lookup(ctx, key);
     if (known >= 0) {
