@@ -342,8 +342,10 @@ static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, 
         row->bytes = (in + (double)l->n * (l->h + 2 * l->pad) * (l->w + 2 * l->pad) * l->c) * (double)es;
     else if (op == OP_POOL_FWD)
         row->bytes = (in + out) * (double)es;
-    else if (op == OP_POOL_BWD)
+    else if (op == OP_POOL_BWD && l->mode == CLCNN_POOL_MAX)
         row->bytes = (out + 2 * in) * (double)es; /* reads da and a_prev, writes da_prev */
+    else if (op == OP_POOL_BWD)
+        row->bytes = (out + in) * (double)es; /* average: reads da, writes da_prev */
 }
 
 int bench_measure_layer(const bench_env *env, const bench_layer *l, bench_row *rows)

@@ -98,9 +98,9 @@ void bench_print_table(const bench_run *run)
     }
     printf(
         "\nkern: device time between two profiling markers around the call; wall: enqueue to completion.\n"
-        "dev rate: GFLOP/s for convolutions (2 N Ho Wo Cout fh fw Cin per direction), GB/s (bytes read + "
-        "written)\n"
-        "for pad and pooling, at the kernel median. host *: measured on a sub-batch and scaled to the full\n"
+        "dev rate: GFLOP/s for convolutions (2 N Ho Wo Cout fh fw Cin per direction), GB/s for pad and\n"
+        "pooling (the bytes the op must read and write: average-pool backward reads da only, max-pool\n"
+        "backward da and a_prev), at the kernel median. host *: measured on a sub-batch and scaled to the full\n"
         "batch. speedup: host time / device wall median. errors: device against host on the host's batch;\n"
         "max rel = max abs / max |host|. convgemm, sgemm: CLBlast on the same device (sgemm at M = N Ho Wo,\n"
         "K = fh fw Cin, N = Cout).\n");

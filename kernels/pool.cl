@@ -64,114 +64,172 @@ inline REAL window_size(const pool_shape s)
 #define SELECT_8(a, b, c) select(a, b, c)
 #define SELECT_16(a, b, c) select(a, b, c)
 
+/* Loops over a work-item's private vectors are unrolled, so that they
+ * live in registers (as in conv.cl); -DUNROLL= turns it off. */
+#ifndef UNROLL
+#define UNROLL _Pragma("unroll")
+#endif
+
 /* Every kernel comes in widths N = 1, 2, 4, 8, 16 (pool_forward_<N>,
  * pool_backward_<N>): a work-item handles N neighbouring channels as one
  * vector, N chosen by the host to divide c. Lanes are independent, so each
  * channel is computed exactly as with N = 1.
  *
- * WINDOW_<N>(a, s, i, y0, x0, c0): the max (per lane NaN if the window holds
- * NaN, as np.max; scanned in row-major order) or the mean of channels
- * c0 .. c0+N of the window whose top-left corner is (y0, x0). */
-#define DEFINE_WINDOW(N)                                                                                        \
-    inline VEC_##N window_##N(__global const REAL *a, const pool_shape s, int i, int y0, int x0, int c0)       \
-    {                                                                                                           \
+ * A work-item with several channel blocks (CPUs) takes them ILP at a time,
+ * as ILP independent vectors: one block's window is a chain of dependent
+ * selects or adds (about 6 cycles a step for max), which left the core
+ * waiting; ILP chains side by side overlap. Each vector is still scanned
+ * in the same order, so the bits do not change.
+ *
+ * WINDOWS_<N>(a, s, i, y0, x0, c0, K, out): out[j], j < K, is the max (per
+ * lane NaN if the window holds NaN, as np.max: the first NaN in row-major
+ * order) or the mean of channels c0 + j*N .. c0 + j*N + N-1 of the window
+ * whose top-left corner is (y0, x0). K is a constant (1 or ILP). */
+#ifndef ILP
+#define ILP 4
+#endif
+#define WINDOWS(N, a, s, i, y0, x0, c0, K, out)                                                                 \
+    do {                                                                                                        \
         /* the window's top-left vector, then rows `row` and columns s.c apart */                              \
-        __global const REAL *p = a + AT(i, y0, x0, c0, s.h, s.w, s.c);                                          \
-        const ulong row = (ulong)s.w * (ulong)s.c;                                                              \
-        if (s.mode == 0) {                                                                                      \
-            VEC_##N m = VLOAD_##N(p);                                                                           \
-            for (int y = 0; y < s.f; y++, p += row) {                                                           \
+        __global const REAL *p = (a) + AT(i, y0, x0, c0, (s).h, (s).w, (s).c);                                  \
+        const ulong row = (ulong)(s).w * (ulong)(s).c;                                                          \
+        if ((s).mode == 0) {                                                                                    \
+            UNROLL for (int j = 0; j < (K); j++) out[j] = VLOAD_##N(p + j * N);                                 \
+            for (int y = 0; y < (s).f; y++, p += row) {                                                         \
                 __global const REAL *q = p;                                                                     \
-                for (int x = 0; x < s.f; x++, q += s.c) {                                                       \
-                    const VEC_##N v = VLOAD_##N(q);                                                             \
-                    m = SELECT_##N(m, v, (isnan(v) || v > m) && !isnan(m));                                    \
+                for (int x = 0; x < (s).f; x++, q += (s).c) {                                                   \
+                    UNROLL for (int j = 0; j < (K); j++)                                                        \
+                    {                                                                                           \
+                        const VEC_##N v = VLOAD_##N(q + j * N);                                                 \
+                        /* (isnan(v) || v > m) && !isnan(m), as two compares */                              \
+                        out[j] = SELECT_##N(out[j], v, !(v <= out[j]) && out[j] == out[j]);                    \
+                    }                                                                                           \
                 }                                                                                               \
             }                                                                                                   \
-            return m;                                                                                           \
+        } else {                                                                                                \
+            UNROLL for (int j = 0; j < (K); j++) out[j] = (VEC_##N)0;                                           \
+            for (int y = 0; y < (s).f; y++, p += row) {                                                         \
+                __global const REAL *q = p;                                                                     \
+                for (int x = 0; x < (s).f; x++, q += (s).c)                                                     \
+                    UNROLL for (int j = 0; j < (K); j++) out[j] += VLOAD_##N(q + j * N);                        \
+            }                                                                                                   \
+            UNROLL for (int j = 0; j < (K); j++) out[j] /= window_size(s);                                      \
         }                                                                                                       \
-        VEC_##N sum = (VEC_##N)0;                                                                               \
-        for (int y = 0; y < s.f; y++, p += row) {                                                               \
-            __global const REAL *q = p;                                                                         \
-            for (int x = 0; x < s.f; x++, q += s.c)                                                             \
-                sum += VLOAD_##N(q);                                                                            \
-        }                                                                                                       \
-        return sum / window_size(s);                                                                            \
-    }
+    } while (0)
 
-/* Both kernels give a work-item one pixel and a group of up to `group`
- * neighbouring N-channel blocks, looped over: the index decoding (64-bit
- * divisions) is paid once per group, not once per vector, while a large c
- * still spreads over many work-items. groups = ceil((c / N) / group). */
+/* Both kernels give a work-item a run of up to `run` pixels along a row
+ * and a group of up to `group` neighbouring N-channel blocks, looped over:
+ * the index decoding (64-bit divisions, about as costly as the loads of a
+ * pixel) is paid once per run and group, not once per vector, while a large
+ * c still spreads over many work-items. groups = ceil((c / N) / group),
+ * runs = ceil(width / run) (width: wo forward, w backward). */
 
-/* Work-item mapping: one work-item per (i, y, x, channel group) of a, global
- * id g = ((i*ho + y)*wo + x)*groups + gi, over at least n*ho*wo*groups items;
- * it writes a[i][y][x][cb*N .. cb*N + N) for the blocks cb of group gi. */
+/* Work-item mapping: one work-item per (i, y, run of x, channel group) of
+ * a, global id g = ((i*ho + y)*runs + xr)*groups + gi, over at least
+ * n*ho*runs*groups items; it writes a[i][y][x][cb*N .. cb*N + N) for the
+ * x of run xr and the blocks cb of group gi. */
 #define DEFINE_POOL_FORWARD(N)                                                                                  \
-    __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, int group,                 \
+    __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, int group, int run,        \
                                    __global REAL *a)                                                            \
     {                                                                                                           \
-        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group;                                    \
+        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group, runs = (s.wo + run - 1) / run;     \
         const ulong g = get_global_id(0);                                                                       \
-        if (g >= (ulong)s.n * (ulong)s.ho * (ulong)s.wo * (ulong)groups)                                        \
+        if (g >= (ulong)s.n * (ulong)s.ho * (ulong)runs * (ulong)groups)                                        \
             return;                                                                                             \
         ulong t = g;                                                                                            \
         const int cb0 = (int)(t % (ulong)groups) * group, cb1 = min(cblocks, cb0 + group);                      \
         t /= (ulong)groups;                                                                                     \
-        const int x = (int)(t % (ulong)s.wo);                                                                   \
-        t /= (ulong)s.wo;                                                                                       \
+        const int x0 = (int)(t % (ulong)runs) * run, x1 = min(s.wo, x0 + run);                                  \
+        t /= (ulong)runs;                                                                                       \
         const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                       \
-        for (int cb = cb0; cb < cb1; cb++)                                                                      \
-            VSTORE_##N(window_##N(a_prev, s, i, y * s.stride, x * s.stride, cb * N),                           \
-                       a + AT(i, y, x, cb * N, s.ho, s.wo, s.c));                                               \
-    }
-
-/* Work-item mapping: one work-item per (i, y, x, channel group) of
- * da_prev, global id g = ((i*h + y)*w + x)*groups + gi, over at least
- * n*h*w*groups items. Per channel it sums, over the windows (oy, ox) that
- * cover (y, x) in increasing oy then ox: for max, da[i][oy][ox][c] when
- * a_prev[i][y][x][c] equals the window's max, read from amax (the forward
- * result, computed into a workspace by pool_forward_<N> just before; ties
- * all receive it; a NaN max matches nothing); for average, da / (f*f), and
- * amax is not read. */
-#define DEFINE_POOL_BACKWARD(N)                                                                                 \
-    __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                      \
-                                    __global const REAL *amax, const pool_shape s, int group,                   \
-                                    __global REAL *da_prev)                                                     \
-    {                                                                                                           \
-        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group;                                    \
-        const ulong g = get_global_id(0);                                                                       \
-        if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)groups)                                          \
-            return;                                                                                             \
-        ulong t = g;                                                                                            \
-        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = min(cblocks, cb0 + group);                      \
-        t /= (ulong)groups;                                                                                     \
-        const int x = (int)(t % (ulong)s.w);                                                                    \
-        t /= (ulong)s.w;                                                                                        \
-        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                         \
-        /* oy*stride <= y < oy*stride + f, within [0, ho); the ceiling division                                \
-         * in 64 bits, since stride may be close to INT_MAX */                                                  \
-        const int oy0 = y - s.f + 1 > 0 ? (int)(((long)y - s.f + s.stride) / s.stride) : 0;                     \
-        const int oy1 = min(y / s.stride, s.ho - 1);                                                            \
-        const int ox0 = x - s.f + 1 > 0 ? (int)(((long)x - s.f + s.stride) / s.stride) : 0;                     \
-        const int ox1 = min(x / s.stride, s.wo - 1);                                                            \
-        for (int cb = cb0; cb < cb1; cb++) {                                                                    \
-            const int c0 = cb * N;                                                                              \
-            const VEC_##N v = VLOAD_##N(a_prev + AT(i, y, x, c0, s.h, s.w, s.c));                               \
-            VEC_##N acc = (VEC_##N)0;                                                                           \
-            for (int oy = oy0; oy <= oy1; oy++)                                                                 \
-                for (int ox = ox0; ox <= ox1; ox++) {                                                           \
-                    const ulong o = AT(i, oy, ox, c0, s.ho, s.wo, s.c);                                         \
-                    const VEC_##N d = VLOAD_##N(da + o);                                                        \
-                    if (s.mode == 0)                                                                            \
-                        acc += SELECT_##N((VEC_##N)0, d, v == VLOAD_##N(amax + o));                             \
-                    else                                                                                        \
-                        acc += d / window_size(s);                                                              \
-                }                                                                                               \
-            VSTORE_##N(acc, da_prev + AT(i, y, x, c0, s.h, s.w, s.c));                                          \
+        for (int x = x0; x < x1; x++) {                                                                         \
+            __global REAL *out = a + AT(i, y, x, 0, s.ho, s.wo, s.c);                                           \
+            int cb = cb0;                                                                                       \
+            for (; cb + ILP <= cb1; cb += ILP) {                                                                \
+                VEC_##N r[ILP];                                                                                 \
+                WINDOWS(N, a_prev, s, i, y * s.stride, x * s.stride, cb * N, ILP, r);                           \
+                UNROLL for (int j = 0; j < ILP; j++) VSTORE_##N(r[j], out + (cb + j) * N);                      \
+            }                                                                                                   \
+            for (; cb < cb1; cb++) {                                                                            \
+                VEC_##N r[1];                                                                                   \
+                WINDOWS(N, a_prev, s, i, y * s.stride, x * s.stride, cb * N, 1, r);                             \
+                VSTORE_##N(r[0], out + cb * N);                                                                 \
+            }                                                                                                   \
         }                                                                                                       \
     }
 
-#define DEFINE_POOL(N) DEFINE_WINDOW(N) DEFINE_POOL_FORWARD(N) DEFINE_POOL_BACKWARD(N)
+/* Work-item mapping: one work-item per (i, y, run of x, channel group) of
+ * da_prev, global id g = ((i*h + y)*runs + xr)*groups + gi, over at least
+ * n*h*runs*groups items. Per channel it sums, over the windows (oy, ox)
+ * that cover (y, x) in increasing oy then ox: for max, da[i][oy][ox][c]
+ * when a_prev[i][y][x][c] equals the window's max, read from amax (the
+ * forward result, computed into a workspace by pool_forward_<N> just
+ * before; ties all receive it; a NaN max matches nothing); for average,
+ * da / (f*f), and neither a_prev nor amax is read. BACKWARD_BLOCKS sums K
+ * blocks from c0 on (K constant) as K independent vectors. */
+#define BACKWARD_BLOCKS(N, K, c0)                                                                               \
+    do {                                                                                                        \
+        VEC_##N v[K], acc[K];                                                                                   \
+        __global const REAL *ap = a_prev + AT(i, y, x, c0, s.h, s.w, s.c);                                      \
+        UNROLL for (int j = 0; j < (K); j++)                                                                    \
+        {                                                                                                       \
+            v[j] = s.mode == 0 ? VLOAD_##N(ap + j * N) : (VEC_##N)0;                                            \
+            acc[j] = (VEC_##N)0;                                                                                \
+        }                                                                                                       \
+        for (int oy = oy0; oy <= oy1; oy++)                                                                     \
+            for (int ox = ox0; ox <= ox1; ox++) {                                                               \
+                const ulong o = AT(i, oy, ox, c0, s.ho, s.wo, s.c);                                             \
+                UNROLL for (int j = 0; j < (K); j++)                                                            \
+                {                                                                                               \
+                    const VEC_##N d = VLOAD_##N(da + o + j * N);                                                \
+                    if (s.mode == 0)                                                                            \
+                        acc[j] += SELECT_##N((VEC_##N)0, d, v[j] == VLOAD_##N(amax + o + j * N));               \
+                    else                                                                                        \
+                        acc[j] += d / window_size(s);                                                           \
+                }                                                                                               \
+            }                                                                                                   \
+        __global REAL *dp = da_prev + AT(i, y, x, c0, s.h, s.w, s.c);                                           \
+        UNROLL for (int j = 0; j < (K); j++) VSTORE_##N(acc[j], dp + j * N);                                    \
+    } while (0)
+
+/* The first and last output index o whose window, o*stride .. o*stride +
+ * f - 1, covers position p, within [0, n): empty when x > y. The ceiling
+ * division is in 64 bits, since the stride may be close to INT_MAX. */
+inline int2 covering(int p, int f, int stride, int n)
+{
+    const int first = p - f + 1 > 0 ? (int)(((long)p - f + stride) / stride) : 0;
+    return (int2)(first, min(p / stride, n - 1));
+}
+
+#define DEFINE_POOL_BACKWARD(N)                                                                                 \
+    __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                      \
+                                    __global const REAL *amax, const pool_shape s, int group, int run,          \
+                                    __global REAL *da_prev)                                                     \
+    {                                                                                                           \
+        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group, runs = (s.w + run - 1) / run;      \
+        const ulong g = get_global_id(0);                                                                       \
+        if (g >= (ulong)s.n * (ulong)s.h * (ulong)runs * (ulong)groups)                                         \
+            return;                                                                                             \
+        ulong t = g;                                                                                            \
+        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = min(cblocks, cb0 + group);                      \
+        t /= (ulong)groups;                                                                                     \
+        const int x0 = (int)(t % (ulong)runs) * run, x1 = min(s.w, x0 + run);                                   \
+        t /= (ulong)runs;                                                                                       \
+        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                         \
+        const int2 oy = covering(y, s.f, s.stride, s.ho);                                                       \
+        const int oy0 = oy.x, oy1 = oy.y;                                                                       \
+        for (int x = x0; x < x1; x++) {                                                                         \
+            const int2 ox = covering(x, s.f, s.stride, s.wo);                                                   \
+            const int ox0 = ox.x, ox1 = ox.y;                                                                   \
+            int cb = cb0;                                                                                       \
+            for (; cb + ILP <= cb1; cb += ILP)                                                                  \
+                BACKWARD_BLOCKS(N, ILP, cb * N);                                                                \
+            for (; cb < cb1; cb++)                                                                              \
+                BACKWARD_BLOCKS(N, 1, cb * N);                                                                  \
+        }                                                                                                       \
+    }
+
+#define DEFINE_POOL(N) DEFINE_POOL_FORWARD(N) DEFINE_POOL_BACKWARD(N)
 #if HAS_WIDTH(1)
 DEFINE_POOL(1)
 #endif

@@ -441,6 +441,86 @@ static void non_finite_weights_spread_like_the_reference(void **state)
     }
 }
 
+/* Pooling of data holding NaN, infinities, signed zeros and ties gives the
+ * reference's bits, in both modes and directions, for channel counts that
+ * take each path of the kernels (on CPUs: several channel blocks a
+ * work-item, ILP blocks at once and a tail) and windows that overlap, tile
+ * or skip pixels. Max follows np.max (the first NaN of a window, in
+ * row-major order); the max-pool gradient goes to every element equal to
+ * its window's max. One exception to exact bits: an F32 average gradient
+ * with f*f not a power of two sums F32 quotients da / (f*f), the reference
+ * rounds its F64 sum once: at most 4 terms of magnitude <= 4/9 here, so
+ * within 4 * 2^-24 * 2 < 1e-6. */
+static int same_value(double x, double y)
+{
+    return (isnan(x) && isnan(y)) || (x == y && signbit(x) == signbit(y));
+}
+
+static void non_finite_pool_inputs_match_the_reference(void **state)
+{
+    (void)state;
+    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+    clcnn_context *ctxs[2] = {c.dev, c.host};
+    static const int channels[] = {64, 20, 12, 3}, windows[][2] = {{3, 2}, {2, 2}, {2, 1}, {2, 3}};
+    static const clcnn_dtype dtypes[2] = {CLCNN_F32, CLCNN_F64};
+    enum { N = 2, H = 9, W = 11 };
+    for (size_t ci = 0; ci < sizeof channels / sizeof channels[0]; ci++)
+        for (size_t wi = 0; wi < sizeof windows / sizeof windows[0]; wi++)
+            for (int d = 0; d < 2; d++)
+                for (int mode = 0; mode < 2; mode++) {
+                    const int ch = channels[ci], f = windows[wi][0], stride = windows[wi][1];
+                    const clcnn_pool_params p = {f, stride, mode ? CLCNN_POOL_AVG : CLCNN_POOL_MAX};
+                    const int in[4] = {N, H, W, ch};
+                    int out[4];
+                    assert_int_equal(clcnn_pool2d_output_shape(in, p, out), CLCNN_OK);
+                    const size_t n_in = (size_t)N * H * W * (size_t)ch,
+                                 n_out = (size_t)out[0] * out[1] * out[2] * out[3];
+                    double *a = malloc(n_in * sizeof *a), *da = malloc(n_out * sizeof *da);
+                    assert_non_null(a), assert_non_null(da);
+                    for (size_t i = 0; i < n_in; i++) {
+                        a[i] = (double)((int)((i * 7) % 5) - 2); /* ties */
+                        if (i % 13 == 5)
+                            a[i] = NAN;
+                        else if (i % 17 == 3)
+                            a[i] = INFINITY;
+                        else if (i % 19 == 7)
+                            a[i] = -INFINITY;
+                        else if (i % 11 == 2)
+                            a[i] = -0.0;
+                    }
+                    for (size_t i = 0; i < n_out; i++)
+                        da[i] = i % 29 == 4 ? INFINITY : (double)((int)(i % 9) - 4);
+                    const int inexact = mode && dtypes[d] == CLCNN_F32 && ((f * f) & (f * f - 1)) != 0;
+                    double *res[2][2];
+                    for (int s = 0; s < 2; s++) {
+                        clcnn_tensor *ta = th_tensor(ctxs[s], dtypes[d], N, H, W, ch, a);
+                        clcnn_tensor *tda = th_tensor(ctxs[s], dtypes[d], out[0], out[1], out[2], out[3], da);
+                        clcnn_tensor *to =
+                            th_tensor(ctxs[s], dtypes[d], out[0], out[1], out[2], out[3], NULL);
+                        clcnn_tensor *tg = th_tensor(ctxs[s], dtypes[d], N, H, W, ch, NULL);
+                        assert_int_equal(clcnn_pool2d_forward(ctxs[s], ta, p, to), CLCNN_OK);
+                        assert_int_equal(clcnn_pool2d_backward(ctxs[s], tda, ta, p, tg), CLCNN_OK);
+                        res[s][0] = th_read(to), res[s][1] = th_read(tg);
+                        clcnn_tensor_destroy(ta), clcnn_tensor_destroy(tda), clcnn_tensor_destroy(to);
+                        clcnn_tensor_destroy(tg);
+                    }
+                    for (int o = 0; o < 2; o++)
+                        for (size_t i = 0; i < (o ? n_in : n_out); i++)
+                            if (!same_value(res[0][o][i], res[1][o][i]) &&
+                                !(inexact && o == 1 && isfinite(res[1][o][i]) &&
+                                  fabs(res[0][o][i] - res[1][o][i]) < 1e-6))
+                                fail_msg("%s %s pool f %d s %d, %d channels, %s element %zu: device %g, "
+                                         "reference %g",
+                                         th_dtype_name(dtypes[d]), mode ? "average" : "max", f, stride, ch,
+                                         o ? "da_prev" : "a", i, res[0][o][i], res[1][o][i]);
+                    for (int s = 0; s < 2; s++)
+                        free(res[s][0]), free(res[s][1]);
+                    free(a), free(da);
+                }
+    clcnn_context_destroy(c.dev);
+    clcnn_context_destroy(c.host);
+}
+
 static void huge_strides_match_reference(void **state)
 {
     (void)state;
@@ -508,6 +588,8 @@ int main(void)
         (struct CMUnitTest){"huge_strides_match_reference", huge_strides_match_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"non_finite_weights_spread_like_the_reference",
                                      non_finite_weights_spread_like_the_reference, NULL, NULL, NULL};
+    tests[n++] = (struct CMUnitTest){"non_finite_pool_inputs_match_the_reference",
+                                     non_finite_pool_inputs_match_the_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported",
                                      f64_without_cl_khr_fp64_is_unsupported, NULL, NULL, NULL};
     for (int integers = 0; integers < 2; integers++)

@@ -109,6 +109,22 @@ static size_t pool_groups(int channels, int log_n, cl_int group)
     return (blocks + (size_t)group - 1) / (size_t)group;
 }
 
+/* Pixels along a row per pool work-item: 8 on a CPU, where decoding a
+ * work-item's indices (64-bit divisions) cost about as much as pooling one
+ * pixel's 64 channels; 1 on a GPU. */
+static cl_int pool_run(const clcnn_context *ctx)
+{
+    return ctx->cl->cpu ? 8 : 1;
+}
+
+/* Work-items of a pool kernel over tensor t (a forward, da_prev backward). */
+static size_t pool_items(const clcnn_tensor *t, int log_n, cl_int group, cl_int run)
+{
+    const size_t rows = (size_t)t->shape.n * (size_t)t->shape.h;
+    return rows * (((size_t)t->shape.w + (size_t)run - 1) / (size_t)run) *
+           pool_groups(t->shape.c, log_n, group);
+}
+
 clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
                                     clcnn_tensor *a)
 {
@@ -119,12 +135,11 @@ clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     if (s)
         return s;
     const pool_shape ps = pool_shape_of(a_prev, a->shape, p);
-    const cl_int group = pool_group(ctx, log_n);
-    const kernel_arg args[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(a->mem)};
-    if ((s = set_args(ctx, fn, k, args, 4)))
+    const cl_int group = pool_group(ctx, log_n), run = pool_run(ctx);
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(run), ARG(a->mem)};
+    if ((s = set_args(ctx, fn, k, args, 5)))
         return s;
-    const size_t pixels = a->count / (size_t)a->shape.c;
-    return launch(ctx, fn, k, pixels * pool_groups(a->shape.c, log_n, group));
+    return launch(ctx, fn, k, pool_items(a, log_n, group, run));
 }
 
 clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
@@ -137,25 +152,23 @@ clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
     if (s)
         return s;
     const pool_shape ps = pool_shape_of(a_prev, da->shape, p);
-    const cl_int group = pool_group(ctx, log_n);
+    const cl_int group = pool_group(ctx, log_n), run = pool_run(ctx);
     /* max: the window maxima first, into a workspace, so that each input
      * element compares against them instead of rescanning every window */
     cl_mem amax = da->mem;
     if (p.mode == CLCNN_POOL_MAX &&
         (!(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD_1 + log_n, da->dtype, &kf)) &&
          !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL, da->nbytes, &amax)))) {
-        const kernel_arg fargs[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(amax)};
-        s = set_args(ctx, fn, kf, fargs, 4);
+        const kernel_arg fargs[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(run), ARG(amax)};
+        s = set_args(ctx, fn, kf, fargs, 5);
     }
     if (s)
         return s;
-    const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(amax),
-                               ARG(ps),      ARG(group),       ARG(da_prev->mem)};
-    if ((s = set_args(ctx, fn, k, args, 6)))
+    const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(amax),        ARG(ps),
+                               ARG(group),   ARG(run),         ARG(da_prev->mem)};
+    if ((s = set_args(ctx, fn, k, args, 7)))
         return s;
-    if (kf &&
-        (s = launch(ctx, fn, kf, (da->count / (size_t)da->shape.c) * pool_groups(da->shape.c, log_n, group))))
+    if (kf && (s = launch(ctx, fn, kf, pool_items(da, log_n, group, run))))
         return s;
-    const size_t pixels = da_prev->count / (size_t)da_prev->shape.c;
-    return launch(ctx, fn, k, pixels * pool_groups(da_prev->shape.c, log_n, group));
+    return launch(ctx, fn, k, pool_items(da_prev, log_n, group, run));
 }
