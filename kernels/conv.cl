@@ -95,6 +95,12 @@ inline int2 covering(int p, int f, int stride, int n)
 #ifndef UNROLL
 #define UNROLL _Pragma("unroll")
 #endif
+/* The forward's inner loops (runtime trip counts) unrolled twice: PoCL's
+ * LLVM then keeps the pixel offsets in registers instead of reloading them
+ * from the stack every step. -DUNROLL_2= turns it off. */
+#ifndef UNROLL_2
+#define UNROLL_2 _Pragma("unroll 2")
+#endif
 
 /* Work-item mapping: one work-item per (i, y, x-block, c-block), global id
  * g = pb*cblocks + cb, or with pixel_major g = cb*pblocks + pb, where
@@ -139,13 +145,30 @@ inline int2 covering(int p, int f, int stride, int n)
         for (int fy = 0; fy < s.fh; fy++) {                                                                    \
             const long iy = (long)y * s.stride + fy - s.pad_h;                                                 \
             const int row_inside = iy >= 0 && iy < s.h;                                                        \
+            /* A row of taps whose pixels all lie inside (or in the slack): its fw*cin terms, in the         \
+             * reference order (fx, k), are one run of input (the pixels' channels side by side) and       \
+             * of weights (cout apart), so one loop without tests takes them all. */                        \
+            const long ixa = (long)x0 * s.stride - s.pad_w;                                                    \
+            const long ixb = (long)(x0 + CONV_PX - 1) * s.stride + s.fw - 1 - s.pad_w;                         \
+            if (row_inside && ixa >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ixb < s.w))) {               \
+                __global const REAL *wp = w + AT(fy, 0, 0, c0, s.fw, s.cin, s.cout);                           \
+                __global const REAL *ap = a + AT(i, iy, ixa, 0, s.h, s.w, s.cin);                              \
+                const long terms = (long)s.fw * (long)s.cin;                                                   \
+                UNROLL_2 for (long j = 0; j < terms; j++, wp += s.cout, ap++)                                  \
+                {                                                                                              \
+                    const VEC_##N wv = VLOAD_##N(wp);                                                          \
+                    UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;             \
+                }                                                                                              \
+                continue;                                                                                      \
+            }                                                                                                  \
             for (int fx = 0; fx < s.fw; fx++) {                                                                \
                 __global const REAL *wp = w + AT(fy, fx, 0, c0, s.fw, s.cin, s.cout);                          \
                 const long ix0 = (long)x0 * s.stride + fx - s.pad_w;                                           \
                 const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                           \
                 if (row_inside && ix0 >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ix1 < s.w))) {           \
                     __global const REAL *ap = a + AT(i, iy, ix0, 0, s.h, s.w, s.cin);                          \
-                    for (int k = 0; k < s.cin; k++, wp += s.cout, ap++) {                                      \
+                    UNROLL_2 for (int k = 0; k < s.cin; k++, wp += s.cout, ap++)                               \
+                    {                                                                                          \
                         const VEC_##N wv = VLOAD_##N(wp);                                                      \
                         UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;         \
                     }                                                                                          \
