@@ -278,6 +278,9 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
  * It depends on the shape and that limit alone, so a call's
  * summation order, and so its bits, never change. */
 enum { FILTER_CHUNK_LEN = 256, FILTER_MAX_CHUNKS = 512 };
+
+/* Input channels per conv_backward_data_dot work-item (conv.cl's DOT_K). */
+enum { DOT_K = 4 };
 #define FILTER_MAX_WORKSPACE ((size_t)64 << 20)
 
 static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem, size_t limit)
@@ -330,8 +333,9 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
      * f - 1 - pad, with the weights flipped and transposed (in that kernel's
      * order: output rows, then columns, then channels, as the reference).
      * Other strides: with at most 2 input channels per work-item and 8+
-     * filters, conv_backward_data_dot (8-wide reduction over the filters,
-     * on w itself); else conv_backward_data_<N> on the transposed weights. */
+     * filters, conv_backward_data_dot (DOT_K channels per work-item, 8-wide
+     * reductions over the filters, on w itself); else
+     * conv_backward_data_<N> on the transposed weights. */
     const cl_int as_forward = p.stride == 1, no_bias = 0;
     const int dot = !as_forward && data_log_n <= 1 && cs.cout >= 8;
     conv_shape ts = cs; /* the forward convolution's shape */
@@ -344,8 +348,8 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         data_kernel = CLCNN_KERNEL_CONV_FORWARD_1 + data_log_n;
         data_items =
             (size_t)cs.n * (size_t)cs.h * (((size_t)cs.w + px - 1) / px) * ((size_t)cs.cin >> data_log_n);
-    } else if (da_prev && dot) {
-        data_items = da_prev->count;
+    } else if (da_prev && dot) { /* one work-item per pixel and run of DOT_K channels */
+        data_items = (size_t)cs.n * (size_t)cs.h * (size_t)cs.w * (((size_t)cs.cin + DOT_K - 1) / DOT_K);
     } else if (da_prev) {
         data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_1 + data_log_n;
         data_items = da_prev->count >> data_log_n;
