@@ -138,6 +138,11 @@ int main(int argc, char **argv)
     if (!algo || !*algo)
         algo = "auto";
     setenv("CLCNN_CONV_ALGO", algo, 1);
+    /* PoCL's worker threads pinned one per core, unless the environment
+     * says otherwise: unpinned, the scheduler moved them about and the same
+     * kernel's time varied up to 2x from one process to the next (README,
+     * "Measuring on PoCL"). Other OpenCL platforms ignore the variable. */
+    setenv("POCL_AFFINITY", "1", 0);
     bench_env env = {NULL, NULL, dtype, reps, 0.0, clblast};
     clcnn_options dev_opts = {CLCNN_BACKEND_OPENCL, device}, host_opts = {CLCNN_BACKEND_HOST, NULL};
     if (clcnn_context_create(&dev_opts, &env.dev) != CLCNN_OK) {
