@@ -124,6 +124,16 @@ inline int2 covering(int p, int f, int stride, int n)
  * can be read CONV_PX * stride pixels past any row's end, the last row
  * too: every tap then takes the test-free loop, and the pixels of a last
  * block beyond wo are computed from whatever lies there but not stored. */
+/* The forward's inner loop: `len` terms, the weight vectors at wp (cout
+ * apart) times the input values at ap (consecutive) of CONV_PX pixels
+ * `step` apart, into acc; no tests, so every address must be readable. */
+#define TERMS_WITHOUT_TESTS(N, len)                                                                            \
+    UNROLL_2 for (long j = 0; j < (len); j++, wp += s.cout, ap++)                                              \
+    {                                                                                                          \
+        const VEC_##N wv = VLOAD_##N(wp);                                                                      \
+        UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;                         \
+    }
+
 #define DEFINE_CONV_FORWARD(N)                                                                                  \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
                                    int has_bias, const conv_shape s, int pixel_major, int skip_padding,       \
@@ -154,11 +164,7 @@ inline int2 covering(int p, int f, int stride, int n)
                 __global const REAL *wp = w + AT(fy, 0, 0, c0, s.fw, s.cin, s.cout);                           \
                 __global const REAL *ap = a + AT(i, iy, ixa, 0, s.h, s.w, s.cin);                              \
                 const long terms = (long)s.fw * (long)s.cin;                                                   \
-                UNROLL_2 for (long j = 0; j < terms; j++, wp += s.cout, ap++)                                  \
-                {                                                                                              \
-                    const VEC_##N wv = VLOAD_##N(wp);                                                          \
-                    UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;             \
-                }                                                                                              \
+                TERMS_WITHOUT_TESTS(N, terms);                                                                 \
                 continue;                                                                                      \
             }                                                                                                  \
             for (int fx = 0; fx < s.fw; fx++) {                                                                \
@@ -167,11 +173,7 @@ inline int2 covering(int p, int f, int stride, int n)
                 const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                           \
                 if (row_inside && ix0 >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ix1 < s.w))) {           \
                     __global const REAL *ap = a + AT(i, iy, ix0, 0, s.h, s.w, s.cin);                          \
-                    UNROLL_2 for (int k = 0; k < s.cin; k++, wp += s.cout, ap++)                               \
-                    {                                                                                          \
-                        const VEC_##N wv = VLOAD_##N(wp);                                                      \
-                        UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;         \
-                    }                                                                                          \
+                    TERMS_WITHOUT_TESTS(N, s.cin);                                                             \
                     continue;                                                                                  \
                 }                                                                                              \
                 ulong offset[CONV_PX];                                                                         \
