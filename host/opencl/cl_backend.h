@@ -59,8 +59,9 @@ typedef enum {
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
-/* A built kernel and the work-group size it is launched with (64, or less
- * where the kernel allows less), found once when the kernel is created. */
+/* A built kernel and the work-group size it is launched with (64 on GPUs,
+ * 16 on CPUs, or less where the kernel allows less), found once when the
+ * kernel is created. */
 typedef struct {
     cl_kernel k;
     size_t local;
