@@ -224,32 +224,30 @@ DEFINE_CONV_FORWARD(16)
 /* The direct forward's zero-padded input on CPUs (cl_conv.c, prepad): the
  * same copy as pad.cl's zero_pad, kept here so that the convolution
  * program does not depend on another file. Work-item mapping: one
- * work-item per (padded pixel, run of up to `group` channels), global id
- * g = ((i*(h+2p) + y)*(w+2p) + x)*groups + gi, groups = ceil(c / group);
- * it writes x_pad[i][y][x][k] = x[i][y-p][x-p][k], or 0, for its run. */
+ * work-item per (padded row, run of up to `group` of its (w+2p)*c
+ * elements), global id g = (i*(h+2p) + y)*runs + r, runs =
+ * ceil((w+2p)*c / group); it writes those elements of x_pad[i][y]: zeros,
+ * x[i][y-p] (when y-p lies inside), zeros. */
 __kernel void conv_pad_input(__global const REAL *x, int n, int h, int w, int c, int pad, int group,
                              __global REAL *x_pad)
 {
-    const int hp = h + 2 * pad, wp = w + 2 * pad, groups = (c + group - 1) / group;
+    const int hp = h + 2 * pad;
+    const ulong row = ((ulong)w + 2 * (ulong)pad) * (ulong)c, runs = (row + (ulong)group - 1) / (ulong)group;
     const ulong g = get_global_id(0);
-    if (g >= (ulong)n * (ulong)hp * (ulong)wp * (ulong)groups)
+    if (g >= (ulong)n * (ulong)hp * runs)
         return;
-    ulong t = g;
-    const int k0 = (int)(t % (ulong)groups) * group, k1 = min(c, k0 + group);
-    t /= (ulong)groups;
-    const int xx = (int)(t % (ulong)wp);
-    t /= (ulong)wp;
-    const int yy = (int)(t % (ulong)hp), i = (int)(t / (ulong)hp);
-    const int y = yy - pad, x0 = xx - pad;
-    __global REAL *dst = x_pad + AT(i, yy, xx, 0, hp, wp, c);
-    if (y >= 0 && y < h && x0 >= 0 && x0 < w) {
-        __global const REAL *src = x + AT(i, y, x0, 0, h, w, c);
-        for (int k = k0; k < k1; k++)
-            dst[k] = src[k];
-    } else {
-        for (int k = k0; k < k1; k++)
-            dst[k] = (REAL)0;
-    }
+    const ulong r = g / runs, e0 = (g % runs) * (ulong)group, e1 = min(row, e0 + (ulong)group);
+    const int yy = (int)(r % (ulong)hp), i = (int)(r / (ulong)hp), y = yy - pad;
+    const ulong lo = (ulong)pad * (ulong)c, hi = (y >= 0 && y < h) ? lo + (ulong)w * (ulong)c : lo;
+    __global REAL *dst = x_pad + r * row;
+    __global const REAL *src = x + AT(i, hi > lo ? y : 0, 0, 0, h, w, c); /* read only when hi > lo */
+    ulong e = e0;
+    for (; e < min(e1, lo); e++)
+        dst[e] = (REAL)0;
+    for (; e < min(e1, hi); e++)
+        dst[e] = src[e - lo];
+    for (; e < e1; e++)
+        dst[e] = (REAL)0;
 }
 #endif
 

@@ -58,9 +58,9 @@ static void expect_intact(const clcnn_tensor *t)
 /* A kernel writing out of bounds                                           */
 /* ---------------------------------------------------------------------- */
 
-/* A zero_pad with the library's argument list that writes the padded
- * tensor's zeros (one work-item per element; the launch covers them when
- * c == 1) and, from work-item 0, 42 into x_pad[PLANT]. */
+/* A zero_pad with the library's argument list that writes zeros (element
+ * i from work-item i, for as many work-items as the launch has) and, from
+ * work-item 0, 42 into x_pad[PLANT]. */
 static const char broken_pad_fmt[] = "#ifdef CLCNN_FP64\n"
                                      "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
                                      "#endif\n"

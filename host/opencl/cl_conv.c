@@ -204,11 +204,11 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
         s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PADDED, bytes, &padded);
     if (s)
         return s;
-    const cl_int n = cs->n, h = cs->h, w = cs->w, c = cs->cin, pad = cs->pad_h, group = 64;
+    const cl_int n = cs->n, h = cs->h, w = cs->w, c = cs->cin, pad = cs->pad_h, group = 256;
     const kernel_arg args[] = {ARG(a_prev->mem), ARG(n),   ARG(h),     ARG(w),
                                ARG(c),           ARG(pad), ARG(group), ARG(padded)};
     if ((s = set_args(ctx, fn, k, args, 8)) ||
-        (s = launch(ctx, fn, k, (count / cin) * ((cin + (size_t)group - 1) / (size_t)group))))
+        (s = launch(ctx, fn, k, (size_t)cs->n * hp * ((wp * cin + (size_t)group - 1) / (size_t)group))))
         return s;
     cs->h = (cl_int)hp, cs->w = (cl_int)wp, cs->pad_h = cs->pad_w = 0;
     *input = padded;

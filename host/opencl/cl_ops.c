@@ -61,15 +61,17 @@ clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int p
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_ZERO_PAD, x->dtype, &k);
     if (s)
         return s;
-    /* one work-item per padded pixel and run of up to `group` channels:
-     * 64 on CPUs, one on GPUs (see kernels/pad.cl) */
+    /* one work-item per padded row and run of up to `group` of its
+     * elements: 256 on CPUs, one on GPUs (see kernels/pad.cl) */
     const cl_int n = x->shape.n, h = x->shape.h, w = x->shape.w, c = x->shape.c, p = pad;
-    const cl_int group = ctx->cl->cpu ? 64 : 1;
+    const cl_int group = ctx->cl->cpu ? 256 : 1;
     const kernel_arg args[] = {ARG(x->mem), ARG(n), ARG(h),     ARG(w),
                                ARG(c),      ARG(p), ARG(group), ARG(x_pad->mem)};
     if ((s = set_args(ctx, fn, k, args, 8)))
         return s;
-    return launch(ctx, fn, k, (x_pad->count / (size_t)c) * (((size_t)c + (size_t)group - 1) / (size_t)group));
+    const size_t rows = (size_t)x_pad->shape.n * (size_t)x_pad->shape.h;
+    const size_t row = (size_t)x_pad->shape.w * (size_t)c; /* a tensor's count fits size_t */
+    return launch(ctx, fn, k, rows * ((row + (size_t)group - 1) / (size_t)group));
 }
 
 int clcnn__cl_vector_width_log2(int channels, int max_width)
