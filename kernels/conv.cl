@@ -433,11 +433,18 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
 #ifndef FILTER_KB
 #define FILTER_KB 8
 #endif
-#define DEFINE_CONV_BACKWARD_FILTER(N)                                                                         \
-    __kernel void conv_backward_filter_##N(__global const REAL *dz, __global const REAL *a, const conv_shape s, \
+/* conv_backward_filter_small_<N>: the same with FILTER_KB_SMALL (at most 3)
+ * channels, for layers with fewer than FILTER_KB input channels (an RGB
+ * image's 3), where most of a FILTER_KB block would be clamped copies. */
+#define FILTER_KB_SMALL (FILTER_KB < 3 ? FILTER_KB : 3)
+#define DEFINE_FILTER_KERNELS(N)                                                                               \
+    DEFINE_CONV_BACKWARD_FILTER(N, FILTER_KB, conv_backward_filter_##N)                                        \
+    DEFINE_CONV_BACKWARD_FILTER(N, FILTER_KB_SMALL, conv_backward_filter_small_##N)
+#define DEFINE_CONV_BACKWARD_FILTER(N, KB, NAME)                                                               \
+    __kernel void NAME(__global const REAL *dz, __global const REAL *a, const conv_shape s,                     \
                                            int chunks, long chunk_len, __global REAL *out)                     \
     {                                                                                                          \
-        const int cblocks = s.cout / N, kblocks = (s.cin + FILTER_KB - 1) / FILTER_KB;                         \
+        const int cblocks = s.cout / N, kblocks = (s.cin + KB - 1) / KB;                         \
         const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)kblocks * (ulong)cblocks;                        \
         const ulong g = get_global_id(0);                                                                      \
         if (g >= (ulong)chunks * size)                                                                         \
@@ -446,12 +453,12 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
         ulong t = g % size;                                                                                    \
         const int c0 = (int)(t % (ulong)cblocks) * N;                                                          \
         t /= (ulong)cblocks;                                                                                   \
-        const int k0 = (int)(t % (ulong)kblocks) * FILTER_KB;                                                  \
+        const int k0 = (int)(t % (ulong)kblocks) * KB;                                                  \
         t /= (ulong)kblocks;                                                                                   \
         const int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);                                    \
         /* channel j reads k0 + j, clamped: the clamped copies are computed and not stored */                 \
-        int kofs[FILTER_KB];                                                                                   \
-        UNROLL for (int j = 0; j < FILTER_KB; j++) kofs[j] = min(k0 + j, s.cin - 1);                           \
+        int kofs[KB];                                                                                   \
+        UNROLL for (int j = 0; j < KB; j++) kofs[j] = min(k0 + j, s.cin - 1);                           \
         /* the output columns whose input column lies inside a_prev: ox in [lo, hi] */                         \
         const long lead = (long)s.pad_w - fx; /* ox*stride >= lead */                                          \
         const long lo = lead > 0 ? (lead + s.stride - 1) / s.stride : 0;                                       \
@@ -459,8 +466,8 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
         const long hi = tail < 0 ? -1 : min((long)s.wo - 1, tail / s.stride);                                  \
         const ulong rows = (ulong)s.n * (ulong)s.ho;                                                           \
         const ulong r0 = chunk * (ulong)chunk_len, r1 = min(rows, r0 + (ulong)chunk_len);                      \
-        VEC_##N acc[FILTER_KB];                                                                                \
-        UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] = (VEC_##N)0;                                        \
+        VEC_##N acc[KB];                                                                                \
+        UNROLL for (int j = 0; j < KB; j++) acc[j] = (VEC_##N)0;                                        \
         for (ulong r = r0; r < r1; r++) {                                                                      \
             const int oy = (int)(r % (ulong)s.ho), i = (int)(r / (ulong)s.ho);                                 \
             const long iy = (long)oy * s.stride + fy - s.pad_h;                                                \
@@ -469,7 +476,7 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
             const long in_lo = row_inside ? lo : s.wo, in_hi = row_inside ? hi : (long)s.wo - 1;               \
             for (long ox = 0; ox < min(in_lo, (long)s.wo); ox++) { /* padding: 0 * dz */                       \
                 const VEC_##N d = VLOAD_##N(dp + (ulong)ox * (ulong)s.cout);                                   \
-                UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
+                UNROLL for (int j = 0; j < KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
             }                                                                                                  \
             if (row_inside && lo <= hi) {                                                                      \
                 const ulong step = (ulong)s.stride * (ulong)s.cin;                                             \
@@ -478,16 +485,16 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
                 __global const REAL *dq = dp + (ulong)lo * (ulong)s.cout;                                      \
                 for (long ox = lo; ox <= hi; ox++, ap += step, dq += s.cout) {                                 \
                     const VEC_##N d = VLOAD_##N(dq);                                                           \
-                    UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] += (VEC_##N)ap[kofs[j]] * d;             \
+                    UNROLL for (int j = 0; j < KB; j++) acc[j] += (VEC_##N)ap[kofs[j]] * d;             \
                 }                                                                                              \
             }                                                                                                  \
             for (long ox = max(in_hi + 1, min(in_lo, (long)s.wo)); ox < s.wo; ox++) { /* padding: 0 * dz */   \
                 const VEC_##N d = VLOAD_##N(dp + (ulong)ox * (ulong)s.cout);                                   \
-                UNROLL for (int j = 0; j < FILTER_KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
+                UNROLL for (int j = 0; j < KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
             }                                                                                                  \
         }                                                                                                      \
         __global REAL *o = out + chunk * (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout;             \
-        UNROLL for (int j = 0; j < FILTER_KB; j++)                                                             \
+        UNROLL for (int j = 0; j < KB; j++)                                                             \
         {                                                                                                      \
             if (k0 + j < s.cin)                                                                                \
                 VSTORE_##N(acc[j], o + AT(fy, fx, k0 + j, c0, s.fw, s.cin, s.cout));                           \
@@ -495,19 +502,19 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
     }
 
 #if HAS_WIDTH(1)
-DEFINE_CONV_BACKWARD_FILTER(1)
+DEFINE_FILTER_KERNELS(1)
 #endif
 #if HAS_WIDTH(2)
-DEFINE_CONV_BACKWARD_FILTER(2)
+DEFINE_FILTER_KERNELS(2)
 #endif
 #if HAS_WIDTH(4)
-DEFINE_CONV_BACKWARD_FILTER(4)
+DEFINE_FILTER_KERNELS(4)
 #endif
 #if HAS_WIDTH(8)
-DEFINE_CONV_BACKWARD_FILTER(8)
+DEFINE_FILTER_KERNELS(8)
 #endif
 #if HAS_WIDTH(16)
-DEFINE_CONV_BACKWARD_FILTER(16)
+DEFINE_FILTER_KERNELS(16)
 #endif
 
 #if HAS_COMMON

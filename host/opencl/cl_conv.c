@@ -383,14 +383,22 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         n_chunks = rows;
     const cl_long chunk_len = (cl_long)((rows + n_chunks - 1) / n_chunks);
     const cl_int chunks = (cl_int)((rows + (size_t)chunk_len - 1) / (size_t)chunk_len); /* none empty */
-    const size_t fkb = (size_t)ctx->cl->filter_kb;
+    /* Input channels per work-item: FILTER_KB, or FILTER_KB_SMALL (3) for
+     * layers with fewer channels than FILTER_KB, whose blocks would be
+     * mostly clamped copies (conv.cl). */
+    const int small = cs.cin < ctx->cl->filter_kb && ctx->cl->filter_kb > 3;
+    const size_t fkb = small ? 3 : (size_t)ctx->cl->filter_kb;
     const size_t filter_items = (size_t)cs.fh * (size_t)cs.fw * (((size_t)cs.cin + fkb - 1) / fkb) *
                                 ((size_t)cs.cout >> filter_log_n);
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
     const clcnn_cl_kernel *ks = NULL;
     cl_mem partial = NULL;
     if (!s && dw &&
-        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_1 + filter_log_n, dt, &kw))) {
+        !(s = clcnn__cl_kernel(
+              ctx, fn,
+              (small ? CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_1 : CLCNN_KERNEL_CONV_BACKWARD_FILTER_1) +
+                  filter_log_n,
+              dt, &kw))) {
         cl_mem out = dw->mem;
         if (chunks > 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM, dt, &ks)))
             s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL,
