@@ -59,16 +59,26 @@ inline int2 covering(int p, int f, int stride, int n)
 
 /* What a program holds (build options): -DWIDTH=N the <N>-wide variants
  * only, -DWIDTH=0 the kernels without a width; without WIDTH, every variant
- * up to MAX_WIDTH. The host builds one small program per width it uses, so
- * a first call compiles only what it runs. */
+ * up to MAX_WIDTH. -DPART=1 the forward kernels only (which backward data
+ * with stride 1 also runs), 2 the other backward-data kernels, 3 the
+ * backward filter and bias; without PART, all. The host builds one small
+ * program per part and width it uses, so a first call compiles only what
+ * it runs. */
 #ifndef MAX_WIDTH
 #define MAX_WIDTH 16
 #endif
 #ifndef WIDTH
 #define WIDTH (-1)
 #endif
+#ifndef PART
+#define PART 0
+#endif
 #define HAS_WIDTH(N) (WIDTH == (N) || (WIDTH == -1 && (N) <= MAX_WIDTH))
 #define HAS_COMMON (WIDTH <= 0)
+#define IN_PART(P) (PART == 0 || PART == (P))
+#define FORWARD_PART IN_PART(1)
+#define DATA_PART IN_PART(2)
+#define FILTER_PART IN_PART(3)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -204,23 +214,23 @@ inline int2 covering(int p, int f, int stride, int n)
         }                                                                                                      \
     }
 
-#if HAS_WIDTH(1)
+#if HAS_WIDTH(1) && FORWARD_PART
 DEFINE_CONV_FORWARD(1)
 #endif
-#if HAS_WIDTH(2)
+#if HAS_WIDTH(2) && FORWARD_PART
 DEFINE_CONV_FORWARD(2)
 #endif
-#if HAS_WIDTH(4)
+#if HAS_WIDTH(4) && FORWARD_PART
 DEFINE_CONV_FORWARD(4)
 #endif
-#if HAS_WIDTH(8)
+#if HAS_WIDTH(8) && FORWARD_PART
 DEFINE_CONV_FORWARD(8)
 #endif
-#if HAS_WIDTH(16)
+#if HAS_WIDTH(16) && FORWARD_PART
 DEFINE_CONV_FORWARD(16)
 #endif
 
-#if HAS_COMMON
+#if HAS_COMMON && FORWARD_PART
 /* The direct forward's zero-padded input on CPUs (cl_conv.c, prepad): the
  * same copy as pad.cl's zero_pad, kept here so that the convolution
  * program does not depend on another file. Work-item mapping: one
@@ -251,7 +261,7 @@ __kernel void conv_pad_input(__global const REAL *x, int n, int h, int w, int c,
 }
 #endif
 
-#if HAS_COMMON
+#if HAS_COMMON && DATA_PART
 /* Work-item mapping: one work-item per element of w_t, the weights
  * transposed to [fh][fw][cout][cin]: global id g = ((fy*fw + fx)*cout + c)*cin
  * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c], or with
@@ -316,23 +326,23 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, int 
         VSTORE_##N(acc, da_prev + AT(i, y, x, k0, s.h, s.w, s.cin));                                           \
     }
 
-#if HAS_WIDTH(1)
+#if HAS_WIDTH(1) && DATA_PART
 DEFINE_CONV_BACKWARD_DATA(1)
 #endif
-#if HAS_WIDTH(2)
+#if HAS_WIDTH(2) && DATA_PART
 DEFINE_CONV_BACKWARD_DATA(2)
 #endif
-#if HAS_WIDTH(4)
+#if HAS_WIDTH(4) && DATA_PART
 DEFINE_CONV_BACKWARD_DATA(4)
 #endif
-#if HAS_WIDTH(8)
+#if HAS_WIDTH(8) && DATA_PART
 DEFINE_CONV_BACKWARD_DATA(8)
 #endif
-#if HAS_WIDTH(16)
+#if HAS_WIDTH(16) && DATA_PART
 DEFINE_CONV_BACKWARD_DATA(16)
 #endif
 
-#if HAS_COMMON
+#if HAS_COMMON && DATA_PART
 /* Backward data for few input channels with a stride above 1 (conv1: 3
  * channels, 7x7, stride 2), where one channel per work-item leaves a long
  * scalar chain: a work-item computes DOT_K neighbouring input channels of
@@ -501,23 +511,23 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
         }                                                                                                      \
     }
 
-#if HAS_WIDTH(1)
+#if HAS_WIDTH(1) && FILTER_PART
 DEFINE_FILTER_KERNELS(1)
 #endif
-#if HAS_WIDTH(2)
+#if HAS_WIDTH(2) && FILTER_PART
 DEFINE_FILTER_KERNELS(2)
 #endif
-#if HAS_WIDTH(4)
+#if HAS_WIDTH(4) && FILTER_PART
 DEFINE_FILTER_KERNELS(4)
 #endif
-#if HAS_WIDTH(8)
+#if HAS_WIDTH(8) && FILTER_PART
 DEFINE_FILTER_KERNELS(8)
 #endif
-#if HAS_WIDTH(16)
+#if HAS_WIDTH(16) && FILTER_PART
 DEFINE_FILTER_KERNELS(16)
 #endif
 
-#if HAS_COMMON
+#if HAS_COMMON && FILTER_PART
 /* Work-item mapping: one work-item per element e of dw (global id e, at
  * least fh*fw*cin*cout items): dw[e] = sum over chunk = 0 .. chunks-1, in
  * that order, of partial[chunk][e]. */

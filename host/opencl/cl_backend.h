@@ -64,6 +64,10 @@ typedef enum {
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
+/* Program builds per source file and dtype: conv.cl's parts 0-3 times
+ * width slots 0-5 (cl_program.c). */
+enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = 4 * CLCNN_WIDTH_SLOTS };
+
 /* A built kernel and the work-group size it is launched with (64 on GPUs,
  * 16 on CPUs, or less where the kernel allows less), found once when the
  * kernel is created. */
@@ -90,9 +94,9 @@ struct clcnn_cl {
     int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
     int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
     int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
-    cl_program programs[CLCNN_N_PROGRAMS][2][6]; /* [program][dtype][width slot], built lazily */
-    clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2]; /* [kernel][dtype], created lazily */
-    cl_mem scratch[6];                           /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
+    clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
+    cl_mem scratch[6]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
     size_t scratch_bytes[6];
     char driver_version[128]; /* CL_DRIVER_VERSION, part of the tuning key */
     clcnn_tune_entry *tuned;  /* measured choices, from this context and the tune file */

@@ -303,7 +303,7 @@ void clcnn__cl_close(clcnn_context *ctx)
                 clReleaseKernel(cl->kernels[k][d].k);
     for (int p = 0; p < CLCNN_N_PROGRAMS; p++)
         for (int d = 0; d < 2; d++)
-            for (int w = 0; w < 6; w++)
+            for (int w = 0; w < CLCNN_PROGRAM_SLOTS; w++)
                 if (cl->programs[p][d][w])
                     clReleaseProgram(cl->programs[p][d][w]);
     for (size_t slot = 0; slot < sizeof cl->scratch / sizeof cl->scratch[0]; slot++)

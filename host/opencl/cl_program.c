@@ -22,40 +22,44 @@ static const struct {
     [CLCNN_PROGRAM_GEMM] = {"gemm", clcnn__kernel_gemm},
 };
 
-/* Each kernel, its program, and the width slot of the program build that
- * holds it: 0 for kernels without a width (built with -DWIDTH=0), else
- * 1 + log2 N for the <N>-wide variants (-DWIDTH=N). */
+/* Each kernel, its program, the width slot of the program build that
+ * holds it (0 for kernels without a width, built with -DWIDTH=0, else
+ * 1 + log2 N for the <N>-wide variants, -DWIDTH=N) and, in conv.cl, its
+ * part (-DPART: 1 forward, 2 backward data, 3 backward filter; 0 in the
+ * other files). */
 static const struct {
     const char *name;
     clcnn_program_id program;
     int slot;
+    int part;
 } kernels[CLCNN_N_KERNELS] = {
     [CLCNN_KERNEL_ZERO_PAD] = {"zero_pad", CLCNN_PROGRAM_PAD, 0},
-    [CLCNN_KERNEL_CONV_FORWARD_1] = {"conv_forward_1", CLCNN_PROGRAM_CONV, 1},
-    [CLCNN_KERNEL_CONV_FORWARD_2] = {"conv_forward_2", CLCNN_PROGRAM_CONV, 2},
-    [CLCNN_KERNEL_CONV_FORWARD_4] = {"conv_forward_4", CLCNN_PROGRAM_CONV, 3},
-    [CLCNN_KERNEL_CONV_FORWARD_8] = {"conv_forward_8", CLCNN_PROGRAM_CONV, 4},
-    [CLCNN_KERNEL_CONV_FORWARD_16] = {"conv_forward_16", CLCNN_PROGRAM_CONV, 5},
-    [CLCNN_KERNEL_TRANSPOSE_WEIGHTS] = {"transpose_weights", CLCNN_PROGRAM_CONV, 0},
-    [CLCNN_KERNEL_CONV_PAD_INPUT] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 0},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV, 1},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV, 2},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV, 3},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_8] = {"conv_backward_data_8", CLCNN_PROGRAM_CONV, 4},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_16] = {"conv_backward_data_16", CLCNN_PROGRAM_CONV, 5},
-    [CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT] = {"conv_backward_data_dot", CLCNN_PROGRAM_CONV, 0},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_1] = {"conv_backward_filter_1", CLCNN_PROGRAM_CONV, 1},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_2] = {"conv_backward_filter_2", CLCNN_PROGRAM_CONV, 2},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_4] = {"conv_backward_filter_4", CLCNN_PROGRAM_CONV, 3},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_8] = {"conv_backward_filter_8", CLCNN_PROGRAM_CONV, 4},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_16] = {"conv_backward_filter_16", CLCNN_PROGRAM_CONV, 5},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_1] = {"conv_backward_filter_small_1", CLCNN_PROGRAM_CONV, 1},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_2] = {"conv_backward_filter_small_2", CLCNN_PROGRAM_CONV, 2},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_4] = {"conv_backward_filter_small_4", CLCNN_PROGRAM_CONV, 3},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_8] = {"conv_backward_filter_small_8", CLCNN_PROGRAM_CONV, 4},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_16] = {"conv_backward_filter_small_16", CLCNN_PROGRAM_CONV, 5},
-    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM] = {"conv_backward_filter_sum", CLCNN_PROGRAM_CONV, 0},
-    [CLCNN_KERNEL_CONV_BACKWARD_BIAS] = {"conv_backward_bias", CLCNN_PROGRAM_CONV, 0},
+    [CLCNN_KERNEL_CONV_FORWARD_1] = {"conv_forward_1", CLCNN_PROGRAM_CONV, 1, 1},
+    [CLCNN_KERNEL_CONV_FORWARD_2] = {"conv_forward_2", CLCNN_PROGRAM_CONV, 2, 1},
+    [CLCNN_KERNEL_CONV_FORWARD_4] = {"conv_forward_4", CLCNN_PROGRAM_CONV, 3, 1},
+    [CLCNN_KERNEL_CONV_FORWARD_8] = {"conv_forward_8", CLCNN_PROGRAM_CONV, 4, 1},
+    [CLCNN_KERNEL_CONV_FORWARD_16] = {"conv_forward_16", CLCNN_PROGRAM_CONV, 5, 1},
+    [CLCNN_KERNEL_TRANSPOSE_WEIGHTS] = {"transpose_weights", CLCNN_PROGRAM_CONV, 0, 2},
+    [CLCNN_KERNEL_CONV_PAD_INPUT] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 0, 1},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV, 1, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV, 2, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV, 3, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_8] = {"conv_backward_data_8", CLCNN_PROGRAM_CONV, 4, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_16] = {"conv_backward_data_16", CLCNN_PROGRAM_CONV, 5, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT] = {"conv_backward_data_dot", CLCNN_PROGRAM_CONV, 0, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_1] = {"conv_backward_filter_1", CLCNN_PROGRAM_CONV, 1, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_2] = {"conv_backward_filter_2", CLCNN_PROGRAM_CONV, 2, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_4] = {"conv_backward_filter_4", CLCNN_PROGRAM_CONV, 3, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_8] = {"conv_backward_filter_8", CLCNN_PROGRAM_CONV, 4, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_16] = {"conv_backward_filter_16", CLCNN_PROGRAM_CONV, 5, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_1] = {"conv_backward_filter_small_1", CLCNN_PROGRAM_CONV, 1, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_2] = {"conv_backward_filter_small_2", CLCNN_PROGRAM_CONV, 2, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_4] = {"conv_backward_filter_small_4", CLCNN_PROGRAM_CONV, 3, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_8] = {"conv_backward_filter_small_8", CLCNN_PROGRAM_CONV, 4, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_16] = {"conv_backward_filter_small_16", CLCNN_PROGRAM_CONV, 5,
+                                                    3},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM] = {"conv_backward_filter_sum", CLCNN_PROGRAM_CONV, 0, 3},
+    [CLCNN_KERNEL_CONV_BACKWARD_BIAS] = {"conv_backward_bias", CLCNN_PROGRAM_CONV, 0, 3},
     [CLCNN_KERNEL_POOL_FORWARD_1] = {"pool_forward_1", CLCNN_PROGRAM_POOL, 1},
     [CLCNN_KERNEL_POOL_FORWARD_2] = {"pool_forward_2", CLCNN_PROGRAM_POOL, 2},
     [CLCNN_KERNEL_POOL_FORWARD_4] = {"pool_forward_4", CLCNN_PROGRAM_POOL, 3},
@@ -112,9 +116,10 @@ static clcnn_status load_source(clcnn_context *ctx, const char *fn, clcnn_progra
  * stores it there). Sources from CLCNN_KERNEL_DIR are cached too: the
  * source text is part of the cache key. */
 static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_program_id id, clcnn_dtype dtype,
-                                  int slot)
+                                  int part, int width_slot)
 {
     struct clcnn_cl *cl = ctx->cl;
+    const int slot = part * CLCNN_WIDTH_SLOTS + width_slot;
     if (cl->programs[id][dtype][slot])
         return CLCNN_OK;
     const char *src;
@@ -124,9 +129,10 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
         return s;
     char options[192];
     snprintf(options, sizeof options,
-             "-cl-std=CL1.2 %s -DWIDTH=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d%s",
-             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float", slot ? 1 << (slot - 1) : 0,
-             cl->conv_px, cl->filter_kb, clcnn__cl_max_width(cl, dtype),
+             "-cl-std=CL1.2 %s -DWIDTH=%d -DPART=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d%s",
+             dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float",
+             width_slot ? 1 << (width_slot - 1) : 0, part, cl->conv_px, cl->filter_kb,
+             clcnn__cl_max_width(cl, dtype),
              dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
     cl_int err = CL_SUCCESS;
     cl_program prog = clcnn__cl_cache_load(cl, src, options);
@@ -172,12 +178,14 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
             "%s: the device \"%s\" lacks cl_khr_fp64, so F64 operations are not supported on it", fn,
             ctx->device_name);
     if (!cl->kernels[id][dtype].k) {
-        clcnn_status s = build_program(ctx, fn, kernels[id].program, dtype, kernels[id].slot);
+        clcnn_status s =
+            build_program(ctx, fn, kernels[id].program, dtype, kernels[id].part, kernels[id].slot);
         if (s)
             return s;
         cl_int err;
-        cl_kernel k = clCreateKernel(cl->programs[kernels[id].program][dtype][kernels[id].slot],
-                                     kernels[id].name, &err);
+        cl_kernel k = clCreateKernel(
+            cl->programs[kernels[id].program][dtype][kernels[id].part * CLCNN_WIDTH_SLOTS + kernels[id].slot],
+            kernels[id].name, &err);
         if (err != CL_SUCCESS)
             return clcnn__cl_fail(ctx, err, fn, "clCreateKernel");
         /* Work-groups of 64 on GPUs; of 16 on CPUs, where a work-group is
