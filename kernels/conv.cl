@@ -230,10 +230,11 @@ DEFINE_CONV_FORWARD(8)
 DEFINE_CONV_FORWARD(16)
 #endif
 
-#if HAS_COMMON && FORWARD_PART
+#if FORWARD_PART
 /* The direct forward's zero-padded input on CPUs (cl_conv.c, prepad): the
  * same copy as pad.cl's zero_pad, kept here so that the convolution
- * program does not depend on another file. Work-item mapping: one
+ * program does not depend on another file; in every forward program, so
+ * that a first forward call builds one program. Work-item mapping: one
  * work-item per (padded row, run of up to `group` of its (w+2p)*c
  * elements), global id g = (i*(h+2p) + y)*runs + r, runs =
  * ceil((w+2p)*c / group); it writes those elements of x_pad[i][y]: zeros,

@@ -10,10 +10,10 @@
  *
  * Every case runs the same F32 work: zero_pad, conv2d_forward and max
  * pool2d_forward, one per program (pad.cl, conv.cl, pool.cl), so a filled
- * cache holds three entries. (The convolution is unpadded with 4 output
- * columns, a whole number of the direct kernel's pixel blocks on CPUs and
- * GPUs, so it needs no padded copy, whose kernel would be a fourth entry.) The data are small integers, so the device's
- * results are exact and must equal the host reference's bytes. That a warm
+ * cache holds three entries (conv.cl's forward part at one width: the
+ * padded copy's kernel, when a call needs it, is in the same program). The
+ * data are small integers, so the device's results are exact and must
+ * equal the host reference's bytes. That a warm
  * cache was used is shown without timing: its entries keep their inode and
  * mtime (an entry that fails to load is rebuilt and renamed over, which gives
  * it a new inode, as the corrupt cases check). */

@@ -29,7 +29,11 @@ typedef enum {
     CLCNN_KERNEL_CONV_FORWARD_8,
     CLCNN_KERNEL_CONV_FORWARD_16,
     CLCNN_KERNEL_TRANSPOSE_WEIGHTS,
-    CLCNN_KERNEL_CONV_PAD_INPUT,       /* conv.cl's copy of zero_pad, for the direct forward */
+    CLCNN_KERNEL_CONV_PAD_INPUT_1, /* conv.cl's copy of zero_pad for the direct forward, in its program */
+    CLCNN_KERNEL_CONV_PAD_INPUT_2,
+    CLCNN_KERNEL_CONV_PAD_INPUT_4,
+    CLCNN_KERNEL_CONV_PAD_INPUT_8,
+    CLCNN_KERNEL_CONV_PAD_INPUT_16,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,

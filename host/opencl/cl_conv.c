@@ -178,13 +178,14 @@ static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction 
 /* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
  * layers are mostly border), the direct forward reads a zero-padded copy
  * of a_prev instead: workspace CLCNN_SCRATCH_PADDED, n x (h+2p) x (w+2p) x
- * cin plus CONV_PX * stride pixels of slack, filled by conv_pad_input. The
- * padding zeros are multiplied as before, in the same order, so the bits
- * are the same. Not when nothing needs it (no padding, no partial last
- * block) or the copy exceeds the workspace limit; then *cs, *input and
- * *row_slack stay as they are. */
+ * cin plus CONV_PX * stride pixels of slack, filled by conv_pad_input
+ * (from the program of the forward kernel of width 2^log_n). The padding
+ * zeros are multiplied as before, in the same order, so the bits are the
+ * same. Not when nothing needs it (no padding, no partial last block) or
+ * the copy exceeds the workspace limit; then *cs, *input and *row_slack
+ * stay as they are. */
 static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
-                           conv_shape *cs, cl_mem *input, cl_int *row_slack)
+                           int log_n, conv_shape *cs, cl_mem *input, cl_int *row_slack)
 {
     if (!ctx->cl->cpu || (cs->pad_h == 0 && (size_t)cs->wo % px == 0))
         return CLCNN_OK;
@@ -199,7 +200,7 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
     cl_mem padded;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_PAD_INPUT, a_prev->dtype, &k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_PAD_INPUT_1 + log_n, a_prev->dtype, &k);
     if (!s)
         s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PADDED, bytes, &padded);
     if (s)
@@ -244,7 +245,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
     cl_mem input = a_prev->mem;
     cl_int row_slack = 0;
-    if ((s = prepad(ctx, fn, a_prev, px, &cs, &input, &row_slack)))
+    if ((s = prepad(ctx, fn, a_prev, px, log_n, &cs, &input, &row_slack)))
         return s;
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
