@@ -279,9 +279,6 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
  * It depends on the shape and that limit alone, so a call's
  * summation order, and so its bits, never change. */
 enum { FILTER_CHUNK_LEN = 256, FILTER_MAX_CHUNKS = 512 };
-
-/* Input channels per conv_backward_data_dot work-item (conv.cl's DOT_K). */
-enum { DOT_K = 4 };
 #define FILTER_MAX_WORKSPACE ((size_t)64 << 20)
 
 static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem, size_t limit)
@@ -295,6 +292,9 @@ static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem, size
         chunks = workspace / dw_bytes;
     return chunks < 2 ? 1 : (cl_int)chunks;
 }
+
+/* Input channels per conv_backward_data_dot work-item (conv.cl's DOT_K). */
+enum { DOT_K = 4 };
 
 static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                   const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
