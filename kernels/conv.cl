@@ -385,15 +385,15 @@ __kernel void conv_backward_data_dot(__global const REAL *dz, __global const REA
         v0[j] = v1[j] = (VEC_8)0;
         tail[j] = (REAL)0;
     }
-    const ulong kstep = (ulong)s.cout; /* from one input channel's weights to the next */
+    /* channel j's weights from channel k0's: s.cout apart, clamped to cin - 1 */
     const int kmax = min(DOT_K, s.cin - k0);
+    ulong wofs[DOT_K];
+    UNROLL for (int j = 0; j < DOT_K; j++) wofs[j] = (ulong)min(j, kmax - 1) * (ulong)s.cout;
     for (int oy = oy0; oy <= oy1; oy++)
         for (int ox = ox0; ox <= ox1; ox++) {
             const int fy = py - oy * s.stride, fx = px - ox * s.stride;
             __global const REAL *wp = w + AT(fy, fx, k0, 0, s.fw, s.cin, s.cout);
             __global const REAL *dp = dz + AT(i, oy, ox, 0, s.ho, s.wo, s.cout);
-            ulong wofs[DOT_K];
-            UNROLL for (int j = 0; j < DOT_K; j++) wofs[j] = (ulong)min(j, kmax - 1) * kstep;
             int c = 0;
             for (; c + 16 <= s.cout; c += 16) {
                 const VEC_8 d0 = VLOAD_8(dp + c), d1 = VLOAD_8(dp + c + 8);
