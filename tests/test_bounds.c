@@ -127,29 +127,27 @@ static void pool_output_shape_accepts_window_and_stride_of_int_max(void **state)
     assert_true(out[1] == INT_MAX - 1 && out[2] == INT_MAX - 1);
 }
 
-/* zero_pad of a (1, 2, 1, 1) tensor by 1073741823: 2147483648 rows. */
-static void zero_pad_refuses_padded_height_of_int_max_plus_1(void **state)
+/* zero_pad by 1073741823 of a tensor 2 rows high (F32) or 2 columns wide
+ * (F64): 2147483648 padded rows or columns. */
+static void zero_pad_refuses(void **state, clcnn_dtype dt, int h, int w, const char *shape)
 {
     clcnn_context *ctx = context_of(state);
     const double one[2] = {1, 2};
-    clcnn_tensor *x = th_tensor(ctx, CLCNN_F32, 1, 2, 1, 1, one),
-                 *xp = th_tensor(ctx, CLCNN_F32, 1, 3, 3, 1, NULL);
+    clcnn_tensor *x = th_tensor(ctx, dt, 1, h, w, 1, one), *xp = th_tensor(ctx, dt, 1, 3, 3, 1, NULL);
     expect_fail(clcnn_zero_pad(ctx, x, INT_MAX / 2, xp), CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_zero_pad",
-                "the padded shape (1, 2147483648, 2147483647, 1) overflows int", "pad 1073741823", NULL);
+                shape, "pad 1073741823", NULL);
     clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
     clcnn_context_destroy(ctx);
 }
 
+static void zero_pad_refuses_padded_height_of_int_max_plus_1(void **state)
+{
+    zero_pad_refuses(state, CLCNN_F32, 2, 1, "the padded shape (1, 2147483648, 2147483647, 1) overflows int");
+}
+
 static void zero_pad_refuses_padded_width_of_int_max_plus_1(void **state)
 {
-    clcnn_context *ctx = context_of(state);
-    const double one[2] = {1, 2};
-    clcnn_tensor *x = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, one),
-                 *xp = th_tensor(ctx, CLCNN_F64, 1, 3, 3, 1, NULL);
-    expect_fail(clcnn_zero_pad(ctx, x, INT_MAX / 2, xp), CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_zero_pad",
-                "the padded shape (1, 2147483647, 2147483648, 1) overflows int", "pad 1073741823", NULL);
-    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
-    clcnn_context_destroy(ctx);
+    zero_pad_refuses(state, CLCNN_F64, 1, 2, "the padded shape (1, 2147483647, 2147483648, 1) overflows int");
 }
 
 /* Exactly INT_MAX rows and columns pass the int check; x_pad's shape is then
