@@ -4,16 +4,10 @@
  * saving of outputs that a call writes with several enqueues. The GEMM path
  * is cl_gemm.c. */
 #include "cl_backend.h"
+#include "cl_short_names.h"
 
 #include <limits.h>
 #include <stdint.h>
-
-typedef clcnn_conv_shape conv_shape;
-typedef clcnn_kernel_arg kernel_arg;
-#define ARG CLCNN_ARG
-#define set_args clcnn__cl_set_args
-#define launch clcnn__cl_launch
-#define vector_width_log2 clcnn__cl_vector_width_log2
 
 /* Outputs saved before a call that writes them with several enqueues: if
  * an enqueue fails after some of them ran, the saved bytes are copied back

@@ -4,6 +4,7 @@
  * on first use), sets every argument, and only then enqueues, on the
  * context's in-order queue without waiting. */
 #include "cl_backend.h"
+#include "cl_short_names.h"
 
 /* Mirrors pool_shape in kernels/pool.cl. */
 typedef struct {
@@ -12,13 +13,6 @@ typedef struct {
     cl_int f, stride;
     cl_int mode;
 } pool_shape;
-
-typedef clcnn_conv_shape conv_shape;
-typedef clcnn_kernel_arg kernel_arg;
-#define ARG CLCNN_ARG
-#define set_args clcnn__cl_set_args
-#define launch clcnn__cl_launch
-#define vector_width_log2 clcnn__cl_vector_width_log2
 
 clcnn_status clcnn__cl_set_args(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k,
                                 const clcnn_kernel_arg *args, int n)
