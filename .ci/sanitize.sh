@@ -64,9 +64,27 @@ export LSAN_OPTIONS=suppressions=$root/.ci/lsan.supp:print_suppressions=1
 exclude='^(install_consumer|device_blocks_.*)$'
 n_asan=$(ctest --test-dir build-sanitize -N -E "$exclude" | sed -n 's/^Total Tests: *//p')
 t1=$SECONDS
+# LSan's leak tracer itself sometimes crashes as a process exits ("Tracer
+# caught signal 11 ... LeakSanitizer has encountered a fatal error"), after
+# every test of that process passed (seen once in 7 CI runs, test_interop,
+# 2026-11-26): no finding about clcnn, and no leak check done. A failure
+# with that message and no sanitizer report gets one rerun of the failed
+# tests; any other failure fails at once.
+log=build-sanitize/Testing/Temporary/LastTest.log
 if ! ctest --test-dir build-sanitize --output-on-failure -j "$jobs" -E "$exclude"; then
-  echo "sanitize: FAILED under ASan+UBSan (reports above; all output in build-sanitize/Testing/Temporary/LastTest.log)" >&2
-  exit 1
+  if grep -q 'LeakSanitizer has encountered a fatal error' "$log" &&
+    ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer: detected)|runtime error:' "$log"; then
+    cp "$log" "$log.first"
+    echo "sanitize: LSan's tracer crashed at exit (above); rerunning the failed tests once" >&2
+    if ! ctest --test-dir build-sanitize --output-on-failure --rerun-failed; then
+      echo "sanitize: FAILED under ASan+UBSan on the rerun (all output in $log)" >&2
+      exit 1
+    fi
+    cat "$log.first" >> "$log" # the suppression checks below read every run
+  else
+    echo "sanitize: FAILED under ASan+UBSan (reports above; all output in $log)" >&2
+    exit 1
+  fi
 fi
 asan_s=$((SECONDS - t1))
 # In how many test processes LSan suppressed PoCL's LLVM leaks (none with a
