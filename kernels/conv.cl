@@ -134,11 +134,27 @@ inline int2 covering(int p, int f, int stride, int n)
  * can be read CONV_PX * stride pixels past any row's end, the last row
  * too: every tap then takes the test-free loop, and the pixels of a last
  * block beyond wo are computed from whatever lies there but not stored. */
+/* The forward's weights: w[fy][fx][k][c] in blocks of `wblock` output
+ * channels, element (fy, fx, k, c) at
+ * ((c/wblock*fh + fy)*fw + fx)*cin*wblock + k*wblock + c%wblock, and
+ * WEIGHTS_AT(fy, fx) the offset of (fy, fx, 0, c0). wblock == cout is HWIO
+ * itself (GPUs: neighbouring work-items read neighbouring vectors);
+ * wblock == N, the layout conv_block_weights makes on CPUs, puts each
+ * work-item's weights in one contiguous run. In HWIO the run's vectors lie
+ * cout elements apart: 1 KB for 256 channels, a stride that maps them all
+ * to 4 of a 32 KB 8-way L1 cache's 64 sets, so they stream from L2 again
+ * for every work-item (PoCL, 4x14x14x256->256 3x3: 65-69 GFLOP/s in HWIO,
+ * 77-111 with the weights read as if blocked). */
+#define WEIGHTS_AT(fy, fx)                                                                                     \
+    ((((ulong)(c0 / wblock) * (ulong)s.fh + (ulong)(fy)) * (ulong)s.fw + (ulong)(fx)) * (ulong)s.cin *         \
+         (ulong)wblock +                                                                                       \
+     (ulong)(c0 % wblock))
+
 /* The forward's inner loop: `len` terms, the weight vectors at wp (cout
  * apart) times the input values at ap (consecutive) of CONV_PX pixels
  * `step` apart, into acc; no tests, so every address must be readable. */
 #define TERMS_WITHOUT_TESTS(N, len)                                                                            \
-    UNROLL_2 for (long j = 0; j < (len); j++, wp += s.cout, ap++)                                              \
+    UNROLL_2 for (long j = 0; j < (len); j++, wp += wblock, ap++)                                              \
     {                                                                                                          \
         const VEC_##N wv = VLOAD_##N(wp);                                                                      \
         UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;                         \
@@ -147,7 +163,7 @@ inline int2 covering(int p, int f, int stride, int n)
 #define DEFINE_CONV_FORWARD(N)                                                                                  \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
                                    int has_bias, const conv_shape s, int pixel_major, int skip_padding,       \
-                                   int row_slack, __global REAL *z)                                            \
+                                   int row_slack, int wblock, __global REAL *z)                                \
     {                                                                                                          \
         const int cblocks = s.cout / N, xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                              \
         const ulong pblocks = (ulong)s.n * (ulong)s.ho * (ulong)xblocks;                                       \
@@ -171,14 +187,14 @@ inline int2 covering(int p, int f, int stride, int n)
             const long ixa = (long)x0 * s.stride - s.pad_w;                                                    \
             const long ixb = (long)(x0 + CONV_PX - 1) * s.stride + s.fw - 1 - s.pad_w;                         \
             if (row_inside && ixa >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ixb < s.w))) {               \
-                __global const REAL *wp = w + AT(fy, 0, 0, c0, s.fw, s.cin, s.cout);                           \
+                __global const REAL *wp = w + WEIGHTS_AT(fy, 0);                                               \
                 __global const REAL *ap = a + AT(i, iy, ixa, 0, s.h, s.w, s.cin);                              \
                 const long terms = (long)s.fw * (long)s.cin;                                                   \
                 TERMS_WITHOUT_TESTS(N, terms);                                                                 \
                 continue;                                                                                      \
             }                                                                                                  \
             for (int fx = 0; fx < s.fw; fx++) {                                                                \
-                __global const REAL *wp = w + AT(fy, fx, 0, c0, s.fw, s.cin, s.cout);                          \
+                __global const REAL *wp = w + WEIGHTS_AT(fy, fx);                                              \
                 const long ix0 = (long)x0 * s.stride + fx - s.pad_w;                                           \
                 const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                           \
                 if (row_inside && ix0 >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ix1 < s.w))) {           \
@@ -195,7 +211,7 @@ inline int2 covering(int p, int f, int stride, int n)
                     offset[p] = inside[p] ? AT(i, iy, ix, 0, s.h, s.w, s.cin) : 0;                             \
                 }                                                                                              \
                 /* offset 0 outside: a valid address, so that the load needs no branch */              \
-                for (int k = 0; k < s.cin; k++, wp += s.cout) {                                                \
+                for (int k = 0; k < s.cin; k++, wp += wblock) {                                                \
                     const VEC_##N wv = VLOAD_##N(wp);                                                          \
                     UNROLL for (int p = 0; p < CONV_PX; p++)                                                   \
                     {                                                                                          \
@@ -260,16 +276,52 @@ __kernel void conv_pad_input(__global const REAL *x, int n, int h, int w, int c,
     for (; e < e1; e++)
         dst[e] = (REAL)0;
 }
+
+/* The forward's weights in blocks of nb output channels (WEIGHTS_AT with
+ * wblock = nb), for the forward convolution of shape s: row (cb, fy, fx, k)
+ * of the result holds the weights of (fy, fx, k, cb*nb + j), j < nb, which
+ * are w[fy][fx][k][cb*nb + j], or with `flip` (backward data as a forward
+ * convolution, stride 1: w holds the original HWIO weights
+ * [fh][fw][cout][cin] of that forward's shape) w[fh-1-fy][fw-1-fx][cb*nb + j][k].
+ * With nb == cout it is the HWIO layout (flipped: backward data's weights
+ * on GPUs). Work-item mapping: one work-item per run of up to `run`
+ * elements of a row, global id g = row*runs + r, row = ((cb*fh + fy)*fw +
+ * fx)*cin + k, runs = ceil(nb / run), over at least
+ * (fh*fw*cin*cout / nb)*runs items; it writes j = r*run .. min(nb, r*run + run) - 1. */
+__kernel void conv_block_weights(__global const REAL *w, const conv_shape s, int flip, int nb, int run,
+                                 __global REAL *wb)
+{
+    const ulong runs = (ulong)((nb + run - 1) / run), g = get_global_id(0);
+    const ulong rows = (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)(s.cout / nb);
+    if (g >= rows * runs)
+        return;
+    const ulong row = g / runs;
+    const int j0 = (int)(g % runs) * run, j1 = min(nb, j0 + run), k = (int)(row % (ulong)s.cin);
+    ulong t = row / (ulong)s.cin;
+    const int fx = (int)(t % (ulong)s.fw);
+    t /= (ulong)s.fw;
+    const int fy = (int)(t % (ulong)s.fh), c0 = (int)(t / (ulong)s.fh) * nb;
+    __global REAL *dst = wb + row * (ulong)nb;
+    if (flip) {
+        __global const REAL *src = w + AT(s.fh - 1 - fy, s.fw - 1 - fx, c0, k, s.fw, s.cout, s.cin);
+        for (int j = j0; j < j1; j++)
+            dst[j] = src[(ulong)j * (ulong)s.cin];
+    } else {
+        __global const REAL *src = w + AT(fy, fx, k, c0, s.fw, s.cin, s.cout);
+        for (int j = j0; j < j1; j++)
+            dst[j] = src[j];
+    }
+}
 #endif
 
 #if HAS_COMMON && DATA_PART
 /* Work-item mapping: one work-item per element of w_t, the weights
  * transposed to [fh][fw][cout][cin]: global id g = ((fy*fw + fx)*cout + c)*cin
- * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c], or with
- * flip set w[fh-1-fy][fw-1-fx][k][c]. It makes the weights of neighbouring
- * input channels contiguous for backward data; flipped, they are the
- * weights of backward data as a forward convolution (stride 1). */
-__kernel void transpose_weights(__global const REAL *w, const conv_shape s, int flip, __global REAL *w_t)
+ * + k, over at least fh*fw*cin*cout items; w_t[g] = w[fy][fx][k][c]. It
+ * makes the weights of neighbouring input channels contiguous for backward
+ * data with stride > 1 (stride 1 runs as a forward convolution, on
+ * conv_block_weights' flipped copy). */
+__kernel void transpose_weights(__global const REAL *w, const conv_shape s, __global REAL *w_t)
 {
     const ulong g = get_global_id(0);
     if (g >= (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout)
@@ -279,11 +331,7 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, int 
     t /= (ulong)s.cin;
     const int c = (int)(t % (ulong)s.cout);
     t /= (ulong)s.cout;
-    int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);
-    if (flip) {
-        fx = s.fw - 1 - fx;
-        fy = s.fh - 1 - fy;
-    }
+    const int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);
     w_t[g] = w[AT(fy, fx, k, c, s.fw, s.cin, s.cout)];
 }
 #endif

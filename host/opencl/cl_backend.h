@@ -34,6 +34,11 @@ typedef enum {
     CLCNN_KERNEL_CONV_PAD_INPUT_4,
     CLCNN_KERNEL_CONV_PAD_INPUT_8,
     CLCNN_KERNEL_CONV_PAD_INPUT_16,
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_1, /* the forward's weights in blocks of N channels, in its program */
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_2,
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_4,
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_8,
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_16,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
@@ -98,6 +103,7 @@ struct clcnn_cl {
     int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
     int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
     int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
+    int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
     cl_mem scratch[6]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */

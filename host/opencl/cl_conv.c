@@ -57,15 +57,17 @@ static clcnn_status restore_outputs(clcnn_context *ctx, const saved_outputs *sv,
 }
 
 /* The forward kernel's work-item order (see conv_forward_<N>): channel-major
- * on GPUs; pixel-major on CPUs when there are 16 or more channel blocks,
- * where a channel-major work-group (64 work-items on one core) would cover
- * at most 4 pixel blocks and stream the weights of all channels for them
- * (PoCL, 4x7x7x512->512 3x3: 183-200 ms channel-major, 51-65 pixel-major;
- * with 8 blocks, 4x56x56x64->64, channel-major is faster: 20-26 against
- * 27-36 ms). */
+ * on GPUs; pixel-major on CPUs, where a work-group runs on one core and its
+ * work-items then share one channel block's weights, a contiguous run in
+ * the blocked layout, in L1. Measured on PoCL with blocked weights
+ * (2026-11-26, median of 4-5 processes each, GFLOP/s channel-major against
+ * pixel-major): forward 4x28x28x128->128 3x3 (8 blocks) 112 against 138,
+ * its backward data 93 against 124; 4, 4 and 2 blocks (peers a, d, e)
+ * within noise either way. (Before the weights were blocked, channel-major
+ * was faster below 16 blocks.) */
 static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks)
 {
-    return ctx->cl->cpu && cblocks >= 16;
+    return ctx->cl->cpu && cblocks > 1;
 }
 
 static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
@@ -211,6 +213,36 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
     return CLCNN_OK;
 }
 
+/* The direct forward's weights (shape *fs, the forward's; with flip, w
+ * holds the original weights of backward data as a forward convolution):
+ * on CPUs, in blocks of N = 2^log_n channels (conv_block_weights into
+ * workspace CLCNN_SCRATCH_WEIGHTS; *wblock = N); on GPUs HWIO, which with
+ * flip is also a copy. With neither blocks nor flip, w itself (*weights
+ * and *wblock as they are: w->mem and cout). */
+static clcnn_status block_weights(clcnn_context *ctx, const char *fn, const clcnn_tensor *w,
+                                  const conv_shape *fs, cl_int flip, int log_n, cl_mem *weights,
+                                  cl_int *wblock)
+{
+    const cl_int nb = ctx->cl->conv_blocked ? (cl_int)1 << log_n : fs->cout;
+    if (nb == fs->cout && !flip)
+        return CLCNN_OK;
+    const clcnn_cl_kernel *k;
+    cl_mem wb = NULL;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_1 + log_n, w->dtype, &k);
+    if (!s)
+        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &wb);
+    /* A work-item per run of 16 elements of a row on CPUs (a whole row when
+     * blocked), per element on GPUs. */
+    const cl_int run = ctx->cl->cpu ? 16 : 1;
+    const kernel_arg args[] = {ARG(w->mem), ARG(*fs), ARG(flip), ARG(nb), ARG(run), ARG(wb)};
+    if (s || (s = set_args(ctx, fn, k, args, 6)) ||
+        (s = launch(ctx, fn, k, w->count / (size_t)nb * (((size_t)nb + (size_t)run - 1) / (size_t)run))))
+        return s;
+    *weights = wb;
+    *wblock = nb;
+    return CLCNN_OK;
+}
+
 static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                  const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
@@ -237,16 +269,18 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     if (s)
         return s;
     conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
-    cl_mem input = a_prev->mem;
-    cl_int row_slack = 0;
-    if ((s = prepad(ctx, fn, a_prev, px, log_n, &cs, &input, &row_slack)))
+    cl_mem input = a_prev->mem, weights = w->mem;
+    cl_int row_slack = 0, wblock = cs.cout;
+    if ((s = prepad(ctx, fn, a_prev, px, log_n, &cs, &input, &row_slack)) ||
+        (s = block_weights(ctx, fn, w, &cs, 0, log_n, &weights, &wblock)))
         return s;
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
     const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n), skip_padding = 0;
-    const kernel_arg args[] = {ARG(input),       ARG(w->mem),       ARG(bias),      ARG(has_bias), ARG(cs),
-                               ARG(pixel_major), ARG(skip_padding), ARG(row_slack), ARG(z->mem)};
-    if ((s = set_args(ctx, fn, k, args, 9)))
+    const kernel_arg args[] = {ARG(input),  ARG(weights),     ARG(bias),         ARG(has_bias),
+                               ARG(cs),     ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
+                               ARG(wblock), ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 10)))
         return s;
     const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
                          ((size_t)z->shape.c / n_oc);
@@ -353,18 +387,27 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
         if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)))
             s = set_args(ctx, fn, kd, args, 4);
+    } else if (da_prev && as_forward) {
+        /* The flipped, transposed weights (in blocks on CPUs) are written
+         * at once: they go to a workspace, so a later failure changes no
+         * output. */
+        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n), skip_padding = 1;
+        const cl_int row_slack = 0;
+        cl_int wblock = ts.cout;
+        if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
+            !(s = block_weights(ctx, fn, w, &ts, 1, data_log_n, &w_t, &wblock))) {
+            const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),         ARG(w_t),          ARG(no_bias),
+                                        ARG(ts),      ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
+                                        ARG(wblock),  ARG(da_prev->mem)};
+            s = set_args(ctx, fn, kd, fargs, 10);
+        }
     } else if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
                !(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
                !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
-        const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(as_forward), ARG(w_t)};
+        const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(w_t)};
         const kernel_arg args[] = {ARG(dz->mem), ARG(w_t), ARG(cs), ARG(da_prev->mem)};
-        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n), skip_padding = 1;
-        const cl_int row_slack = 0;
-        const kernel_arg fargs[] = {ARG(dz->mem),      ARG(w_t),       ARG(w_t),
-                                    ARG(no_bias),      ARG(ts),        ARG(pixel_major),
-                                    ARG(skip_padding), ARG(row_slack), ARG(da_prev->mem)};
-        if (!(s = set_args(ctx, fn, kt, targs, 4)))
-            s = as_forward ? set_args(ctx, fn, kd, fargs, 9) : set_args(ctx, fn, kd, args, 4);
+        if (!(s = set_args(ctx, fn, kt, targs, 3)))
+            s = set_args(ctx, fn, kd, args, 4);
     }
     /* dw: N filters per work-item, in one pass or as a split reduction over
      * chunks of the output positions when the reduction is long (see

@@ -155,7 +155,14 @@ static void describe_device(clcnn_context *ctx)
      * (12 of the 16 AVX registers hold accumulators; each dz vector, read
      * from L2 once per position, serves 6 channels), 4 on GPUs. */
     cl->filter_kb = (type & CL_DEVICE_TYPE_CPU) ? 6 : 4;
+    /* The direct forward's weights in blocks of N channels, each work-item's
+     * weights one contiguous run (conv.cl, WEIGHTS_AT), on CPUs; GPUs read
+     * HWIO, where neighbouring work-items read neighbouring vectors. */
+    cl->conv_blocked = cl->cpu;
     /* Kernel-development overrides (README: environment variables). */
+    const char *blocked = getenv("CLCNN_CONV_BLOCKED");
+    if (blocked && (strcmp(blocked, "0") == 0 || strcmp(blocked, "1") == 0))
+        cl->conv_blocked = blocked[0] == '1';
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);
