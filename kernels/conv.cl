@@ -577,31 +577,59 @@ DEFINE_FILTER_KERNELS(16)
 #endif
 
 #if HAS_COMMON && FILTER_PART
-/* Work-item mapping: one work-item per element e of dw (global id e, at
- * least fh*fw*cin*cout items): dw[e] = sum over chunk = 0 .. chunks-1, in
- * that order, of partial[chunk][e]. */
-__kernel void conv_backward_filter_sum(__global const REAL *partial, int chunks, long size, __global REAL *dw)
+/* Both kernels below give each work-item `run` neighbouring elements (1 on
+ * GPUs, 16 on CPUs): each element is still one chain of additions in the
+ * order given, but on a CPU sixteen of them advance together as two
+ * vectors (one element per work-item was a chain of dependent scalar
+ * additions; PoCL, the bias of 4x56x56x64->64: about a fifth of the
+ * backward filter's time). */
+
+/* Work-item mapping: one work-item per run of `run` elements of dw, global
+ * id g, elements e = g*run .. min(size, g*run + run) - 1, over at least
+ * ceil(size / run) items: dw[e] = sum over chunk = 0 .. chunks-1, in that
+ * order, of partial[chunk][e]. */
+__kernel void conv_backward_filter_sum(__global const REAL *partial, int chunks, long size, int run,
+                                       __global REAL *dw)
 {
-    const ulong e = get_global_id(0);
-    if (e >= (ulong)size)
+    const ulong e0 = get_global_id(0) * (ulong)run;
+    if (e0 >= (ulong)size)
         return;
-    REAL acc = (REAL)0;
-    for (int chunk = 0; chunk < chunks; chunk++)
-        acc += partial[(ulong)chunk * (ulong)size + e];
-    dw[e] = acc;
+    if (run == 16 && e0 + 16 <= (ulong)size) {
+        VEC_16 acc = (VEC_16)0;
+        for (int chunk = 0; chunk < chunks; chunk++)
+            acc += VLOAD_16(partial + (ulong)chunk * (ulong)size + e0);
+        VSTORE_16(acc, dw + e0);
+        return;
+    }
+    for (ulong e = e0; e < min((ulong)size, e0 + (ulong)run); e++) {
+        REAL acc = (REAL)0;
+        for (int chunk = 0; chunk < chunks; chunk++)
+            acc += partial[(ulong)chunk * (ulong)size + e];
+        dw[e] = acc;
+    }
 }
 
-/* Work-item mapping: one work-item per filter c (global id c, at least cout
- * items). db[c] = sum over i, oy, ox, in that order, of dz[i][oy][ox][c]. */
-__kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, __global REAL *db)
+/* Work-item mapping: one work-item per run of `run` filters, global id g,
+ * filters c = g*run .. min(cout, g*run + run) - 1, over at least
+ * ceil(cout / run) items: db[c] = sum over i, oy, ox, in that order, of
+ * dz[i][oy][ox][c]. */
+__kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, int run, __global REAL *db)
 {
-    const ulong c = get_global_id(0);
-    if (c >= (ulong)s.cout)
+    const ulong c0 = get_global_id(0) * (ulong)run, m = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;
+    if (c0 >= (ulong)s.cout)
         return;
-    const ulong m = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;
-    REAL acc = (REAL)0;
-    for (ulong e = 0; e < m; e++)
-        acc += dz[e * (ulong)s.cout + c];
-    db[c] = acc;
+    if (run == 16 && c0 + 16 <= (ulong)s.cout) {
+        VEC_16 acc = (VEC_16)0;
+        for (ulong e = 0; e < m; e++)
+            acc += VLOAD_16(dz + e * (ulong)s.cout + c0);
+        VSTORE_16(acc, db + c0);
+        return;
+    }
+    for (ulong c = c0; c < min((ulong)s.cout, c0 + (ulong)run); c++) {
+        REAL acc = (REAL)0;
+        for (ulong e = 0; e < m; e++)
+            acc += dz[e * (ulong)s.cout + c];
+        db[c] = acc;
+    }
 }
 #endif

@@ -429,6 +429,8 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     const size_t filter_items = (size_t)cs.fh * (size_t)cs.fw * (((size_t)cs.cin + fkb - 1) / fkb) *
                                 ((size_t)cs.cout >> filter_log_n);
     const cl_long dw_count = dw ? (cl_long)dw->count : 0;
+    /* Elements per work-item of the sums across runs and of the bias. */
+    const cl_int sum_run = ctx->cl->cpu ? 16 : 1;
     const clcnn_cl_kernel *ks = NULL;
     cl_mem partial = NULL;
     if (!s && dw &&
@@ -445,13 +447,13 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
             out = partial;
         const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs),
                                    ARG(chunks),  ARG(chunk_len),   ARG(out)};
-        const kernel_arg sargs[] = {ARG(partial), ARG(chunks), ARG(dw_count), ARG(dw->mem)};
+        const kernel_arg sargs[] = {ARG(partial), ARG(chunks), ARG(dw_count), ARG(sum_run), ARG(dw->mem)};
         if (!s && !(s = set_args(ctx, fn, kw, args, 6)) && ks)
-            s = set_args(ctx, fn, ks, sargs, 4);
+            s = set_args(ctx, fn, ks, sargs, 5);
     }
     if (!s && db && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {
-        const kernel_arg args[] = {ARG(dz->mem), ARG(cs), ARG(db->mem)};
-        s = set_args(ctx, fn, kb, args, 3);
+        const kernel_arg args[] = {ARG(dz->mem), ARG(cs), ARG(sum_run), ARG(db->mem)};
+        s = set_args(ctx, fn, kb, args, 4);
     }
     /* The transpose and the partial sums write only workspaces, so they go
      * first: an enqueue that fails there leaves every output untouched.
@@ -463,9 +465,9 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     if (!s && kw && !ks)
         s = launch(ctx, fn, kw, filter_items);
     if (!s && ks)
-        s = launch(ctx, fn, ks, dw->count);
+        s = launch(ctx, fn, ks, (dw->count + (size_t)sum_run - 1) / (size_t)sum_run);
     if (!s && kb)
-        s = launch(ctx, fn, kb, db->count);
+        s = launch(ctx, fn, kb, (db->count + (size_t)sum_run - 1) / (size_t)sum_run);
     if (!s && kd)
         s = launch(ctx, fn, kd, data_items);
     return s;
