@@ -138,10 +138,11 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
         return s;
     char options[192];
     snprintf(options, sizeof options,
-             "-cl-std=CL1.2 %s -DWIDTH=%d -DPART=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d%s",
+             "-cl-std=CL1.2 %s -DWIDTH=%d -DPART=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d "
+             "-DSTREAM_STORES=%d%s",
              dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float",
              width_slot ? 1 << (width_slot - 1) : 0, part, cl->conv_px, cl->filter_kb,
-             clcnn__cl_max_width(cl, dtype),
+             clcnn__cl_max_width(cl, dtype), cl->cpu,
              dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
     cl_int err = CL_SUCCESS;
     cl_program prog = clcnn__cl_cache_load(cl, src, options);
