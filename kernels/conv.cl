@@ -133,7 +133,14 @@ inline int2 covering(int p, int f, int stride, int n)
  * filter. With row_slack the input is a zero-padded copy (pad 0 here) that
  * can be read CONV_PX * stride pixels past any row's end, the last row
  * too: every tap then takes the test-free loop, and the pixels of a last
- * block beyond wo are computed from whatever lies there but not stored. */
+ * block beyond wo are computed from whatever lies there but not stored.
+ * Backward data on CPUs also passes such a copy of dz as a_slack, and
+ * nonfinite, a flag that conv_block_weights set if some weight is infinite
+ * or NaN: when it is clear, the kernel reads the copy (row_slack, padding
+ * multiplied) instead of skipping padding, with the same bits: a padding
+ * term adds 0 * w = +-0, and x + (+-0) == x for every x but -0, which a
+ * sum that starts at +0 never is (x + y is -0 only when both are). Forward
+ * calls pass NULL for both. */
 /* The forward's weights: w[fy][fx][k][c] in blocks of `wblock` output
  * channels, element (fy, fx, k, c) at
  * ((c/wblock*fh + fy)*fw + fx)*cin*wblock + k*wblock + c%wblock, and
@@ -162,9 +169,15 @@ inline int2 covering(int p, int f, int stride, int n)
 
 #define DEFINE_CONV_FORWARD(N)                                                                                  \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
-                                   int has_bias, const conv_shape s, int pixel_major, int skip_padding,       \
-                                   int row_slack, int wblock, __global REAL *z)                                \
+                                   int has_bias, conv_shape s, int pixel_major, int skip_padding,             \
+                                   int row_slack, int wblock, __global const REAL *a_slack,                   \
+                                   __global const int *nonfinite, __global REAL *z)                           \
     {                                                                                                          \
+        if (a_slack && !*nonfinite) { /* backward data, every weight finite: read the padded copy */          \
+            a = a_slack;                                                                                       \
+            s.h += 2 * s.pad_h, s.w += 2 * s.pad_w, s.pad_h = s.pad_w = 0;                                     \
+            row_slack = 1, skip_padding = 0;                                                                   \
+        }                                                                                                      \
         const int cblocks = s.cout / N, xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                              \
         const ulong pblocks = (ulong)s.n * (ulong)s.ho * (ulong)xblocks;                                       \
         const ulong g = get_global_id(0);                                                                      \
@@ -287,9 +300,10 @@ __kernel void conv_pad_input(__global const REAL *x, int n, int h, int w, int c,
  * on GPUs). Work-item mapping: one work-item per run of up to `run`
  * elements of a row, global id g = row*runs + r, row = ((cb*fh + fy)*fw +
  * fx)*cin + k, runs = ceil(nb / run), over at least
- * (fh*fw*cin*cout / nb)*runs items; it writes j = r*run .. min(nb, r*run + run) - 1. */
+ * (fh*fw*cin*cout / nb)*runs items; it writes j = r*run .. min(nb, r*run + run) - 1,
+ * and sets *nonfinite (unless NULL) if one of them is infinite or NaN. */
 __kernel void conv_block_weights(__global const REAL *w, const conv_shape s, int flip, int nb, int run,
-                                 __global REAL *wb)
+                                 __global volatile int *nonfinite, __global REAL *wb)
 {
     const ulong runs = (ulong)((nb + run - 1) / run), g = get_global_id(0);
     const ulong rows = (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)(s.cout / nb);
@@ -302,15 +316,23 @@ __kernel void conv_block_weights(__global const REAL *w, const conv_shape s, int
     t /= (ulong)s.fw;
     const int fy = (int)(t % (ulong)s.fh), c0 = (int)(t / (ulong)s.fh) * nb;
     __global REAL *dst = wb + row * (ulong)nb;
+    int bad = 0;
     if (flip) {
         __global const REAL *src = w + AT(s.fh - 1 - fy, s.fw - 1 - fx, c0, k, s.fw, s.cout, s.cin);
-        for (int j = j0; j < j1; j++)
-            dst[j] = src[(ulong)j * (ulong)s.cin];
+        for (int j = j0; j < j1; j++) {
+            const REAL v = src[(ulong)j * (ulong)s.cin];
+            bad |= !isfinite(v);
+            dst[j] = v;
+        }
     } else {
         __global const REAL *src = w + AT(fy, fx, k, c0, s.fw, s.cin, s.cout);
-        for (int j = j0; j < j1; j++)
+        for (int j = j0; j < j1; j++) {
+            bad |= !isfinite(src[j]);
             dst[j] = src[j];
+        }
     }
+    if (bad && nonfinite) /* the host cleared it before; any such work-item sets it */
+        atomic_or(nonfinite, 1);
 }
 #endif
 

@@ -391,21 +391,25 @@ static void f64_without_cl_khr_fp64_is_unsupported(void **state)
  * forward and backward filter, as the notebook's padded array is, but
  * backward data sums only products of real dz elements). The fuzzer found
  * backward data, computed as a forward convolution of padded dz, putting
- * 0 * inf terms where the reference has none. */
+ * 0 * inf terms where the reference has none. Filters 3x2 and 3x3: on
+ * CPUs, backward data with a square filter reads a zero-padded copy of dz
+ * unless a weight is not finite (conv_forward_<N>'s a_slack), so the 3x3
+ * case checks that this flag is set and obeyed. */
 static void non_finite_weights_spread_like_the_reference(void **state)
 {
     (void)state;
     static const char *const algos[] = {"direct", "gemm"};
-    double a[2 * 5 * 4 * 3], w[3 * 2 * 3 * 2], dz[2 * 5 * 5 * 2];
+    double a[2 * 5 * 4 * 3], w[3 * 3 * 3 * 2], dz[2 * 5 * 5 * 2];
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
         a[i] = (double)((int)(i % 7) - 3);
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
-        w[i] = (double)((int)(i % 5) - 2);
     for (size_t i = 0; i < sizeof dz / sizeof dz[0]; i++)
         dz[i] = (double)((int)(i % 3) - 1);
-    w[0] = INFINITY, w[7] = -INFINITY, w[11] = NAN;
-    for (int g = 0; g < 2; g++) {
-        setenv("CLCNN_CONV_ALGO", algos[g], 1);
+    for (int g = 0; g < 4; g++) {
+        const int fw = 2 + g / 2, wo = 4 + 2 - fw + 1; /* pad 1, stride 1 */
+        for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+            w[i] = (double)((int)(i % 5) - 2);
+        w[0] = INFINITY, w[7] = -INFINITY, w[11] = NAN;
+        setenv("CLCNN_CONV_ALGO", algos[g % 2], 1);
         contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
         unsetenv("CLCNN_CONV_ALGO");
         clcnn_tensor *t[2][7];
@@ -413,12 +417,12 @@ static void non_finite_weights_spread_like_the_reference(void **state)
         const clcnn_conv_params p = {1, 1, CLCNN_CONV_AUTO};
         for (int s = 0; s < 2; s++) {
             t[s][0] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 4, 3, a);
-            t[s][1] = th_tensor(ctxs[s], CLCNN_F32, 3, 2, 3, 2, w);
-            t[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 5, 2, dz);
-            t[s][3] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 5, 2, NULL); /* z */
-            t[s][4] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 4, 3, NULL); /* da_prev */
-            t[s][5] = th_tensor(ctxs[s], CLCNN_F32, 3, 2, 3, 2, NULL); /* dw */
-            t[s][6] = th_tensor(ctxs[s], CLCNN_F32, 1, 1, 1, 2, NULL); /* db */
+            t[s][1] = th_tensor(ctxs[s], CLCNN_F32, 3, fw, 3, 2, w);
+            t[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, wo, 2, dz);
+            t[s][3] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, wo, 2, NULL); /* z */
+            t[s][4] = th_tensor(ctxs[s], CLCNN_F32, 2, 5, 4, 3, NULL);  /* da_prev */
+            t[s][5] = th_tensor(ctxs[s], CLCNN_F32, 3, fw, 3, 2, NULL); /* dw */
+            t[s][6] = th_tensor(ctxs[s], CLCNN_F32, 1, 1, 1, 2, NULL);  /* db */
             assert_int_equal(clcnn_conv2d_forward(ctxs[s], t[s][0], t[s][1], NULL, p, t[s][3]), CLCNN_OK);
             assert_int_equal(
                 clcnn_conv2d_backward(ctxs[s], t[s][2], t[s][0], t[s][1], p, t[s][4], t[s][5], t[s][6]),
@@ -429,8 +433,8 @@ static void non_finite_weights_spread_like_the_reference(void **state)
             double *dev = th_read(t[0][o]), *ref = th_read(t[1][o]);
             for (size_t i = 0; i < th_count(t[0][o]); i++)
                 if (!(dev[i] == ref[i] || (isnan(dev[i]) && isnan(ref[i]))))
-                    fail_msg("%s, %s element %zu: device %g, reference %g", algos[g], names[o - 3], i, dev[i],
-                             ref[i]);
+                    fail_msg("%s, 3x%d filter, %s element %zu: device %g, reference %g", algos[g % 2], fw,
+                             names[o - 3], i, dev[i], ref[i]);
             free(dev), free(ref);
         }
         for (int s = 0; s < 2; s++)

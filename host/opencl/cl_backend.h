@@ -106,8 +106,8 @@ struct clcnn_cl {
     int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
-    cl_mem scratch[6]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
-    size_t scratch_bytes[6];
+    cl_mem scratch[7]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    size_t scratch_bytes[7];
     char driver_version[128]; /* CL_DRIVER_VERSION, part of the tuning key */
     clcnn_tune_entry *tuned;  /* measured choices, from this context and the tune file */
     size_t n_tuned, cap_tuned;
@@ -118,15 +118,17 @@ struct clcnn_cl {
  * backward filter, transposed weights of the direct backward data, the GEMM
  * path's column matrix, CLBlast's temporary buffer, and the copies of
  * outputs that a call writes with several enqueues (restored if a later
- * enqueue fails; cl_conv.c), and the zero-padded input of the direct
- * forward convolution on CPUs. */
+ * enqueue fails; cl_conv.c), the zero-padded input of the direct
+ * forward convolution on CPUs, and a flag set when some weight is not
+ * finite (direct backward data on CPUs). */
 enum {
     CLCNN_SCRATCH_PARTIAL = 0,
     CLCNN_SCRATCH_WEIGHTS = 1,
     CLCNN_SCRATCH_COL = 2,
     CLCNN_SCRATCH_GEMM_TEMP = 3,
     CLCNN_SCRATCH_SAVED = 4,
-    CLCNN_SCRATCH_PADDED = 5
+    CLCNN_SCRATCH_PADDED = 5,
+    CLCNN_SCRATCH_FLAG = 6
 };
 
 /* ctx's workspace `slot` of at least nbytes (kept for later calls). */

@@ -218,9 +218,11 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
  * on CPUs, in blocks of N = 2^log_n channels (conv_block_weights into
  * workspace CLCNN_SCRATCH_WEIGHTS; *wblock = N); on GPUs HWIO, which with
  * flip is also a copy. With neither blocks nor flip, w itself (*weights
- * and *wblock as they are: w->mem and cout). */
+ * and *wblock as they are: w->mem and cout). The copy sets *flag (a
+ * cl_int the caller cleared; none when NULL) if some weight is not
+ * finite. */
 static clcnn_status block_weights(clcnn_context *ctx, const char *fn, const clcnn_tensor *w,
-                                  const conv_shape *fs, cl_int flip, int log_n, cl_mem *weights,
+                                  const conv_shape *fs, cl_int flip, int log_n, cl_mem flag, cl_mem *weights,
                                   cl_int *wblock)
 {
     const cl_int nb = ctx->cl->conv_blocked ? (cl_int)1 << log_n : fs->cout;
@@ -234,12 +236,40 @@ static clcnn_status block_weights(clcnn_context *ctx, const char *fn, const clcn
     /* A work-item per run of 16 elements of a row on CPUs (a whole row when
      * blocked), per element on GPUs. */
     const cl_int run = ctx->cl->cpu ? 16 : 1;
-    const kernel_arg args[] = {ARG(w->mem), ARG(*fs), ARG(flip), ARG(nb), ARG(run), ARG(wb)};
-    if (s || (s = set_args(ctx, fn, k, args, 6)) ||
+    const kernel_arg args[] = {ARG(w->mem), ARG(*fs), ARG(flip), ARG(nb), ARG(run), ARG(flag), ARG(wb)};
+    if (s || (s = set_args(ctx, fn, k, args, 7)) ||
         (s = launch(ctx, fn, k, w->count / (size_t)nb * (((size_t)nb + (size_t)run - 1) / (size_t)run))))
         return s;
     *weights = wb;
     *wblock = nb;
+    return CLCNN_OK;
+}
+
+/* Backward data as a forward convolution (shape *ts) on CPUs: a zero-padded
+ * copy of dz with slack, as prepad makes for the forward, and a flag
+ * (workspace CLCNN_SCRATCH_FLAG, cleared here) for block_weights to set if
+ * some weight is not finite; the kernel reads the copy only when the flag
+ * is clear (conv_forward_<N>). Neither when prepad makes no copy (nothing
+ * to pad, the copy over the workspace limit) or the padding is not one
+ * square pad: *dz_slack and *flag stay NULL. */
+static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_tensor *dz,
+                              const conv_shape *ts, int log_n, cl_mem *dz_slack, cl_mem *flag)
+{
+    if (ts->pad_h != ts->pad_w || ts->pad_h < 0)
+        return CLCNN_OK;
+    conv_shape ps = *ts;
+    cl_mem input = dz->mem, f;
+    cl_int row_slack = 0;
+    const cl_int zero = 0;
+    clcnn_status s = prepad(ctx, fn, dz, (size_t)ctx->cl->conv_px, log_n, &ps, &input, &row_slack);
+    if (s || !row_slack || (s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_FLAG, sizeof zero, &f)))
+        return s;
+    const cl_int err =
+        clEnqueueFillBuffer(ctx->cl->queue, f, &zero, sizeof zero, 0, sizeof zero, 0, NULL, NULL);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, err, fn, "clEnqueueFillBuffer (weights flag)");
+    *dz_slack = input;
+    *flag = f;
     return CLCNN_OK;
 }
 
@@ -272,15 +302,15 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     cl_mem input = a_prev->mem, weights = w->mem;
     cl_int row_slack = 0, wblock = cs.cout;
     if ((s = prepad(ctx, fn, a_prev, px, log_n, &cs, &input, &row_slack)) ||
-        (s = block_weights(ctx, fn, w, &cs, 0, log_n, &weights, &wblock)))
+        (s = block_weights(ctx, fn, w, &cs, 0, log_n, NULL, &weights, &wblock)))
         return s;
     const cl_int has_bias = b != NULL;
-    const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
+    const cl_mem bias = b ? b->mem : w->mem, none = NULL; /* any valid buffer when there is no bias */
     const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n), skip_padding = 0;
     const kernel_arg args[] = {ARG(input),  ARG(weights),     ARG(bias),         ARG(has_bias),
                                ARG(cs),     ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
-                               ARG(wblock), ARG(z->mem)};
-    if ((s = set_args(ctx, fn, k, args, 10)))
+                               ARG(wblock), ARG(none),        ARG(none),         ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 12)))
         return s;
     const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
                          ((size_t)z->shape.c / n_oc);
@@ -394,12 +424,14 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n), skip_padding = 1;
         const cl_int row_slack = 0;
         cl_int wblock = ts.cout;
+        cl_mem dz_slack = NULL, flag = NULL;
         if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
-            !(s = block_weights(ctx, fn, w, &ts, 1, data_log_n, &w_t, &wblock))) {
+            !(s = padded_dz(ctx, fn, dz, &ts, data_log_n, &dz_slack, &flag)) &&
+            !(s = block_weights(ctx, fn, w, &ts, 1, data_log_n, flag, &w_t, &wblock))) {
             const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),         ARG(w_t),          ARG(no_bias),
                                         ARG(ts),      ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
-                                        ARG(wblock),  ARG(da_prev->mem)};
-            s = set_args(ctx, fn, kd, fargs, 10);
+                                        ARG(wblock),  ARG(dz_slack),    ARG(flag),         ARG(da_prev->mem)};
+            s = set_args(ctx, fn, kd, fargs, 12);
         }
     } else if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
                !(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
