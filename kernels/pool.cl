@@ -216,10 +216,12 @@ inline REAL window_size(const pool_shape s)
 
 /* The first and last output index o whose window, o*stride .. o*stride +
  * f - 1, covers position p, within [0, n): empty when x > y. The ceiling
- * division is in 64 bits, since the stride may be close to INT_MAX. */
+ * of q / stride is the quotient plus one when a remainder is left: no
+ * q + stride - 1 that could overflow with a stride close to INT_MAX, and
+ * 32-bit division (the 64-bit one cost 2-5% of the pool backward). */
 inline int2 covering(int p, int f, int stride, int n)
 {
-    const int first = p - f + 1 > 0 ? (int)(((long)p - f + stride) / stride) : 0;
+    const int q = p - f + 1, first = q > 0 ? q / stride + (q % stride != 0) : 0;
     return (int2)(first, min(p / stride, n - 1));
 }
 
