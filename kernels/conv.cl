@@ -419,7 +419,8 @@ DEFINE_CONV_BACKWARD_DATA(16)
 /* Backward data for few input channels with a stride above 1 (conv1: 3
  * channels, 7x7, stride 2), where one channel per work-item leaves a long
  * scalar chain: a work-item computes DOT_K neighbouring input channels of
- * one pixel (each dz vector it loads serves all of them), and the reduction
+ * one pixel (each dz vector it loads serves all of them; DOT_K is K of
+ * conv_backward_data_dot and conv_backward_data_dot3), and the reduction
  * over c runs in 2 independent 8-lane vectors per channel (DOT_K x 2
  * chains, so that the FMAs do not wait on each other's latency), reading dz
  * and the weights w[fy][fx][k][.] (contiguous in c) as vectors.
@@ -433,65 +434,70 @@ DEFINE_CONV_BACKWARD_DATA(16)
  * DOT_K), over at least n*h*w*kblocks items; it writes da_prev[i][y][x][k]
  * for k = kb*DOT_K + j < cin (channels past cin are computed on channel
  * cin - 1 and not stored). */
-#define DOT_K 4
-__kernel void conv_backward_data_dot(__global const REAL *dz, __global const REAL *w, const conv_shape s,
-                                     __global REAL *da_prev)
-{
-    const int kblocks = (s.cin + DOT_K - 1) / DOT_K;
-    const ulong g = get_global_id(0);
-    if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)kblocks)
-        return;
-    ulong t = g;
-    const int k0 = (int)(t % (ulong)kblocks) * DOT_K;
-    t /= (ulong)kblocks;
-    const int x = (int)(t % (ulong)s.w);
-    t /= (ulong)s.w;
-    const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);
-    const int py = y + s.pad_h, px = x + s.pad_w;
-    const int2 oy = covering(py, s.fh, s.stride, s.ho), ox = covering(px, s.fw, s.stride, s.wo);
-    const int oy0 = oy.x, oy1 = oy.y, ox0 = ox.x, ox1 = ox.y;
-    VEC_8 v0[DOT_K], v1[DOT_K];
-    REAL tail[DOT_K];
-    UNROLL for (int j = 0; j < DOT_K; j++)
-    {
-        v0[j] = v1[j] = (VEC_8)0;
-        tail[j] = (REAL)0;
+#define DEFINE_CONV_BACKWARD_DATA_DOT(K, NAME)                                                                 \
+    __kernel void NAME(__global const REAL *dz, __global const REAL *w, const conv_shape s,                    \
+                                     __global REAL *da_prev)                                                   \
+    {                                                                                                          \
+        const int kblocks = (s.cin + K - 1) / K;                                                               \
+        const ulong g = get_global_id(0);                                                                      \
+        if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)kblocks)                                        \
+            return;                                                                                            \
+        ulong t = g;                                                                                           \
+        const int k0 = (int)(t % (ulong)kblocks) * K;                                                          \
+        t /= (ulong)kblocks;                                                                                   \
+        const int x = (int)(t % (ulong)s.w);                                                                   \
+        t /= (ulong)s.w;                                                                                       \
+        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                        \
+        const int py = y + s.pad_h, px = x + s.pad_w;                                                          \
+        const int2 oy = covering(py, s.fh, s.stride, s.ho), ox = covering(px, s.fw, s.stride, s.wo);           \
+        const int oy0 = oy.x, oy1 = oy.y, ox0 = ox.x, ox1 = ox.y;                                              \
+        VEC_8 v0[K], v1[K];                                                                                    \
+        REAL tail[K];                                                                                          \
+        UNROLL for (int j = 0; j < K; j++)                                                                     \
+        {                                                                                                      \
+            v0[j] = v1[j] = (VEC_8)0;                                                                          \
+            tail[j] = (REAL)0;                                                                                 \
+        }                                                                                                      \
+        /* channel j's weights from channel k0's: s.cout apart, clamped to cin - 1 */                          \
+        const int kmax = min(K, s.cin - k0);                                                                   \
+        ulong wofs[K];                                                                                         \
+        UNROLL for (int j = 0; j < K; j++) wofs[j] = (ulong)min(j, kmax - 1) * (ulong)s.cout;                  \
+        for (int oy = oy0; oy <= oy1; oy++)                                                                    \
+            for (int ox = ox0; ox <= ox1; ox++) {                                                              \
+                const int fy = py - oy * s.stride, fx = px - ox * s.stride;                                    \
+                __global const REAL *wp = w + AT(fy, fx, k0, 0, s.fw, s.cin, s.cout);                          \
+                __global const REAL *dp = dz + AT(i, oy, ox, 0, s.ho, s.wo, s.cout);                           \
+                int c = 0;                                                                                     \
+                for (; c + 16 <= s.cout; c += 16) {                                                            \
+                    const VEC_8 d0 = VLOAD_8(dp + c), d1 = VLOAD_8(dp + c + 8);                                \
+                    UNROLL for (int j = 0; j < K; j++)                                                         \
+                    {                                                                                          \
+                        v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);                                               \
+                        v1[j] += d1 * VLOAD_8(wp + wofs[j] + c + 8);                                           \
+                    }                                                                                          \
+                }                                                                                              \
+                for (; c + 8 <= s.cout; c += 8) {                                                              \
+                    const VEC_8 d0 = VLOAD_8(dp + c);                                                          \
+                    UNROLL for (int j = 0; j < K; j++) v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);                \
+                }                                                                                              \
+                for (; c < s.cout; c++)                                                                        \
+                    UNROLL for (int j = 0; j < K; j++) tail[j] += dp[c] * wp[wofs[j] + c];                     \
+            }                                                                                                  \
+        __global REAL *out = da_prev + AT(i, y, x, k0, s.h, s.w, s.cin);                                       \
+        UNROLL for (int j = 0; j < K; j++)                                                                     \
+        {                                                                                                      \
+            const VEC_8 acc8 = v0[j] + v1[j];                                                                  \
+            const VEC_4 a4 = acc8.lo + acc8.hi;                                                                \
+            const VEC_2 a2 = a4.lo + a4.hi;                                                                    \
+            if (j < kmax)                                                                                      \
+                out[j] = (a2.x + a2.y) + tail[j];                                                              \
+        }                                                                                                      \
     }
-    /* channel j's weights from channel k0's: s.cout apart, clamped to cin - 1 */
-    const int kmax = min(DOT_K, s.cin - k0);
-    ulong wofs[DOT_K];
-    UNROLL for (int j = 0; j < DOT_K; j++) wofs[j] = (ulong)min(j, kmax - 1) * (ulong)s.cout;
-    for (int oy = oy0; oy <= oy1; oy++)
-        for (int ox = ox0; ox <= ox1; ox++) {
-            const int fy = py - oy * s.stride, fx = px - ox * s.stride;
-            __global const REAL *wp = w + AT(fy, fx, k0, 0, s.fw, s.cin, s.cout);
-            __global const REAL *dp = dz + AT(i, oy, ox, 0, s.ho, s.wo, s.cout);
-            int c = 0;
-            for (; c + 16 <= s.cout; c += 16) {
-                const VEC_8 d0 = VLOAD_8(dp + c), d1 = VLOAD_8(dp + c + 8);
-                UNROLL for (int j = 0; j < DOT_K; j++)
-                {
-                    v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);
-                    v1[j] += d1 * VLOAD_8(wp + wofs[j] + c + 8);
-                }
-            }
-            for (; c + 8 <= s.cout; c += 8) {
-                const VEC_8 d0 = VLOAD_8(dp + c);
-                UNROLL for (int j = 0; j < DOT_K; j++) v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);
-            }
-            for (; c < s.cout; c++)
-                UNROLL for (int j = 0; j < DOT_K; j++) tail[j] += dp[c] * wp[wofs[j] + c];
-        }
-    __global REAL *out = da_prev + AT(i, y, x, k0, s.h, s.w, s.cin);
-    UNROLL for (int j = 0; j < DOT_K; j++)
-    {
-        const VEC_8 acc8 = v0[j] + v1[j];
-        const VEC_4 a4 = acc8.lo + acc8.hi;
-        const VEC_2 a2 = a4.lo + a4.hi;
-        if (j < kmax)
-            out[j] = (a2.x + a2.y) + tail[j];
-    }
-}
+
+/* DOT_K = 4 channels per work-item, or 3 (the host, cl_conv.c, picks the
+ * one that computes fewer clamped channels: 3 for an RGB image's 3). */
+DEFINE_CONV_BACKWARD_DATA_DOT(4, conv_backward_data_dot)
+DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)
 #endif
 
 /* Backward filter: the output rows r = i*ho + oy, 0 <= r < n*ho, are cut

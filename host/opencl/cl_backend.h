@@ -45,6 +45,7 @@ typedef enum {
     CLCNN_KERNEL_CONV_BACKWARD_DATA_8,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_16,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT, /* few input channels, stride > 1 */
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT3, /* the same with 3 channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_1, /* conv_backward_filter_<N>: N filters per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_2,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_4,

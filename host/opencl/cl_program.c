@@ -56,6 +56,7 @@ static const struct {
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_8] = {"conv_backward_data_8", CLCNN_PROGRAM_CONV, 4, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_16] = {"conv_backward_data_16", CLCNN_PROGRAM_CONV, 5, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT] = {"conv_backward_data_dot", CLCNN_PROGRAM_CONV, 0, 2},
+    [CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT3] = {"conv_backward_data_dot3", CLCNN_PROGRAM_CONV, 0, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_1] = {"conv_backward_filter_1", CLCNN_PROGRAM_CONV, 1, 3},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_2] = {"conv_backward_filter_2", CLCNN_PROGRAM_CONV, 2, 3},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_4] = {"conv_backward_filter_4", CLCNN_PROGRAM_CONV, 3, 3},
