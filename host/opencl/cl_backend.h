@@ -105,6 +105,7 @@ struct clcnn_cl {
     int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
     int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
     int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
+    int conv_order;     /* the direct forward's work-item order: -1 by heuristic, 0 channel-, 1 pixel-major */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
     cl_mem scratch[7]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */

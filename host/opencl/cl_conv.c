@@ -57,17 +57,23 @@ static clcnn_status restore_outputs(clcnn_context *ctx, const saved_outputs *sv,
 }
 
 /* The forward kernel's work-item order (see conv_forward_<N>): channel-major
- * on GPUs; pixel-major on CPUs, where a work-group runs on one core and its
- * work-items then share one channel block's weights, a contiguous run in
- * the blocked layout, in L1. Measured on PoCL with blocked weights
- * (2026-11-26, median of 4-5 processes each, GFLOP/s channel-major against
- * pixel-major): forward 4x28x28x128->128 3x3 (8 blocks) 112 against 138,
- * its backward data 93 against 124; 4, 4 and 2 blocks (peers a, d, e)
- * within noise either way. (Before the weights were blocked, channel-major
- * was faster below 16 blocks.) */
-static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks)
+ * on GPUs. On CPUs, where a work-group runs on one core, pixel-major lets a
+ * work-group's work-items share one channel block's weights (a contiguous
+ * run in the blocked layout) but reads the input once per channel block;
+ * channel-major lets them share input pixels but cycles through all the
+ * weights. So pixel-major once the weights outgrow half of a core's L2
+ * (256 KB of 512 on this Zen 3), channel-major below. Measured on PoCL
+ * with blocked weights (2026-11-26, median of 3-5 processes each,
+ * GFLOP/s channel-major against pixel-major): 4x28x28x128->128 3x3
+ * (590 KB of weights) forward 112 against 138, backward data 93 against
+ * 124; 4x56x56x256->64 1x1 (64 KB) forward 88 against 54 (an earlier
+ * build), backward data of 4x56x56x64->256 1x1 86 against 51; peers a,
+ * d, e (147, 37, 24 KB) within noise. */
+static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks, size_t weight_bytes)
 {
-    return ctx->cl->cpu && cblocks > 1;
+    if (ctx->cl->conv_order >= 0) /* CLCNN_CONV_PIXEL_MAJOR, for tests and tuning */
+        return ctx->cl->conv_order;
+    return ctx->cl->cpu && cblocks > 1 && weight_bytes >= ((size_t)256 << 10);
 }
 
 static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
@@ -306,7 +312,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
         return s;
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem, none = NULL; /* any valid buffer when there is no bias */
-    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n), skip_padding = 0;
+    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n, w->nbytes), skip_padding = 0;
     const kernel_arg args[] = {ARG(input),  ARG(weights),     ARG(bias),         ARG(has_bias),
                                ARG(cs),     ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
                                ARG(wblock), ARG(none),        ARG(none),         ARG(z->mem)};
@@ -431,7 +437,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         /* The flipped, transposed weights (in blocks on CPUs) are written
          * at once: they go to a workspace, so a later failure changes no
          * output. */
-        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n), skip_padding = 1;
+        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n, w->nbytes), skip_padding = 1;
         const cl_int row_slack = 0;
         cl_int wblock = ts.cout;
         cl_mem dz_slack = NULL, flag = NULL;

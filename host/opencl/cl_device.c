@@ -163,6 +163,8 @@ static void describe_device(clcnn_context *ctx)
     const char *blocked = getenv("CLCNN_CONV_BLOCKED");
     if (blocked && (strcmp(blocked, "0") == 0 || strcmp(blocked, "1") == 0))
         cl->conv_blocked = blocked[0] == '1';
+    const char *order = getenv("CLCNN_CONV_PIXEL_MAJOR");
+    cl->conv_order = order && (strcmp(order, "0") == 0 || strcmp(order, "1") == 0) ? order[0] - '0' : -1;
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);
