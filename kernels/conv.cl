@@ -47,6 +47,18 @@ inline int2 covering(int p, int f, int stride, int n)
     return (int2)(first, min(p / stride, n - 1));
 }
 
+/* (kb, x, y, i) from g = ((i*h + y)*w + x)*kblocks + kb: the work-item
+ * mapping of the backward-data kernels, a pixel of a_prev and a block of
+ * its channels. */
+inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
+{
+    const int kb = (int)(g % (ulong)kblocks);
+    g /= (ulong)kblocks;
+    const int x = (int)(g % (ulong)s.w);
+    g /= (ulong)s.w;
+    return (int4)(kb, x, (int)(g % (ulong)s.h), (int)(g / (ulong)s.h));
+}
+
 /* Forward: register-blocked kernels. A work-item computes CONV_PX
  * neighbouring output pixels along W times N neighbouring output channels,
  * keeping the N-wide accumulators of its pixels in registers; each weight
@@ -378,12 +390,8 @@ __kernel void transpose_weights(__global const REAL *w, const conv_shape s, __gl
         const ulong g = get_global_id(0);                                                                      \
         if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)kblocks)                                        \
             return;                                                                                            \
-        ulong t = g;                                                                                           \
-        const int k0 = (int)(t % (ulong)kblocks) * N;                                                          \
-        t /= (ulong)kblocks;                                                                                   \
-        const int x = (int)(t % (ulong)s.w);                                                                   \
-        t /= (ulong)s.w;                                                                                       \
-        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                        \
+        const int4 at = pixel_and_block(g, kblocks, s);                                                        \
+        const int k0 = at.x * N, x = at.y, y = at.z, i = at.w;                                                 \
         const int py = y + s.pad_h, px = x + s.pad_w;                                                              \
         const int2 oy = covering(py, s.fh, s.stride, s.ho), ox = covering(px, s.fw, s.stride, s.wo);          \
         const int oy0 = oy.x, oy1 = oy.y, ox0 = ox.x, ox1 = ox.y;                                              \
@@ -442,12 +450,8 @@ DEFINE_CONV_BACKWARD_DATA(16)
         const ulong g = get_global_id(0);                                                                      \
         if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)kblocks)                                        \
             return;                                                                                            \
-        ulong t = g;                                                                                           \
-        const int k0 = (int)(t % (ulong)kblocks) * K;                                                          \
-        t /= (ulong)kblocks;                                                                                   \
-        const int x = (int)(t % (ulong)s.w);                                                                   \
-        t /= (ulong)s.w;                                                                                       \
-        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                        \
+        const int4 at = pixel_and_block(g, kblocks, s);                                                        \
+        const int k0 = at.x * K, x = at.y, y = at.z, i = at.w;                                                 \
         const int py = y + s.pad_h, px = x + s.pad_w;                                                          \
         const int2 oy = covering(py, s.fh, s.stride, s.ho), ox = covering(px, s.fw, s.stride, s.wo);           \
         const int oy0 = oy.x, oy1 = oy.y, ox0 = ox.x, ox1 = ox.y;                                              \
