@@ -75,9 +75,11 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
  * only, -DWIDTH=0 the kernels without a width; without WIDTH, every variant
  * up to MAX_WIDTH. -DPART=1 the forward kernels only (which backward data
  * with stride 1 also runs), 2 the other backward-data kernels, 3 the
- * backward filter and bias; without PART, all. The host builds one small
- * program per part and width it uses, so a first call compiles only what
- * it runs. */
+ * backward filter and bias, 4 conv_block_weights (kept out of the forward
+ * programs: a program's binary holds a compiled copy of every kernel in it,
+ * and this one cost a cold first forward call about 0.4 s where it is not
+ * needed); without PART, all. The host builds one small program per part
+ * and width it uses, so a first call compiles only what it runs. */
 #ifndef MAX_WIDTH
 #define MAX_WIDTH 16
 #endif
@@ -93,6 +95,7 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
 #define FORWARD_PART IN_PART(1)
 #define DATA_PART IN_PART(2)
 #define FILTER_PART IN_PART(3)
+#define WEIGHTS_PART IN_PART(4)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -304,6 +307,9 @@ __kernel void conv_pad_input(__global const REAL *x, int n, int h, int w, int c,
         dst[e] = (REAL)0;
 }
 
+#endif
+
+#if HAS_COMMON && WEIGHTS_PART
 /* The forward's weights in blocks of nb output channels (WEIGHTS_AT with
  * wblock = nb), for the forward convolution of shape s: row (cb, fy, fx, k)
  * of the result holds the weights of (fy, fx, k, cb*nb + j), j < nb, which

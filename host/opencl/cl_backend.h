@@ -34,11 +34,7 @@ typedef enum {
     CLCNN_KERNEL_CONV_PAD_INPUT_4,
     CLCNN_KERNEL_CONV_PAD_INPUT_8,
     CLCNN_KERNEL_CONV_PAD_INPUT_16,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_1, /* the forward's weights in blocks of N channels, in its program */
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_2,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_4,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_8,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_16,
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS, /* the forward's weights in blocks of N channels (conv.cl part 4) */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
@@ -74,9 +70,9 @@ typedef enum {
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
-/* Program builds per source file and dtype: conv.cl's parts 0-3 times
+/* Program builds per source file and dtype: conv.cl's parts 0-4 times
  * width slots 0-5 (cl_program.c). */
-enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = 4 * CLCNN_WIDTH_SLOTS };
+enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = 5 * CLCNN_WIDTH_SLOTS };
 
 /* A built kernel and the work-group size it is launched with (64 on GPUs,
  * 16 on CPUs, or less where the kernel allows less), found once when the

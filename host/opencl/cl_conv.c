@@ -236,7 +236,7 @@ static clcnn_status block_weights(clcnn_context *ctx, const char *fn, const clcn
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
     cl_mem wb = NULL;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_1 + log_n, w->dtype, &k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BLOCK_WEIGHTS, w->dtype, &k);
     if (!s)
         s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &wb);
     /* A work-item per run of 16 elements of a row on CPUs (a whole row when

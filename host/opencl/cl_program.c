@@ -25,8 +25,8 @@ static const struct {
 /* Each kernel, its program, the width slot of the program build that
  * holds it (0 for kernels without a width, built with -DWIDTH=0, else
  * 1 + log2 N for the <N>-wide variants, -DWIDTH=N) and, in conv.cl, its
- * part (-DPART: 1 forward, 2 backward data, 3 backward filter; 0 in the
- * other files). */
+ * part (-DPART: 1 forward, 2 backward data, 3 backward filter, 4 the
+ * forward's weight copy; 0 in the other files). */
 static const struct {
     const char *name;
     clcnn_program_id program;
@@ -45,11 +45,7 @@ static const struct {
     [CLCNN_KERNEL_CONV_PAD_INPUT_4] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 3, 1},
     [CLCNN_KERNEL_CONV_PAD_INPUT_8] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 4, 1},
     [CLCNN_KERNEL_CONV_PAD_INPUT_16] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 5, 1},
-    [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_1] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 1, 1},
-    [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_2] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 2, 1},
-    [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_4] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 3, 1},
-    [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_8] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 4, 1},
-    [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS_16] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 5, 1},
+    [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 0, 4},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV, 1, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV, 2, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV, 3, 2},
