@@ -528,7 +528,13 @@ DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)
  * dz[i][oy][ox][c]. Padding is read as 0 and multiplied like any other
  * value, so a NaN or infinity in dz spreads as in the reference; the
  * positions whose input lies in the padding (whole rows, and the ends of a
- * row) are split off so that the inner loop has no test. */
+ * row) are split off so that the inner loop has no test.
+ * a and dz are a_prev and dz themselves (NHWC, blocked == 0) or, on CPUs,
+ * their copies by conv_block_channels in blocks of KB channels and of N
+ * filters (blocked == 1), where a work-item's values of neighbouring
+ * positions lie KB (N) elements apart instead of cin (cout): in NHWC with
+ * 128+ channels they are 512+ bytes apart, and one work-item's reads fall
+ * in a few L1 sets. */
 #ifndef FILTER_KB
 #define FILTER_KB 8
 #endif
@@ -541,7 +547,7 @@ DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)
     DEFINE_CONV_BACKWARD_FILTER(N, FILTER_KB_SMALL, conv_backward_filter_small_##N)
 #define DEFINE_CONV_BACKWARD_FILTER(N, KB, NAME)                                                               \
     __kernel void NAME(__global const REAL *dz, __global const REAL *a, const conv_shape s,                     \
-                                           int chunks, long chunk_len, __global REAL *out)                     \
+                                           int chunks, long chunk_len, int blocked, __global REAL *out)        \
     {                                                                                                          \
         const int cblocks = s.cout / N, kblocks = (s.cin + KB - 1) / KB;                         \
         const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)kblocks * (ulong)cblocks;                        \
@@ -555,40 +561,45 @@ DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)
         const int k0 = (int)(t % (ulong)kblocks) * KB;                                                  \
         t /= (ulong)kblocks;                                                                                   \
         const int fx = (int)(t % (ulong)s.fw), fy = (int)(t / (ulong)s.fw);                                    \
-        /* channel j reads k0 + j, clamped: the clamped copies are computed and not stored */                 \
+        /* ak: channel k0 of pixel 0; pixels a_pixel elements apart. Channel j reads k0 + j, clamped      \
+         * in NHWC (zero-filled in blocks): the clamped copies are computed and not stored */                 \
+        const ulong a_pixel = blocked ? (ulong)KB : (ulong)s.cin;                                              \
+        __global const REAL *ak = blocked ? a + (ulong)(k0 / KB) * (ulong)s.n * s.h * s.w * KB : a + k0;      \
         int kofs[KB];                                                                                   \
-        UNROLL for (int j = 0; j < KB; j++) kofs[j] = min(k0 + j, s.cin - 1);                           \
+        UNROLL for (int j = 0; j < KB; j++) kofs[j] = blocked ? j : min(j, s.cin - 1 - k0);             \
         /* the output columns whose input column lies inside a_prev: ox in [lo, hi] */                         \
         const long lead = (long)s.pad_w - fx; /* ox*stride >= lead */                                          \
         const long lo = lead > 0 ? (lead + s.stride - 1) / s.stride : 0;                                       \
         const long tail = (long)s.w - 1 + lead; /* ox*stride <= tail; none when negative */                   \
         const long hi = tail < 0 ? -1 : min((long)s.wo - 1, tail / s.stride);                                  \
         const ulong rows = (ulong)s.n * (ulong)s.ho;                                                           \
+        /* dc: filter c0 of position 0; positions dz_pixel elements apart */                                   \
+        const ulong dz_pixel = blocked ? (ulong)N : (ulong)s.cout;                                             \
+        __global const REAL *dc = blocked ? dz + (ulong)(c0 / N) * rows * s.wo * N : dz + c0;                 \
         const ulong r0 = chunk * (ulong)chunk_len, r1 = min(rows, r0 + (ulong)chunk_len);                      \
         VEC_##N acc[KB];                                                                                \
         UNROLL for (int j = 0; j < KB; j++) acc[j] = (VEC_##N)0;                                        \
         for (ulong r = r0; r < r1; r++) {                                                                      \
             const int oy = (int)(r % (ulong)s.ho), i = (int)(r / (ulong)s.ho);                                 \
             const long iy = (long)oy * s.stride + fy - s.pad_h;                                                \
-            __global const REAL *dp = dz + r * (ulong)s.wo * (ulong)s.cout + (ulong)c0;                        \
+            __global const REAL *dp = dc + r * (ulong)s.wo * dz_pixel;                                         \
             const int row_inside = iy >= 0 && iy < s.h;                                                        \
             const long in_lo = row_inside ? lo : s.wo, in_hi = row_inside ? hi : (long)s.wo - 1;               \
             for (long ox = 0; ox < min(in_lo, (long)s.wo); ox++) { /* padding: 0 * dz */                       \
-                const VEC_##N d = VLOAD_##N(dp + (ulong)ox * (ulong)s.cout);                                   \
+                const VEC_##N d = VLOAD_##N(dp + (ulong)ox * dz_pixel);                                        \
                 UNROLL for (int j = 0; j < KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
             }                                                                                                  \
             if (row_inside && lo <= hi) {                                                                      \
-                const ulong step = (ulong)s.stride * (ulong)s.cin;                                             \
-                __global const REAL *ap =                                                                      \
-                    a + AT(i, iy, lo * s.stride + fx - s.pad_w, 0, s.h, s.w, s.cin);                           \
-                __global const REAL *dq = dp + (ulong)lo * (ulong)s.cout;                                      \
-                for (long ox = lo; ox <= hi; ox++, ap += step, dq += s.cout) {                                 \
+                const ulong step = (ulong)s.stride * a_pixel;                                                  \
+                __global const REAL *ap = ak + AT(i, iy, lo * s.stride + fx - s.pad_w, 0, s.h, s.w, a_pixel);  \
+                __global const REAL *dq = dp + (ulong)lo * dz_pixel;                                           \
+                for (long ox = lo; ox <= hi; ox++, ap += step, dq += dz_pixel) {                               \
                     const VEC_##N d = VLOAD_##N(dq);                                                           \
                     UNROLL for (int j = 0; j < KB; j++) acc[j] += (VEC_##N)ap[kofs[j]] * d;             \
                 }                                                                                              \
             }                                                                                                  \
             for (long ox = max(in_hi + 1, min(in_lo, (long)s.wo)); ox < s.wo; ox++) { /* padding: 0 * dz */   \
-                const VEC_##N d = VLOAD_##N(dp + (ulong)ox * (ulong)s.cout);                                   \
+                const VEC_##N d = VLOAD_##N(dp + (ulong)ox * dz_pixel);                                        \
                 UNROLL for (int j = 0; j < KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
             }                                                                                                  \
         }                                                                                                      \
@@ -617,6 +628,36 @@ DEFINE_FILTER_KERNELS(16)
 #endif
 
 #if HAS_COMMON && FILTER_PART
+/* a_prev (or dz) in blocks of kb channels for the backward filter on
+ * CPUs: out[blk][p][j] = x[p][blk*kb + j] for the pixels p < pixels, and 0
+ * where blk*kb + j >= c (the last block's channels past c, which the
+ * filter kernel computes and does not store).
+ * Work-item mapping: one work-item per pixel p = global id, over at least
+ * `pixels` items: it reads the pixel's c channels in order and writes its
+ * kb elements of each block (4-wide when kb is a multiple of 4 dividing c,
+ * as dz's blocks of N filters are). */
+__kernel void conv_block_channels(__global const REAL *x, long pixels, int c, int kb, __global REAL *out)
+{
+    const ulong p = get_global_id(0);
+    if (p >= (ulong)pixels)
+        return;
+    const int kblocks = (c + kb - 1) / kb;
+    __global const REAL *src = x + p * (ulong)c;
+    __global REAL *dst = out + p * (ulong)kb;
+    const ulong block_step = (ulong)pixels * (ulong)kb;
+    if (kb % 4 == 0 && c % kb == 0) {
+        for (int blk = 0; blk < kblocks; blk++, src += kb, dst += block_step)
+            for (int j = 0; j < kb; j += 4)
+                VSTORE_4(VLOAD_4(src + j), dst + j);
+        return;
+    }
+    for (int blk = 0; blk < kblocks; blk++, dst += block_step)
+        for (int j = 0; j < kb; j++) {
+            const int k = blk * kb + j;
+            dst[j] = k < c ? src[k] : (REAL)0;
+        }
+}
+
 /* Both kernels below give each work-item `run` neighbouring elements (1 on
  * GPUs, 16 on CPUs): each element is still one chain of additions in the
  * order given, but on a CPU sixteen of them advance together as two

@@ -160,9 +160,8 @@ static void conv_free(conv_tensors *t)
         clcnn_tensor_destroy(all[i]);
 }
 
-static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
+static void conv_check_case(contexts *c, np_random *r, clcnn_dtype dt, int integers, const conv_case k)
 {
-    const conv_case k = draw_conv(r);
     char desc[192];
     snprintf(desc, sizeof desc, "(%s, a (%d,%d,%d,%d), w (%d,%d,%d,%d), stride %d, pad %d, %s)",
              th_dtype_name(dt), k.n, k.h, k.w, k.cin, k.fh, k.fw, k.cin, k.cout, k.stride, k.pad,
@@ -205,6 +204,33 @@ static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
     conv_free(&dev);
     conv_free(&ref);
     free(a), free(w), free(b), free(dz);
+}
+
+static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
+{
+    conv_check_case(c, r, dt, integers, draw_conv(r));
+}
+
+/* Layers wider than the random shapes (at most 17 channels), where the
+ * CPU defaults change layout: the backward filter reads blocked copies of
+ * a_prev and dz (128+ input channels; 130 leaves a partial block), and the
+ * forward runs pixel-major (weights of 256 KB and more: 3x3x130x512 F32).
+ * Random data within the tolerance, and integer data exactly. */
+static void wide_layers_match_reference(void **state)
+{
+    (void)state;
+    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+    np_random r;
+    np_random_seed(&r, 4242);
+    const conv_case cases[2] = {
+        {2, 6, 7, 130, 3, 3, 64, 1, 1, 6, 7, 1},
+        {1, 5, 4, 130, 3, 3, 512, 1, 1, 5, 4, 0},
+    };
+    for (int integers = 0; integers < 2; integers++)
+        for (int i = 0; i < 2; i++)
+            conv_check_case(&c, &r, CLCNN_F32, integers, cases[i]);
+    clcnn_context_destroy(c.dev);
+    clcnn_context_destroy(c.host);
 }
 
 /* --------------------------------------------------------------- pool --- */
@@ -594,6 +620,8 @@ int main(void)
                                      non_finite_weights_spread_like_the_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"non_finite_pool_inputs_match_the_reference",
                                      non_finite_pool_inputs_match_the_reference, NULL, NULL, NULL};
+    tests[n++] =
+        (struct CMUnitTest){"wide_layers_match_reference", wide_layers_match_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported",
                                      f64_without_cl_khr_fp64_is_unsupported, NULL, NULL, NULL};
     for (int integers = 0; integers < 2; integers++)

@@ -34,15 +34,15 @@ typedef enum {
     CLCNN_KERNEL_CONV_PAD_INPUT_4,
     CLCNN_KERNEL_CONV_PAD_INPUT_8,
     CLCNN_KERNEL_CONV_PAD_INPUT_16,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS, /* the forward's weights in blocks of N channels (conv.cl part 4) */
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS,   /* the forward's weights in blocks of N channels (conv.cl part 4) */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_8,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_16,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT, /* few input channels, stride > 1 */
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT,  /* few input channels, stride > 1 */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT3, /* the same with 3 channels per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_1, /* conv_backward_filter_<N>: N filters per work-item */
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_1,  /* conv_backward_filter_<N>: N filters per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_2,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_4,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_8,
@@ -53,6 +53,7 @@ typedef enum {
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_8,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_16,
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM,
+    CLCNN_KERNEL_CONV_BLOCK_CHANNELS, /* a_prev in blocks of FILTER_KB channels (conv.cl part 3) */
     CLCNN_KERNEL_CONV_BACKWARD_BIAS,
     CLCNN_KERNEL_POOL_FORWARD_1, /* pool_forward_<N>: N channels per work-item */
     CLCNN_KERNEL_POOL_FORWARD_2,
@@ -102,10 +103,11 @@ struct clcnn_cl {
     int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
     int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
     int conv_order;     /* the direct forward's work-item order: -1 by heuristic, 0 channel-, 1 pixel-major */
+    int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
-    cl_mem scratch[7]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
-    size_t scratch_bytes[7];
+    cl_mem scratch[9]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    size_t scratch_bytes[9];
     char driver_version[128]; /* CL_DRIVER_VERSION, part of the tuning key */
     clcnn_tune_entry *tuned;  /* measured choices, from this context and the tune file */
     size_t n_tuned, cap_tuned;
@@ -117,8 +119,9 @@ struct clcnn_cl {
  * path's column matrix, CLBlast's temporary buffer, and the copies of
  * outputs that a call writes with several enqueues (restored if a later
  * enqueue fails; cl_conv.c), the zero-padded input of the direct
- * forward convolution on CPUs, and a flag set when some weight is not
- * finite (direct backward data on CPUs). */
+ * forward convolution on CPUs, a flag set when some weight is not
+ * finite (direct backward data on CPUs), and a_prev and dz in blocks of
+ * channels (direct backward filter on CPUs). */
 enum {
     CLCNN_SCRATCH_PARTIAL = 0,
     CLCNN_SCRATCH_WEIGHTS = 1,
@@ -126,7 +129,9 @@ enum {
     CLCNN_SCRATCH_GEMM_TEMP = 3,
     CLCNN_SCRATCH_SAVED = 4,
     CLCNN_SCRATCH_PADDED = 5,
-    CLCNN_SCRATCH_FLAG = 6
+    CLCNN_SCRATCH_FLAG = 6,
+    CLCNN_SCRATCH_BLOCKED_INPUT = 7,
+    CLCNN_SCRATCH_BLOCKED_DZ = 8
 };
 
 /* ctx's workspace `slot` of at least nbytes (kept for later calls). */

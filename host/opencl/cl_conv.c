@@ -368,6 +368,53 @@ static size_t dot_k(int cin)
     return (c + 2) / 3 * 3 < (c + 3) / 4 * 4 ? 3 : 4;
 }
 
+/* The backward filter's operands on CPUs: x (a_prev, or dz) copied in
+ * blocks of kb channels (conv_block_channels into workspace `slot`), where
+ * one work-item's values of neighbouring positions lie kb elements apart
+ * instead of the channel count. *out is that copy, or NULL when it would
+ * exceed the workspace limit. */
+static clcnn_status block_channels(clcnn_context *ctx, const char *fn, const clcnn_tensor *x, size_t kb,
+                                   int slot, cl_mem *out)
+{
+    const size_t c = (size_t)x->shape.c, kblocks = (c + kb - 1) / kb;
+    const size_t pixels = (size_t)x->shape.n * (size_t)x->shape.h * (size_t)x->shape.w;
+    size_t count, bytes;
+    *out = NULL;
+    if (!clcnn__mul_size(pixels, kblocks * kb, &count) ||
+        !clcnn__mul_size(count, clcnn__dtype_size(x->dtype), &bytes) || bytes > ctx->workspace_limit ||
+        bytes > ctx->cl->max_alloc)
+        return CLCNN_OK;
+    const clcnn_cl_kernel *k;
+    cl_mem copy;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BLOCK_CHANNELS, x->dtype, &k);
+    if (!s)
+        s = clcnn__cl_scratch(ctx, fn, slot, bytes, &copy);
+    const cl_long n_pixels = (cl_long)pixels;
+    const cl_int n_channels = (cl_int)c, k_block = (cl_int)kb;
+    const kernel_arg args[] = {ARG(x->mem), ARG(n_pixels), ARG(n_channels), ARG(k_block), ARG(copy)};
+    if (s || (s = set_args(ctx, fn, k, args, 5)) || (s = launch(ctx, fn, k, pixels)))
+        return s;
+    *out = copy;
+    return CLCNN_OK;
+}
+
+/* Whether the backward filter reads blocked copies of a_prev and dz
+ * (block_channels): on CPUs with more than one block of each, as
+ * CLCNN_FILTER_BLOCKED forces, else where a pixel's channels span
+ * FILTER_BLOCKED_MIN_CIN+ and the copies are cheap beside the reduction
+ * (fh*fw*cout >= FILTER_BLOCKED_MIN_WORK multiply-adds per input value). */
+enum { FILTER_BLOCKED_MIN_CIN = 128, FILTER_BLOCKED_MIN_WORK = 512 };
+
+static int filter_blocked(const clcnn_context *ctx, const conv_shape *cs, size_t kb, size_t n)
+{
+    const struct clcnn_cl *cl = ctx->cl;
+    if (!cl->cpu || (size_t)cs->cin <= kb || (size_t)cs->cout <= n)
+        return 0;
+    if (cl->filter_blocked >= 0)
+        return cl->filter_blocked;
+    return cs->cin >= FILTER_BLOCKED_MIN_CIN && (long)cs->fh * cs->fw * cs->cout >= FILTER_BLOCKED_MIN_WORK;
+}
+
 static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                   const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
                                   clcnn_tensor *dw, clcnn_tensor *db)
@@ -493,10 +540,18 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
                                   (size_t)chunks * dw->count * clcnn__dtype_size(dt), &partial);
         if (partial)
             out = partial;
-        const kernel_arg args[] = {ARG(dz->mem), ARG(a_prev->mem), ARG(cs),
-                                   ARG(chunks),  ARG(chunk_len),   ARG(out)};
+        /* Both copies or neither (the kernel has one flag). */
+        cl_mem a_in = a_prev->mem, dz_in = dz->mem, a_blk = NULL, dz_blk = NULL;
+        if (!s && filter_blocked(ctx, &cs, fkb, (size_t)1 << filter_log_n) &&
+            !(s = block_channels(ctx, fn, a_prev, fkb, CLCNN_SCRATCH_BLOCKED_INPUT, &a_blk)) && a_blk)
+            s = block_channels(ctx, fn, dz, (size_t)1 << filter_log_n, CLCNN_SCRATCH_BLOCKED_DZ, &dz_blk);
+        const cl_int blocked = a_blk && dz_blk;
+        if (blocked)
+            a_in = a_blk, dz_in = dz_blk;
+        const kernel_arg args[] = {ARG(dz_in),     ARG(a_in),    ARG(cs), ARG(chunks),
+                                   ARG(chunk_len), ARG(blocked), ARG(out)};
         const kernel_arg sargs[] = {ARG(partial), ARG(chunks), ARG(dw_count), ARG(sum_run), ARG(dw->mem)};
-        if (!s && !(s = set_args(ctx, fn, kw, args, 6)) && ks)
+        if (!s && !(s = set_args(ctx, fn, kw, args, 7)) && ks)
             s = set_args(ctx, fn, ks, sargs, 5);
     }
     if (!s && db && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {

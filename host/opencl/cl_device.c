@@ -165,6 +165,9 @@ static void describe_device(clcnn_context *ctx)
         cl->conv_blocked = blocked[0] == '1';
     const char *order = getenv("CLCNN_CONV_PIXEL_MAJOR");
     cl->conv_order = order && (strcmp(order, "0") == 0 || strcmp(order, "1") == 0) ? order[0] - '0' : -1;
+    const char *fblocked = getenv("CLCNN_FILTER_BLOCKED");
+    cl->filter_blocked =
+        fblocked && (strcmp(fblocked, "0") == 0 || strcmp(fblocked, "1") == 0) ? fblocked[0] - '0' : -1;
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);

@@ -65,6 +65,7 @@ static const struct {
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_16] = {"conv_backward_filter_small_16", CLCNN_PROGRAM_CONV, 5,
                                                     3},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM] = {"conv_backward_filter_sum", CLCNN_PROGRAM_CONV, 0, 3},
+    [CLCNN_KERNEL_CONV_BLOCK_CHANNELS] = {"conv_block_channels", CLCNN_PROGRAM_CONV, 0, 3},
     [CLCNN_KERNEL_CONV_BACKWARD_BIAS] = {"conv_backward_bias", CLCNN_PROGRAM_CONV, 0, 3},
     [CLCNN_KERNEL_POOL_FORWARD_1] = {"pool_forward_1", CLCNN_PROGRAM_POOL, 1},
     [CLCNN_KERNEL_POOL_FORWARD_2] = {"pool_forward_2", CLCNN_PROGRAM_POOL, 2},
