@@ -29,7 +29,9 @@
 #  3. ./build-fault: Debug, -DCLCNN_SANITIZE=ON -DCLCNN_FAULT_INJECTION=ON,
 #     only test_faults (host/fault.h): every op with each allocation, OpenCL
 #     and CLBlast call it reaches failing in turn, under ASan+UBSan+LSan, so
-#     that a leak on an error path fails. About 1.5 minutes on 2 cores.
+#     that a leak on an error path fails; twice, the second time with the
+#     GPU defaults and heuristics (CLCNN_DEVICE_PROFILE=gpu). About 2.5
+#     minutes on 2 cores.
 #
 # Needs what .ci/setup.sh installs (it is run first, so ./build exists) and
 # valgrind. About 3 minutes on 2 cores with a cold PoCL kernel cache.
@@ -60,7 +62,8 @@ export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$root/.ci/lsan.supp:print_suppressions=1
 # device_blocks_* rerun the device suite with other register blocks: the same
-# host code paths, so they are left to the normal run to keep CI short.
+# host code paths, so they are left to the normal run to keep CI short
+# (device_gpu_profile and bounds_gpu_profile take other host paths, and run).
 exclude='^(install_consumer|device_blocks_.*)$'
 n_asan=$(ctest --test-dir build-sanitize -N -E "$exclude" | sed -n 's/^Total Tests: *//p')
 t1=$SECONDS
@@ -112,7 +115,7 @@ t3=$SECONDS
 cmake -S . -B build-fault -DCMAKE_BUILD_TYPE=Debug -DCLCNN_SANITIZE=ON -DCLCNN_FAULT_INJECTION=ON \
   -DCLCNN_BUILD_BENCH=OFF -DCLCNN_WERROR=OFF >/dev/null
 cmake --build build-fault -j "$jobs" --target test_faults >&2
-if ! ctest --test-dir build-fault --output-on-failure -R '^faults$'; then
+if ! ctest --test-dir build-fault --output-on-failure -R '^faults(_gpu_profile)?$'; then
   echo "sanitize: FAILED: fault injection (build-fault/Testing/Temporary/LastTest.log)" >&2
   exit 1
 fi

@@ -148,6 +148,11 @@ static void describe_device(clcnn_context *ctx)
      * and few threads, GPUs many threads with fewer registers each. */
     cl_device_type type = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    /* CLCNN_DEVICE_PROFILE=gpu: take the GPU defaults and heuristics on any
+     * device, so that the GPU code paths run (and are tested) on PoCL. */
+    const char *profile = getenv("CLCNN_DEVICE_PROFILE");
+    if (profile && strcmp(profile, "gpu") == 0)
+        type = CL_DEVICE_TYPE_GPU;
     cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     cl->conv_px = (type & CL_DEVICE_TYPE_CPU) ? 4 : 2;
     cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 16 : 4;
