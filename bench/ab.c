@@ -1,0 +1,220 @@
+/* ab.c - clcnn-ab: compares two settings of one operation in one process.
+ *
+ *   clcnn-ab SPEC OP A B [ROUNDS]
+ *
+ * SPEC is a layer as clcnn-bench --shape takes it; OP is fwd, data or
+ * filter for a convolution (forward with bias; backward da_prev only; dw
+ * and db), fwd or bwd for a pooling; A and B are comma-separated
+ * VAR=VALUE lists of environment variables ("-" for none). Each setting
+ * gets its own context and tensors, created with its variables set; then
+ * the two are called in turn, ROUNDS times each (default 20) after two
+ * warm-up rounds, each call timed from enqueue to clcnn_finish, with the
+ * setting's variables set again before every call (so that variables read
+ * at a call, such as CLCNN_KERNEL_DIR on a first build, apply too). It
+ * prints each setting's fastest call and the speed ratio B / A.
+ *
+ * Alternating in one process keeps both settings on the same machine
+ * state: on a shared machine the same kernel can run 30% slower in one
+ * process than in the next, which separate processes confound with the
+ * change being measured. */
+#define _POSIX_C_SOURCE 200809L
+#include "clcnn.h"
+#include "suites.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { MAX_VARS = 8 };
+
+typedef struct {
+    char names[MAX_VARS][64];
+    char values[MAX_VARS][192];
+    int n;
+} setting;
+
+typedef struct {
+    clcnn_context *ctx;
+    clcnn_tensor *t[8]; /* conv: a, w, b, z/dz, da, dw, db; pool: a, out, dout, da */
+    double best;
+} side;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Parses "VAR=V,VAR=V" (or "-") into *s; -1 when malformed. */
+static int parse_setting(const char *text, setting *s)
+{
+    s->n = 0;
+    if (strcmp(text, "-") == 0)
+        return 0;
+    char buf[1024];
+    if (strlen(text) >= sizeof buf)
+        return -1;
+    strcpy(buf, text);
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq || eq == item || s->n == MAX_VARS || (size_t)(eq - item) >= sizeof s->names[0] ||
+            strlen(eq + 1) >= sizeof s->values[0])
+            return -1;
+        *eq = '\0';
+        strcpy(s->names[s->n], item);
+        strcpy(s->values[s->n], eq + 1);
+        s->n++;
+    }
+    return 0;
+}
+
+/* Unsets every variable either setting names, then sets s's. */
+static void apply(const setting *s, const setting both[2])
+{
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < both[k].n; i++)
+            unsetenv(both[k].names[i]);
+    for (int i = 0; i < s->n; i++)
+        setenv(s->names[i], s->values[i], 1);
+}
+
+/* A tensor of the given shape filled with values in [-0.5, 0.5). */
+static clcnn_tensor *filled(clcnn_context *ctx, int n, int h, int w, int c, unsigned *seed)
+{
+    clcnn_tensor *t = NULL;
+    const size_t count = (size_t)n * (size_t)h * (size_t)w * (size_t)c;
+    float *v = malloc(count * sizeof *v);
+    if (v && clcnn_tensor_create(ctx, CLCNN_F32, n, h, w, c, &t) == CLCNN_OK) {
+        for (size_t i = 0; i < count; i++) {
+            *seed = *seed * 1103515245u + 12345u;
+            v[i] = (float)((*seed >> 8) & 0xffff) / 65536.0f - 0.5f;
+        }
+        if (clcnn_tensor_write(t, v, count * sizeof *v) != CLCNN_OK) {
+            clcnn_tensor_destroy(t);
+            t = NULL;
+        }
+    }
+    free(v);
+    return t;
+}
+
+static int make_side(const bench_layer *l, int ho, int wo, side *sd)
+{
+    unsigned seed = 1;
+    memset(sd->t, 0, sizeof sd->t);
+    sd->best = -1;
+    sd->ctx = NULL;
+    if (clcnn_context_create(NULL, &sd->ctx) != CLCNN_OK)
+        return -1;
+    if (l->kind == LAYER_CONV) {
+        sd->t[0] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
+        sd->t[1] = filled(sd->ctx, l->fh, l->fw, l->c, l->cout, &seed);
+        sd->t[2] = filled(sd->ctx, 1, 1, 1, l->cout, &seed);
+        sd->t[3] = filled(sd->ctx, l->n, ho, wo, l->cout, &seed);
+        sd->t[4] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
+        sd->t[5] = filled(sd->ctx, l->fh, l->fw, l->c, l->cout, &seed);
+        sd->t[6] = filled(sd->ctx, 1, 1, 1, l->cout, &seed);
+        for (int i = 0; i < 7; i++)
+            if (!sd->t[i])
+                return -1;
+    } else {
+        sd->t[0] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
+        sd->t[1] = filled(sd->ctx, l->n, ho, wo, l->c, &seed);
+        sd->t[2] = filled(sd->ctx, l->n, ho, wo, l->c, &seed);
+        sd->t[3] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
+        for (int i = 0; i < 4; i++)
+            if (!sd->t[i])
+                return -1;
+    }
+    return 0;
+}
+
+static clcnn_status call(const bench_layer *l, const char *op, side *sd)
+{
+    clcnn_tensor **t = sd->t;
+    if (l->kind == LAYER_CONV) {
+        const clcnn_conv_params p = {l->stride, l->pad, CLCNN_CONV_AUTO};
+        if (strcmp(op, "fwd") == 0)
+            return clcnn_conv2d_forward(sd->ctx, t[0], t[1], t[2], p, t[3]);
+        if (strcmp(op, "data") == 0)
+            return clcnn_conv2d_backward(sd->ctx, t[3], t[0], t[1], p, t[4], NULL, NULL);
+        return clcnn_conv2d_backward(sd->ctx, t[3], t[0], t[1], p, NULL, t[5], t[6]);
+    }
+    const clcnn_pool_params p = {l->f, l->stride, l->mode};
+    if (strcmp(op, "fwd") == 0)
+        return clcnn_pool2d_forward(sd->ctx, t[0], p, t[1]);
+    return clcnn_pool2d_backward(sd->ctx, t[2], t[0], p, t[3]);
+}
+
+static void free_side(side *sd)
+{
+    for (int i = 0; i < 8; i++)
+        clcnn_tensor_destroy(sd->t[i]);
+    clcnn_context_destroy(sd->ctx);
+}
+
+int main(int argc, char **argv)
+{
+    bench_layer l;
+    setting set[2];
+    const int rounds = argc > 5 ? atoi(argv[5]) : 20;
+    const char *op = argc > 2 ? argv[2] : "";
+    if (argc < 5 || argc > 6 || bench_parse_shape(argv[1], &l) != 0 || parse_setting(argv[3], &set[0]) ||
+        parse_setting(argv[4], &set[1]) || rounds < 1 ||
+        !(strcmp(op, "fwd") == 0 ||
+          (l.kind == LAYER_CONV && (strcmp(op, "data") == 0 || strcmp(op, "filter") == 0)) ||
+          (l.kind == LAYER_POOL && strcmp(op, "bwd") == 0))) {
+        fprintf(stderr, "usage: clcnn-ab SPEC OP A B [ROUNDS]\n"
+                        "  SPEC  conv:N,H,W,C,COUT,FH,FW,STRIDE,PAD or pool:max|avg:N,H,W,C,F,STRIDE\n"
+                        "  OP    fwd, data or filter (convolution); fwd or bwd (pooling)\n"
+                        "  A, B  environment settings, VAR=VALUE[,VAR=VALUE...] or - for none\n"
+                        "  ROUNDS  timed calls of each (default 20), after two warm-up rounds\n");
+        return 2;
+    }
+    setenv("POCL_AFFINITY", "1", 0); /* as clcnn-bench: pinned PoCL threads vary less */
+    const int f_h = l.kind == LAYER_CONV ? l.fh : l.f, f_w = l.kind == LAYER_CONV ? l.fw : l.f;
+    const int pad = l.kind == LAYER_CONV ? l.pad : 0;
+    const int ho = (l.h + 2 * pad - f_h) / l.stride + 1, wo = (l.w + 2 * pad - f_w) / l.stride + 1;
+    if (ho < 1 || wo < 1) {
+        fprintf(stderr, "clcnn-ab: the window is larger than the padded input\n");
+        return 2;
+    }
+    side sides[2];
+    for (int k = 0; k < 2; k++) {
+        apply(&set[k], set);
+        if (make_side(&l, ho, wo, &sides[k]) != 0) {
+            fprintf(stderr, "clcnn-ab: setting %c: %s\n", 'A' + k, clcnn_last_error(sides[k].ctx));
+            return 1;
+        }
+    }
+    for (int r = 0; r < rounds + 2; r++)
+        for (int k = 0; k < 2; k++) {
+            side *sd = &sides[k];
+            apply(&set[k], set);
+            clcnn_finish(sd->ctx);
+            const double t0 = now();
+            const clcnn_status s = call(&l, op, sd);
+            if (s == CLCNN_OK)
+                clcnn_finish(sd->ctx);
+            const double t = now() - t0;
+            if (s != CLCNN_OK) {
+                fprintf(stderr, "clcnn-ab: setting %c: %s\n", 'A' + k, clcnn_last_error(sd->ctx));
+                return 1;
+            }
+            if (r >= 2 && (sd->best < 0 || t < sd->best))
+                sd->best = t;
+        }
+    const double flops = l.kind == LAYER_CONV ? 2.0 * l.n * ho * wo * l.cout * (double)l.fh * l.fw * l.c : 0;
+    for (int k = 0; k < 2; k++) {
+        printf("%c %-40s %9.3f ms", 'A' + k, argv[3 + k], sides[k].best * 1e3);
+        if (flops > 0)
+            printf(" %8.1f GFLOP/s", flops / sides[k].best * 1e-9);
+        printf("\n");
+    }
+    printf("speed B/A %.3f (fastest of %d calls each, alternating)\n", sides[0].best / sides[1].best, rounds);
+    for (int k = 0; k < 2; k++)
+        free_side(&sides[k]);
+    return 0;
+}
