@@ -134,14 +134,20 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
     clcnn_status s = load_source(ctx, fn, id, &src, &owned);
     if (s)
         return s;
-    char options[192];
+    /* -w: the compiler's warnings (AVX ABI notes, pragmas it could not
+     * honour) went to stderr as "N warnings generated." on every first
+     * build (PoCL); kernels from CLCNN_KERNEL_DIR, under development, keep
+     * them. */
+    char options[256]; /* at most about 210: 110 of text, 40 of flags, six ints of up to 11 */
     snprintf(options, sizeof options,
              "-cl-std=CL1.2 %s -DWIDTH=%d -DPART=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d "
-             "-DSTREAM_STORES=%d%s",
+             "-DSTREAM_STORES=%d%s%s",
              dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float",
              width_slot ? 1 << (width_slot - 1) : 0, part, cl->conv_px, cl->filter_kb,
              clcnn__cl_max_width(cl, dtype), cl->cpu,
-             dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
+             dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "",
+             owned ? "" : " -w");
+
     cl_int err = CL_SUCCESS;
     cl_program prog = clcnn__cl_cache_load(cl, src, options);
     if (!prog) {
