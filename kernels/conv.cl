@@ -472,11 +472,12 @@ DEFINE_CONV_BACKWARD_DATA(16)
         const int kmax = min(K, s.cin - k0);                                                                   \
         ulong wofs[K];                                                                                         \
         UNROLL for (int j = 0; j < K; j++) wofs[j] = (ulong)min(j, kmax - 1) * (ulong)s.cout;                  \
-        for (int oy = oy0; oy <= oy1; oy++)                                                                    \
-            for (int ox = ox0; ox <= ox1; ox++) {                                                              \
-                const int fy = py - oy * s.stride, fx = px - ox * s.stride;                                    \
-                __global const REAL *wp = w + AT(fy, fx, k0, 0, s.fw, s.cin, s.cout);                          \
-                __global const REAL *dp = dz + AT(i, oy, ox, 0, s.ho, s.wo, s.cout);                           \
+        const ulong wstep = (ulong)s.stride * (ulong)s.cin * (ulong)s.cout;                                   \
+        for (int oy = oy0; oy <= oy1; oy++) {                                                                  \
+            const int fy = py - oy * s.stride, fx0 = px - ox0 * s.stride;                                      \
+            __global const REAL *wp = w + AT(fy, fx0, k0, 0, s.fw, s.cin, s.cout);                             \
+            __global const REAL *dp = dz + AT(i, oy, ox0, 0, s.ho, s.wo, s.cout);                              \
+            for (int ox = ox0; ox <= ox1; ox++, wp -= wstep, dp += s.cout) {                                   \
                 int c = 0;                                                                                     \
                 for (; c + 16 <= s.cout; c += 16) {                                                            \
                     const VEC_8 d0 = VLOAD_8(dp + c), d1 = VLOAD_8(dp + c + 8);                                \
@@ -493,6 +494,7 @@ DEFINE_CONV_BACKWARD_DATA(16)
                 for (; c < s.cout; c++)                                                                        \
                     UNROLL for (int j = 0; j < K; j++) tail[j] += dp[c] * wp[wofs[j] + c];                     \
             }                                                                                                  \
+        }                                                                                                      \
         __global REAL *out = da_prev + AT(i, y, x, k0, s.h, s.w, s.cin);                                       \
         UNROLL for (int j = 0; j < K; j++)                                                                     \
         {                                                                                                      \
