@@ -14,6 +14,18 @@ static atomic_int armed_kind = CLCNN_FAULT_ANY;
 static atomic_long armed_n;
 static const char *_Atomic failed_what;
 static atomic_int failed_code;
+static atomic_int gemm_code; /* 0: CLBlastOpenCLOutOfResources (-5) */
+
+void clcnn_fault_set_gemm_code(int code)
+{
+    atomic_store(&gemm_code, code);
+}
+
+int clcnn__fault_gemm_code(void)
+{
+    const int c = atomic_load(&gemm_code);
+    return c ? c : -5; /* CLBlastOpenCLOutOfResources == CL_OUT_OF_RESOURCES */
+}
 
 void clcnn_fault_reset(void)
 {

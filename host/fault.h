@@ -18,7 +18,8 @@ typedef enum {
     CLCNN_FAULT_ENQUEUE, /* clEnqueue*: CL_OUT_OF_RESOURCES */
     CLCNN_FAULT_PROGRAM, /* clCreateProgramWith{Source,Binary}, clCreateKernel: CL_OUT_OF_HOST_MEMORY;
                             clBuildProgram: CL_BUILD_PROGRAM_FAILURE */
-    CLCNN_FAULT_GEMM,    /* CLBlast[SD]gemmWithTempBuffer, CLBlast[SD]GemmTempBufferSize: CL_OUT_OF_RESOURCES */
+    CLCNN_FAULT_GEMM,    /* CLBlast[SD]gemmWithTempBuffer, CLBlast[SD]GemmTempBufferSize: CL_OUT_OF_RESOURCES,
+                            or the code clcnn_fault_set_gemm_code set */
     CLCNN_FAULT_OBJECT,  /* clCreateContext, clCreateCommandQueue: CL_OUT_OF_HOST_MEMORY */
     CLCNN_FAULT_KINDS
 } clcnn_fault_kind;
@@ -41,6 +42,14 @@ CLCNN_API long clcnn_fault_count(int kind);
  * "clEnqueueNDRangeKernel", "malloc"), or NULL; *code gets the error it
  * returned (0 for malloc) when code is not NULL. */
 CLCNN_API const char *clcnn_fault_failed(int *code);
+
+/* The status CLBlast sites fail with from now on (kept across reset and
+ * arm); 0 restores the default, CLBlastOpenCLOutOfResources. For testing
+ * how CLBlast's own codes (-1024 and below) are reported. */
+CLCNN_API void clcnn_fault_set_gemm_code(int code);
+
+/* The status a failing CLBlast site returns (see clcnn_fault_set_gemm_code). */
+int clcnn__fault_gemm_code(void);
 
 /* Counts a site of `kind` named `what`; 1 when it must fail. */
 int clcnn__fault_hit(clcnn_fault_kind kind, const char *what, int code);

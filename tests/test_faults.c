@@ -16,6 +16,10 @@
 
 #include "fault.h"
 
+#ifdef CLCNN_TEST_OPENCL
+#include <clblast_c.h> /* the status codes, for clblast_status_codes_are_reported */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +396,75 @@ static void test_op(void **state)
     }
 }
 
+#ifdef CLCNN_TEST_OPENCL
+/* CLBlast's own status codes (-1024 and below; the sweep above fails its
+ * calls with an OpenCL code): the GEMM forward with the first CLBlast call
+ * failing with each, on a warm context. Not available in double precision
+ * or not implemented -> CLCNN_ERR_UNSUPPORTED, any other -> CLCNN_ERR_DEVICE;
+ * the message names the call and the code (by name where CLBlast has one);
+ * the output is untouched and the next call succeeds. */
+static void clblast_status_codes_are_reported(void **state)
+{
+    (void)state;
+    static const struct {
+        int code;
+        const char *name;
+        clcnn_status status;
+    } codes[] = {
+        {CLBlastNoDoublePrecision, "CLBlastNoDoublePrecision", CLCNN_ERR_UNSUPPORTED},
+        {CLBlastNotImplemented, "CLBlastNotImplemented", CLCNN_ERR_UNSUPPORTED},
+        {CLBlastInsufficientMemoryTemp, "CLBlastInsufficientMemoryTemp", CLCNN_ERR_DEVICE},
+        {CLBlastInvalidDimension, "CLBlastInvalidDimension", CLCNN_ERR_DEVICE},
+        {CLBlastDatabaseError, "CLBlastDatabaseError", CLCNN_ERR_DEVICE},
+        {-1500, "an unnamed CLBlast status", CLCNN_ERR_DEVICE},
+    };
+    const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0};
+    fixture f, h;
+    fixture_make(&h, CLCNN_BACKEND_HOST, &c);
+    assert_int_equal(run_op(&h, &c, CLCNN_BACKEND_HOST), CLCNN_OK);
+    size_t n_ref;
+    double *ref = results(&h, &c, &n_ref);
+    fixture_make(&f, CLCNN_BACKEND_OPENCL, &c);
+    assert_int_equal(run_op(&f, &c, CLCNN_BACKEND_OPENCL), CLCNN_OK); /* warm: programs built */
+    /* The last CLBlast site is the GEMM itself (a failed size query before
+     * the choice of path only makes the call run direct). */
+    clcnn_fault_arm(CLCNN_FAULT_GEMM, 0);
+    assert_int_equal(run_op(&f, &c, CLCNN_BACKEND_OPENCL), CLCNN_OK);
+    const long last = clcnn_fault_count(CLCNN_FAULT_GEMM);
+    clcnn_fault_reset();
+    assert_true(last >= 1);
+    reset_outputs(&f);
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        size_t snap_n;
+        unsigned char *snap = th_snapshot(f.out[0], &snap_n);
+        clcnn_fault_set_gemm_code(codes[i].code);
+        clcnn_fault_arm(CLCNN_FAULT_GEMM, last);
+        const clcnn_status s = run_op(&f, &c, CLCNN_BACKEND_OPENCL);
+        int code = 0;
+        const char *what = clcnn_fault_failed(&code);
+        clcnn_fault_reset();
+        clcnn_fault_set_gemm_code(0);
+        assert_non_null(what);
+        assert_string_equal(what, "CLBlastSgemm");
+        assert_int_equal(code, codes[i].code);
+        const char *msg = clcnn_last_error(f.ctx);
+        char named[96];
+        snprintf(named, sizeof named, "%s (%d)", codes[i].name, codes[i].code);
+        if (s != codes[i].status || !strstr(msg, named) || !strstr(msg, what))
+            fail_msg("CLBlast code %d in %s: status %s (expected %s), message: %s", codes[i].code, what,
+                     clcnn_status_string(s), clcnn_status_string(codes[i].status), msg);
+        th_expect_unchanged(f.out[0], snap, snap_n, "the output after a failed CLBlast call");
+        free(snap);
+        assert_int_equal(run_op(&f, &c, CLCNN_BACKEND_OPENCL), CLCNN_OK);
+        expect_results(&f, &c, ref, n_ref, "the call after a CLBlast failure");
+        reset_outputs(&f);
+    }
+    free(ref);
+    fixture_free(&f);
+    fixture_free(&h);
+}
+#endif
+
 int main(void)
 {
     const op_case cases[] = {
@@ -415,10 +488,14 @@ int main(void)
         {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0},
         {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0},
     };
-    struct CMUnitTest tests[sizeof cases / sizeof cases[0]];
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate(test_op, (void *)&cases[i]);
-        tests[i].name = cases[i].name;
+    struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++, n++) {
+        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_op, (void *)&cases[i]);
+        tests[n].name = cases[i].name;
     }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+#ifdef CLCNN_TEST_OPENCL
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(clblast_status_codes_are_reported);
+#endif
+    return _cmocka_run_group_tests("faults", tests, n, NULL, NULL);
 }

@@ -136,7 +136,7 @@ CLBlastStatusCode clcnn__fault_CLBlastSgemmWithTempBuffer(CLBlastLayout layout, 
                                                           cl_mem c, size_t c0, size_t ldc,
                                                           cl_command_queue *q, cl_event *ev, cl_mem temp)
 {
-    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastSgemm", CLBlastOpenCLOutOfResources);
+    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastSgemm", (CLBlastStatusCode)clcnn__fault_gemm_code());
     return CLBlastSgemmWithTempBuffer(layout, ta, tb, m, n, k, alpha, a, a0, lda, b, b0, ldb, beta, c, c0,
                                       ldc, q, ev, temp);
 }
@@ -148,7 +148,7 @@ CLBlastStatusCode clcnn__fault_CLBlastDgemmWithTempBuffer(CLBlastLayout layout, 
                                                           cl_mem c, size_t c0, size_t ldc,
                                                           cl_command_queue *q, cl_event *ev, cl_mem temp)
 {
-    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastDgemm", CLBlastOpenCLOutOfResources);
+    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastDgemm", (CLBlastStatusCode)clcnn__fault_gemm_code());
     return CLBlastDgemmWithTempBuffer(layout, ta, tb, m, n, k, alpha, a, a0, lda, b, b0, ldb, beta, c, c0,
                                       ldc, q, ev, temp);
 }
@@ -159,7 +159,7 @@ CLBlastStatusCode clcnn__fault_CLBlastSGemmTempBufferSize(CLBlastLayout layout, 
                                                           size_t c0, size_t ldc, cl_command_queue *q,
                                                           size_t *bytes)
 {
-    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastSGemmTempBufferSize", CLBlastOpenCLOutOfResources);
+    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastSGemmTempBufferSize", (CLBlastStatusCode)clcnn__fault_gemm_code());
     return CLBlastSGemmTempBufferSize(layout, ta, tb, m, n, k, a0, lda, b0, ldb, c0, ldc, q, bytes);
 }
 
@@ -169,6 +169,6 @@ CLBlastStatusCode clcnn__fault_CLBlastDGemmTempBufferSize(CLBlastLayout layout, 
                                                           size_t c0, size_t ldc, cl_command_queue *q,
                                                           size_t *bytes)
 {
-    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastDGemmTempBufferSize", CLBlastOpenCLOutOfResources);
+    FAIL_CODE(CLCNN_FAULT_GEMM, "CLBlastDGemmTempBufferSize", (CLBlastStatusCode)clcnn__fault_gemm_code());
     return CLBlastDGemmTempBufferSize(layout, ta, tb, m, n, k, a0, lda, b0, ldb, c0, ldc, q, bytes);
 }
