@@ -342,7 +342,7 @@ clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
  * FILTER_MAX_WORKSPACE bytes on GPUs, FILTER_MAX_WORKSPACE_CPU on CPUs (or
  * the context's workspace limit, if lower). On a CPU the partial sums are
  * written and read back through memory: PoCL, A/B in one process with 64
- * MiB and 4 MiB (/tmp/abw.c, 2026-11-27): 4x14x14x256->256 3x3 (2.4 MB of
+ * MiB and 4 MiB (as clcnn-ab does it, 2026-11-27): 4x14x14x256->256 3x3 (2.4 MB of
  * dW, 4 runs -> 1) +11%, 4x28x28x128->128 +3-6%, 4x56x56x64->64 +2-7%.
  * It depends on the shape, the device type and that limit alone, so a
  * call's summation order, and so its bits, never change. */
