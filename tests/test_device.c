@@ -215,22 +215,29 @@ static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
  * CPU defaults change layout: the backward filter reads blocked copies of
  * a_prev and dz (128+ input channels; 130 leaves a partial block), and the
  * forward runs pixel-major (weights of 256 KB and more: 3x3x130x512 F32).
- * Random data within the tolerance, and integer data exactly. */
+ * Random data within the tolerance, and integer data exactly; then again
+ * with a 20 KiB workspace limit, where the second layer's a_prev copy (10.6
+ * KB) fits and its dz copy (40 KB) does not, and the first layer's (44 and
+ * 21.5 KB) neither: the filter then reads the tensors themselves. */
 static void wide_layers_match_reference(void **state)
 {
     (void)state;
-    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
-    np_random r;
-    np_random_seed(&r, 4242);
     const conv_case cases[2] = {
         {2, 6, 7, 130, 3, 3, 64, 1, 1, 6, 7, 1},
         {1, 5, 4, 130, 3, 3, 512, 1, 1, 5, 4, 0},
     };
-    for (int integers = 0; integers < 2; integers++)
-        for (int i = 0; i < 2; i++)
-            conv_check_case(&c, &r, CLCNN_F32, integers, cases[i]);
-    clcnn_context_destroy(c.dev);
-    clcnn_context_destroy(c.host);
+    for (int limited = 0; limited < 2; limited++) {
+        contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+        if (limited)
+            assert_int_equal(clcnn_context_set_workspace_limit(c.dev, 20 << 10), CLCNN_OK);
+        np_random r;
+        np_random_seed(&r, 4242);
+        for (int integers = 0; integers < 2; integers++)
+            for (int i = 0; i < 2; i++)
+                conv_check_case(&c, &r, CLCNN_F32, integers, cases[i]);
+        clcnn_context_destroy(c.dev);
+        clcnn_context_destroy(c.host);
+    }
 }
 
 /* --------------------------------------------------------------- pool --- */
