@@ -116,6 +116,14 @@ static int select_device(const device_entry *d, int n, const char *spec)
     return -1;
 }
 
+/* A development switch: 1 or 0 when environment variable `name` is "1" or
+ * "0", else -1 (unset or anything else: the default applies). */
+static int env_switch(const char *name)
+{
+    const char *v = getenv(name);
+    return v && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) ? v[0] - '0' : -1;
+}
+
 /* Reads the device's name, fp64 support and largest allocation into ctx. */
 static void describe_device(clcnn_context *ctx)
 {
@@ -165,14 +173,11 @@ static void describe_device(clcnn_context *ctx)
      * HWIO, where neighbouring work-items read neighbouring vectors. */
     cl->conv_blocked = cl->cpu;
     /* Kernel-development overrides (README: environment variables). */
-    const char *blocked = getenv("CLCNN_CONV_BLOCKED");
-    if (blocked && (strcmp(blocked, "0") == 0 || strcmp(blocked, "1") == 0))
-        cl->conv_blocked = blocked[0] == '1';
-    const char *order = getenv("CLCNN_CONV_PIXEL_MAJOR");
-    cl->conv_order = order && (strcmp(order, "0") == 0 || strcmp(order, "1") == 0) ? order[0] - '0' : -1;
-    const char *fblocked = getenv("CLCNN_FILTER_BLOCKED");
-    cl->filter_blocked =
-        fblocked && (strcmp(fblocked, "0") == 0 || strcmp(fblocked, "1") == 0) ? fblocked[0] - '0' : -1;
+    const int blocked = env_switch("CLCNN_CONV_BLOCKED");
+    if (blocked >= 0)
+        cl->conv_blocked = blocked;
+    cl->conv_order = env_switch("CLCNN_CONV_PIXEL_MAJOR");
+    cl->filter_blocked = env_switch("CLCNN_FILTER_BLOCKED");
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);
