@@ -57,10 +57,13 @@ inline REAL window_size(const pool_shape s)
 #define VSTORE_4(v, p) vstore4(v, 0, p)
 #define VSTORE_8(v, p) vstore8(v, 0, p)
 #define VSTORE_16(v, p) vstore16(v, 0, p)
-/* Stores of results that are not read again soon: on CPUs (-DSTREAM_STORES=1,
- * compilers that are clang) non-temporal, so that writing a line does not
- * first read it into the cache (PoCL, average-pool backward of
- * 4x112x112x64 f2 s2: 16-21 GB/s with plain stores, 22-25 non-temporal).
+/* Stores of both kernels' results: on CPUs (-DSTREAM_STORES=1, compilers
+ * that are clang) non-temporal, so that writing a line does not first read
+ * it into the cache (PoCL, average-pool backward of 4x112x112x64 f2 s2:
+ * 16-21 GB/s with plain stores, 22-25 non-temporal; forward, clcnn-ab in
+ * bursts of 4: 1.10x max f3 s2, 1.22-1.29x average f2 s2). The price: the
+ * result goes to memory, and a next layer reads it from there, not from
+ * the last-level cache.
  * The address must be aligned to the vector (it is: N divides c and
  * buffers are aligned). */
 #ifndef STREAM_STORES
@@ -170,12 +173,12 @@ inline REAL window_size(const pool_shape s)
             for (; cb + ILP <= cb1; cb += ILP) {                                                                \
                 VEC_##N r[ILP];                                                                                 \
                 WINDOWS(N, a_prev, s, i, y * s.stride, x * s.stride, cb * N, ILP, r);                           \
-                UNROLL for (int j = 0; j < ILP; j++) VSTORE_##N(r[j], out + (cb + j) * N);                      \
+                UNROLL for (int j = 0; j < ILP; j++) STORE_STREAM_##N(r[j], out + (cb + j) * N);                \
             }                                                                                                   \
             for (; cb < cb1; cb++) {                                                                            \
                 VEC_##N r[1];                                                                                   \
                 WINDOWS(N, a_prev, s, i, y * s.stride, x * s.stride, cb * N, 1, r);                             \
-                VSTORE_##N(r[0], out + cb * N);                                                                 \
+                STORE_STREAM_##N(r[0], out + cb * N);                                                           \
             }                                                                                                   \
         }                                                                                                       \
     }

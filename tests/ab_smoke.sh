@@ -14,12 +14,17 @@ done
 for op in fwd bwd; do
   "$ab" pool:max:2,9,9,8,3,2 "$op" - - 2 | grep -q '^speed B/A' || fail "pool $op: no ratio"
 done
+# Bursts: 3 turns of 3 calls, each turn's first untimed, leave 6 timed calls a side.
+out=$("$ab" pool:avg:2,9,9,8,2,2 bwd - - 3 3)
+grep -q '^speed B/A [0-9.]* (fastest of 6 calls each, alternating in bursts of 3)$' <<<"$out" ||
+  fail "bursts: $out"
 # A setting that breaks its side must fail the run: a kernel folder without kernels.
 if "$ab" conv:1,4,4,2,2,3,3,1,1 fwd - CLCNN_KERNEL_DIR=/nonexistent 2 >/dev/null 2>&1; then
   fail "B's CLCNN_KERNEL_DIR was not applied"
 fi
 for bad in "x fwd - -" "conv:1,4,4,2,2,3,3,1,1 bwd - -" "pool:avg:1,4,4,2,2,2 data - -" \
-           "conv:1,4,4,2,2,3,3,1,1 fwd NOEQUALS -" "conv:1,2,2,1,1,3,3,1,0 fwd - -"; do
+           "conv:1,4,4,2,2,3,3,1,1 fwd NOEQUALS -" "conv:1,2,2,1,1,3,3,1,0 fwd - -" \
+           "conv:1,4,4,2,2,3,3,1,1 fwd - - 2 0" "conv:1,4,4,2,2,3,3,1,1 fwd - - 2 3 1"; do
   set +e
   # shellcheck disable=SC2086
   "$ab" $bad >/dev/null 2>&1
@@ -27,4 +32,4 @@ for bad in "x fwd - -" "conv:1,4,4,2,2,3,3,1,1 bwd - -" "pool:avg:1,4,4,2,2,2 da
   set -e
   [ "$rc" -eq 2 ] || fail "clcnn-ab $bad: status $rc, expected 2"
 done
-echo "ab_smoke: 5 ops, settings applied per side, 5 bad argument lists refused"
+echo "ab_smoke: 5 ops, bursts, settings applied per side, 7 bad argument lists refused"
