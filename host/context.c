@@ -109,6 +109,12 @@ clcnn_status clcnn_context_set_workspace_limit(clcnn_context *ctx, size_t bytes)
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
                            "clcnn_context_set_workspace_limit: bytes is 0; the limit must be at least 1");
     ctx->workspace_limit = bytes;
+#ifdef CLCNN_HAVE_OPENCL
+    if (ctx->cl && clcnn__cl_workspace_bytes(ctx->cl) > bytes) {
+        clcnn__cl_call_begin(ctx->cl); /* between calls: every workspace is idle */
+        clcnn__cl_release_idle(ctx->cl);
+    }
+#endif
     return CLCNN_OK;
 }
 
@@ -131,6 +137,16 @@ int clcnn_context_tuning(const clcnn_context *ctx)
 size_t clcnn_context_workspace_limit(const clcnn_context *ctx)
 {
     return ctx ? ctx->workspace_limit : 0;
+}
+
+size_t clcnn_context_workspace_bytes(const clcnn_context *ctx)
+{
+#ifdef CLCNN_HAVE_OPENCL
+    if (ctx && ctx->cl)
+        return clcnn__cl_workspace_bytes(ctx->cl);
+#endif
+    (void)ctx;
+    return 0;
 }
 
 clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out)

@@ -4,8 +4,11 @@
 #include "validate.h"
 #ifdef CLCNN_HAVE_OPENCL
 #include "opencl/cl_backend.h"
-/* The backend's implementation of op: OpenCL when ctx has a device. */
-#define DISPATCH(ctx, op, ...) ((ctx)->cl ? clcnn__cl_##op(__VA_ARGS__) : clcnn__host_##op(__VA_ARGS__))
+/* The backend's implementation of op: OpenCL when ctx has a device, as one
+ * call for the workspace accounting (opencl/cl_backend.h). */
+#define DISPATCH(ctx, op, ...)                                                                               \
+    ((ctx)->cl ? (clcnn__cl_call_begin((ctx)->cl), clcnn__cl_##op(__VA_ARGS__))                              \
+               : clcnn__host_##op(__VA_ARGS__))
 #else
 #define DISPATCH(ctx, op, ...) clcnn__host_##op(__VA_ARGS__)
 #endif

@@ -153,19 +153,37 @@ CLCNN_API const char *clcnn_context_device_name(const clcnn_context *ctx);
  *  stays valid until the next failing call on the same context (or thread). */
 CLCNN_API const char *clcnn_last_error(const clcnn_context *ctx);
 
-/** Sets the most device memory one call may use as workspace (the GEMM
- *  path's column matrix and CLBlast's temporary buffer; the direct path's
- *  partial sums), in bytes.  The GEMM path processes the batch in chunks that
- *  fit; where not even one row of the column matrix fits (one image of it for
- *  backward data), that part of the call runs on the direct path instead.
- *  The default is 256 MiB, or the environment variable CLCNN_WORKSPACE_LIMIT
- *  read at context creation ("268435456", "64k", "256M", "1G"; binary
- *  units).  The host backend keeps the value and needs no workspace.
+/** Sets how much device memory ctx may use as workspace (buffers a call
+ *  needs beside its tensors; ctx keeps them for later calls), in bytes.
+ *  The GEMM path's column matrix and CLBlast's temporary buffer fit it
+ *  together: the batch is processed in chunks that fit, and where not even
+ *  one row of the column matrix fits (one image of it for backward data),
+ *  that part of the call runs on the direct path instead.  The direct
+ *  backward filter's partial sums fit it too.  Both are sized from the
+ *  limit alone, so results depend only on the inputs, the device and the
+ *  limit.  Copies that only speed a kernel's reads (zero-padded inputs,
+ *  re-blocked weights or channels) are made only where they fit beside the
+ *  call's other workspaces.  Workspaces of earlier calls that a call does
+ *  not use are released when keeping them would exceed the limit.  A call
+ *  exceeds the limit only with what it cannot do without beyond the sized
+ *  workspaces: copies of outputs it writes in several steps (to restore
+ *  them if a step fails), backward data's weights copy (the size of w), a
+ *  max-pool backward's window maxima (the size of da), or the GEMM path in
+ *  one direction of a backward beside the direct path in the other; ctx
+ *  keeps those for the next call.  Lowering the limit below what ctx holds
+ *  releases it all.  The default is 256 MiB, or the environment variable
+ *  CLCNN_WORKSPACE_LIMIT read at context creation ("268435456", "64k",
+ *  "256M", "1G"; binary units).  The host backend keeps the value and
+ *  needs no workspace.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (ctx NULL, bytes 0). */
 CLCNN_API clcnn_status clcnn_context_set_workspace_limit(clcnn_context *ctx, size_t bytes);
 
 /** ctx's workspace limit in bytes; 0 for a NULL ctx. */
 CLCNN_API size_t clcnn_context_workspace_limit(const clcnn_context *ctx);
+
+/** The device memory ctx holds as workspace now, in bytes; 0 for a NULL
+ *  ctx and for the host backend. */
+CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
 
 /** Turns tuning on (1) or off (0). With tuning on, the first
  *  CLCNN_CONV_AUTO convolution of each device, dtype, direction and shape

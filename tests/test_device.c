@@ -108,6 +108,7 @@ static void pad_case(contexts *c, np_random *r, clcnn_dtype dt, int integers)
 
 typedef struct {
     int n, h, w, cin, fh, fw, cout, stride, pad, ho, wo, bias;
+    clcnn_conv_algo algo; /* of the device's calls; 0 (left out) is AUTO */
 } conv_case;
 
 static conv_case draw_conv(np_random *r)
@@ -120,6 +121,7 @@ static conv_case draw_conv(np_random *r)
     } while (k.fh > k.h + 2 * k.pad || k.fw > k.w + 2 * k.pad);
     k.ho = (k.h + 2 * k.pad - k.fh) / k.stride + 1;
     k.wo = (k.w + 2 * k.pad - k.fw) / k.stride + 1;
+    k.algo = CLCNN_CONV_AUTO;
     return k;
 }
 
@@ -145,7 +147,7 @@ static conv_tensors conv_make(clcnn_context *ctx, clcnn_dtype dt, const conv_cas
 
 static void conv_run(clcnn_context *ctx, const conv_case *k, conv_tensors *t)
 {
-    clcnn_conv_params p = {k->stride, k->pad, CLCNN_CONV_AUTO};
+    clcnn_conv_params p = {k->stride, k->pad, k->algo};
     clcnn_tensor *const all[] = {t->a, t->w, t->b, t->z, t->dz, t->da, t->dw, t->db};
     assert_int_equal(clcnn_conv2d_forward(ctx, t->a, t->w, t->b, p, t->z), CLCNN_OK);
     th_expect_guards(all, 8, "after conv2d_forward");
@@ -223,8 +225,8 @@ static void wide_layers_match_reference(void **state)
 {
     (void)state;
     const conv_case cases[2] = {
-        {2, 6, 7, 130, 3, 3, 64, 1, 1, 6, 7, 1},
-        {1, 5, 4, 130, 3, 3, 512, 1, 1, 5, 4, 0},
+        {2, 6, 7, 130, 3, 3, 64, 1, 1, 6, 7, 1, CLCNN_CONV_AUTO},
+        {1, 5, 4, 130, 3, 3, 512, 1, 1, 5, 4, 0, CLCNN_CONV_AUTO},
     };
     for (int limited = 0; limited < 2; limited++) {
         contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
@@ -238,6 +240,83 @@ static void wide_layers_match_reference(void **state)
         clcnn_context_destroy(c.dev);
         clcnn_context_destroy(c.host);
     }
+}
+
+/* ---------------------------------------------------------- workspace --- */
+
+/* What the context holds as workspace (clcnn_context_workspace_bytes),
+ * with a 96 KiB limit, while every result stays exact (integer data):
+ * - the forward of layer 1 (direct) on CPU defaults wants a padded copy of
+ *   a_prev (39 KB) and weights in blocks of 16 filters (74 KB), which only
+ *   speed its reads: it keeps the copy and reads the weights as they are
+ *   (both made, 113 KB, would be above the limit);
+ * - after its backward and a GEMM layer, which keep what they cannot do
+ *   without, a max-pool backward needs only its window maxima (43 KB): what
+ *   the earlier calls left is released first, as keeping it would exceed
+ *   the limit;
+ * - a limit below what is held releases it at once. */
+static void workspace_is_kept_within_the_limit(void **state)
+{
+    (void)state;
+    const size_t limit = 96 << 10;
+    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+    assert_int_equal(clcnn_context_workspace_bytes(c.dev), 0);
+    assert_int_equal(clcnn_context_workspace_bytes(c.host), 0);
+    assert_int_equal(clcnn_context_workspace_bytes(NULL), 0);
+    assert_int_equal(clcnn_context_set_workspace_limit(c.dev, limit), CLCNN_OK);
+    np_random r;
+    np_random_seed(&r, 9090);
+    const conv_case layers[2] = {
+        {1, 10, 10, 64, 3, 3, 32, 1, 1, 10, 10, 1, CLCNN_CONV_DIRECT},
+        {2, 8, 8, 24, 3, 3, 8, 1, 1, 8, 8, 0, CLCNN_CONV_GEMM},
+    };
+    /* CPU defaults (PoCL, no GPU profile): the direct forward pads a copy */
+    const char *profile = getenv("CLCNN_DEVICE_PROFILE");
+    const int cpu_defaults = strstr(clcnn_context_device_name(c.dev), "pthread") != NULL &&
+                             !(profile && strcmp(profile, "gpu") == 0);
+    {
+        const conv_case *k = &layers[0];
+        double *a = values(&r, (size_t)k->n * k->h * k->w * k->cin, 1, 1.0);
+        double *w = values(&r, (size_t)k->fh * k->fw * k->cin * k->cout, 1, 1.0);
+        conv_tensors dev = conv_make(c.dev, CLCNN_F32, k, a, w, w, w);
+        const clcnn_conv_params p = {k->stride, k->pad, k->algo};
+        assert_int_equal(clcnn_conv2d_forward(c.dev, dev.a, dev.w, NULL, p, dev.z), CLCNN_OK);
+        const size_t held = clcnn_context_workspace_bytes(c.dev);
+        if ((cpu_defaults && held == 0) || held > limit)
+            fail_msg("after layer 1's forward the context holds %zu bytes of workspace; expected %d to %zu",
+                     held, cpu_defaults, limit);
+        conv_free(&dev);
+        free(a), free(w);
+    }
+    for (int i = 0; i < 2; i++)
+        conv_check_case(&c, &r, CLCNN_F32, 1, layers[i]);
+    if (clcnn_context_workspace_bytes(c.dev) == 0)
+        fail_msg("the layers left no workspace: the test no longer reaches the release");
+    /* max pool 2x28x28x32 f3 s2: maxima of 2x13x13x32 */
+    const clcnn_pool_params p = {3, 2, CLCNN_POOL_MAX};
+    double *a = values(&r, 2 * 28 * 28 * 32, 1, 1.0), *da = values(&r, 2 * 13 * 13 * 32, 1, 1.0);
+    clcnn_tensor *t[2][3];
+    clcnn_context *ctxs[2] = {c.dev, c.host};
+    for (int s = 0; s < 2; s++) {
+        t[s][0] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, a);
+        t[s][1] = th_tensor(ctxs[s], CLCNN_F32, 2, 13, 13, 32, da);
+        t[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, NULL);
+        assert_int_equal(clcnn_pool2d_backward(ctxs[s], t[s][1], t[s][0], p, t[s][2]), CLCNN_OK);
+    }
+    compare("pool2d_backward da_prev", "(max 2x28x28x32 f3 s2)", t[0][2], t[1][2], NULL, 0);
+    const size_t held = clcnn_context_workspace_bytes(c.dev), maxima = 2 * 13 * 13 * 32 * sizeof(float);
+    if (held < maxima || held > limit)
+        fail_msg("after the max pool the context holds %zu bytes of workspace; expected %zu to %zu", held,
+                 maxima, limit);
+    /* a limit below what is held: released at once */
+    assert_int_equal(clcnn_context_set_workspace_limit(c.dev, held - 1), CLCNN_OK);
+    assert_int_equal(clcnn_context_workspace_bytes(c.dev), 0);
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < 3; i++)
+            clcnn_tensor_destroy(t[s][i]);
+    free(a), free(da);
+    clcnn_context_destroy(c.dev);
+    clcnn_context_destroy(c.host);
 }
 
 /* --------------------------------------------------------------- pool --- */
@@ -629,6 +708,8 @@ int main(void)
                                      non_finite_pool_inputs_match_the_reference, NULL, NULL, NULL};
     tests[n++] =
         (struct CMUnitTest){"wide_layers_match_reference", wide_layers_match_reference, NULL, NULL, NULL};
+    tests[n++] = (struct CMUnitTest){"workspace_is_kept_within_the_limit", workspace_is_kept_within_the_limit,
+                                     NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported",
                                      f64_without_cl_khr_fp64_is_unsupported, NULL, NULL, NULL};
     for (int integers = 0; integers < 2; integers++)

@@ -12,6 +12,7 @@
  * Leaks show under ASan/LSan (.ci/sanitize.sh runs this test so).
  * Inputs are small integers, so every path (host, direct, GEMM) gives the
  * same bytes. Prints "op: sites reached" (cold/warm) per backend. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "helpers.h"
 
 #include "fault.h"
@@ -43,6 +44,7 @@ typedef struct {
     int da, dw, db;         /* conv backward: which outputs */
     clcnn_pool_mode mode;   /* pooling */
     size_t workspace_limit; /* 0: the default; small: the GEMM path in chunks */
+    int tuning;             /* tuning on: an AUTO call runs both algorithms first */
 } op_case;
 
 enum { MAX_T = 4 };
@@ -117,6 +119,8 @@ static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
     f->ctx = th_context(be);
     if (c->workspace_limit)
         assert_int_equal(clcnn_context_set_workspace_limit(f->ctx, c->workspace_limit), CLCNN_OK);
+    if (c->tuning)
+        assert_int_equal(clcnn_context_set_tuning(f->ctx, 1), CLCNN_OK);
     clcnn_context *x = f->ctx;
     switch (c->op) {
     case OP_PAD:
@@ -376,6 +380,28 @@ static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *war
     free(ref);
 }
 
+/* Tuning cases: no tune file (CLCNN_CACHE=0), so that every fresh context
+ * measures again, and one run per algorithm (budget 0), so that every call
+ * reaches the same sites. Unset by the teardown, which runs even when the
+ * test fails. */
+static int tuning_env_set(void **state)
+{
+    const op_case *c = *state;
+    if (c->tuning) {
+        setenv("CLCNN_CACHE", "0", 1);
+        setenv("CLCNN_TUNE_BUDGET", "0", 1);
+    }
+    return 0;
+}
+
+static int tuning_env_unset(void **state)
+{
+    (void)state;
+    unsetenv("CLCNN_CACHE");
+    unsetenv("CLCNN_TUNE_BUDGET");
+    return 0;
+}
+
 static void test_op(void **state)
 {
     const op_case *c = *state;
@@ -418,7 +444,7 @@ static void clblast_status_codes_are_reported(void **state)
         {CLBlastDatabaseError, "CLBlastDatabaseError", CLCNN_ERR_DEVICE},
         {-1500, "an unnamed CLBlast status", CLCNN_ERR_DEVICE},
     };
-    const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0};
+    const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0};
     fixture f, h;
     fixture_make(&h, CLCNN_BACKEND_HOST, &c);
     assert_int_equal(run_op(&h, &c, CLCNN_BACKEND_HOST), CLCNN_OK);
@@ -468,30 +494,34 @@ static void clblast_status_codes_are_reported(void **state)
 int main(void)
 {
     const op_case cases[] = {
-        {"zero_pad", OP_PAD, 0, 0, 0, 0, 0, 0},
-        {"conv2d_forward direct", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0},
-        {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0},
-        {"conv2d_forward gemm chunked", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 2048},
-        {"conv2d_backward direct all", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0},
-        {"conv2d_backward direct da", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 0, 0, 0, 0},
-        {"conv2d_backward direct dw db", OP_CONV_BWD, CLCNN_CONV_DIRECT, 0, 1, 1, 0, 0},
-        {"conv2d_backward gemm all", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0},
-        {"conv2d_backward gemm da", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 0, 0, 0, 0},
-        {"conv2d_backward gemm dw", OP_CONV_BWD, CLCNN_CONV_GEMM, 0, 1, 0, 0, 0},
-        {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048},
-        {"pool2d_forward max", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0},
-        {"pool2d_forward avg", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0},
-        {"pool2d_backward max", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0},
-        {"pool2d_backward avg", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0},
-        {"tensor_create", OP_TENSOR_CREATE, 0, 0, 0, 0, 0, 0},
-        {"tensor_write", OP_TENSOR_WRITE, 0, 0, 0, 0, 0, 0},
-        {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0},
-        {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0},
+        {"zero_pad", OP_PAD, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward direct", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm chunked", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 2048, 0},
+        {"conv2d_backward direct all", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0},
+        {"conv2d_backward direct da", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 0, 0, 0, 0, 0},
+        {"conv2d_backward direct dw db", OP_CONV_BWD, CLCNN_CONV_DIRECT, 0, 1, 1, 0, 0, 0},
+        {"conv2d_backward gemm all", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0},
+        {"conv2d_backward gemm da", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 0, 0, 0, 0, 0},
+        {"conv2d_backward gemm dw", OP_CONV_BWD, CLCNN_CONV_GEMM, 0, 1, 0, 0, 0, 0},
+        {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048, 0},
+        {"conv2d_forward tuned", OP_CONV_FWD, CLCNN_CONV_AUTO, 0, 0, 0, 0, 0, 1},
+        {"conv2d_backward tuned all", OP_CONV_BWD, CLCNN_CONV_AUTO, 1, 1, 1, 0, 0, 1},
+        {"conv2d_backward tuned dw", OP_CONV_BWD, CLCNN_CONV_AUTO, 0, 1, 0, 0, 0, 1},
+        {"pool2d_forward max", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0},
+        {"pool2d_forward avg", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0},
+        {"pool2d_backward max", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0},
+        {"pool2d_backward avg", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0},
+        {"tensor_create", OP_TENSOR_CREATE, 0, 0, 0, 0, 0, 0, 0},
+        {"tensor_write", OP_TENSOR_WRITE, 0, 0, 0, 0, 0, 0, 0},
+        {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0, 0},
+        {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0, 0},
     };
     struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 1];
     size_t n = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++, n++) {
-        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_op, (void *)&cases[i]);
+        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
+            test_op, tuning_env_set, tuning_env_unset, (void *)&cases[i]);
         tests[n].name = cases[i].name;
     }
 #ifdef CLCNN_TEST_OPENCL

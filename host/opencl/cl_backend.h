@@ -89,31 +89,6 @@ typedef struct {
     int algo;
 } clcnn_tune_entry;
 
-/* What an OpenCL context holds (ctx->cl). */
-struct clcnn_cl {
-    cl_context context;
-    cl_device_id device;
-    cl_command_queue queue;
-    int fp64;           /* the device has cl_khr_fp64 */
-    int fp32_div_exact; /* it can divide F32 correctly rounded (build option asks for it) */
-    int cpu;            /* a CPU device (PoCL): algorithm and blocking defaults differ */
-    cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
-    int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
-    int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
-    int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
-    int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
-    int conv_order;     /* the direct forward's work-item order: -1 by heuristic, 0 channel-, 1 pixel-major */
-    int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
-    cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
-    clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
-    cl_mem scratch[9]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
-    size_t scratch_bytes[9];
-    char driver_version[128]; /* CL_DRIVER_VERSION, part of the tuning key */
-    clcnn_tune_entry *tuned;  /* measured choices, from this context and the tune file */
-    size_t n_tuned, cap_tuned;
-    int tune_loaded; /* the tune file has been read */
-};
-
 /* The workspaces a call may use at once: partial sums of the direct
  * backward filter, transposed weights of the direct backward data, the GEMM
  * path's column matrix, CLBlast's temporary buffer, and the copies of
@@ -131,11 +106,70 @@ enum {
     CLCNN_SCRATCH_PADDED = 5,
     CLCNN_SCRATCH_FLAG = 6,
     CLCNN_SCRATCH_BLOCKED_INPUT = 7,
-    CLCNN_SCRATCH_BLOCKED_DZ = 8
+    CLCNN_SCRATCH_BLOCKED_DZ = 8,
+    CLCNN_SCRATCH_SLOTS = 9
 };
 
-/* ctx's workspace `slot` of at least nbytes (kept for later calls). */
+/* The workspaces the current call has asked for: a bit per slot, and the
+ * most it asked of each. */
+typedef struct {
+    unsigned slots;
+    size_t need[CLCNN_SCRATCH_SLOTS];
+} clcnn_cl_call;
+
+/* What an OpenCL context holds (ctx->cl). */
+struct clcnn_cl {
+    cl_context context;
+    cl_device_id device;
+    cl_command_queue queue;
+    int fp64;           /* the device has cl_khr_fp64 */
+    int fp32_div_exact; /* it can divide F32 correctly rounded (build option asks for it) */
+    int cpu;            /* a CPU device (PoCL): algorithm and blocking defaults differ */
+    cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
+    int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
+    int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
+    int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
+    int conv_order;     /* the direct forward's work-item order: -1 by heuristic, 0 channel-, 1 pixel-major */
+    int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
+    cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
+    clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
+    cl_mem scratch[CLCNN_SCRATCH_SLOTS]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
+    size_t scratch_bytes[CLCNN_SCRATCH_SLOTS];
+    clcnn_cl_call call;       /* what the current call has asked for */
+    char driver_version[128]; /* CL_DRIVER_VERSION, part of the tuning key */
+    clcnn_tune_entry *tuned;  /* measured choices, from this context and the tune file */
+    size_t n_tuned, cap_tuned;
+    int tune_loaded; /* the tune file has been read */
+};
+
+/* Workspaces and the workspace limit. A call's workspaces are of two
+ * kinds. Those it cannot do without (the GEMM path's column matrix and
+ * CLBlast's buffer, the direct backward filter's partial sums, each sized
+ * from the limit alone so that the results do not depend on anything else;
+ * backward data's weights, a max-pool backward's window maxima, the saved
+ * outputs and the flag) come from clcnn__cl_scratch. Copies that only
+ * speed reads (padded inputs, blocked weights and channels) are made only
+ * where clcnn__cl_scratch_room says they fit beside what the call already
+ * holds; the kernels read the tensors themselves otherwise, with the same
+ * bits. Whenever a request would take what the context holds above the
+ * limit, the workspaces the current call has not asked for are released
+ * first (commands already enqueued keep theirs alive: OpenCL frees a
+ * buffer only when they are done). A call whose own workspaces exceed the
+ * limit keeps them for the next call (releasing them would cost the same
+ * call on repeat an allocation of each).
+ *
+ * clcnn__cl_call_begin: a call (or tuning run) starts: no slot asked for
+ * yet. clcnn__cl_scratch: ctx's workspace `slot` of at least nbytes (kept for
+ * later calls). clcnn__cl_scratch_room: the bytes `slot` may take within
+ * the limit beside the call's other workspaces. clcnn__cl_workspace_bytes:
+ * what the context holds now. clcnn__cl_release_idle: releases the slots
+ * the current call has not asked for (every slot between calls). */
+void clcnn__cl_call_begin(struct clcnn_cl *cl);
 clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, int slot, size_t nbytes, cl_mem *out);
+size_t clcnn__cl_scratch_room(const clcnn_context *ctx, int slot);
+size_t clcnn__cl_workspace_bytes(const struct clcnn_cl *cl);
+void clcnn__cl_release_idle(struct clcnn_cl *cl);
 
 /* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *clcnn__cl_error_name(cl_int err);

@@ -124,6 +124,29 @@ static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, directi
     return a;
 }
 
+/* What one direction of a call will run, decided once, before the call
+ * saves any output (clcnn__cl_conv_forward and _backward), so that what it
+ * saves fits what runs: choose()'s algorithm, unless tuning is on for an
+ * AUTO call whose GEMM path fits: then the choice remembered for the shape
+ * (cl_tune.c), or PLAN_MEASURE where there is none: both algorithms run on
+ * the call's own tensors, then the faster once more for the result. */
+enum { PLAN_MEASURE = -1 };
+
+static int plan(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs, clcnn_dtype dt)
+{
+    if (!ctx->tuning || asked != CLCNN_CONV_AUTO || ctx->conv_algo != CLCNN_CONV_AUTO ||
+        !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        return (int)choose(ctx, asked, d, cs, dt);
+    const int known = clcnn__cl_tune_lookup(ctx, clcnn__cl_tune_key(ctx, (int)d, cs, dt));
+    return known >= 0 ? known : PLAN_MEASURE;
+}
+
+/* Whether a plan may write its direction's output with several enqueues. */
+static int several_writes(int plan_d)
+{
+    return plan_d == CLCNN_CONV_GEMM || plan_d == PLAN_MEASURE;
+}
+
 /* One direction's runs for the tuner: the op with the algorithm forced and
  * only that direction's output. */
 typedef struct {
@@ -132,49 +155,51 @@ typedef struct {
     clcnn_tensor *out;
 } tune_args;
 
+static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                 const clcnn_tensor *b, clcnn_conv_params p, int plan_f, clcnn_tensor *z);
+static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
+                                  const clcnn_tensor *w, clcnn_conv_params p, int plan_d, int plan_w,
+                                  clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db);
+
+/* A tuning run: the call's own direction with algo. The call saved its
+ * outputs before it began tuning, so a run does not save them again: that
+ * would overwrite the copy of the caller's values with an earlier run's
+ * results. */
 static clcnn_status run_forward(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
 {
     tune_args *t = args;
-    clcnn_conv_params p = t->p;
-    p.algo = algo;
-    return clcnn__cl_conv_forward(ctx, t->in, t->w, t->b, p, t->out);
+    const conv_shape cs = conv_shape_of(t->in, t->w, t->out->shape, t->p);
+    return conv_forward(ctx, t->in, t->w, t->b, t->p, (int)choose(ctx, algo, DIR_FORWARD, &cs, t->in->dtype),
+                        t->out);
 }
 
 static clcnn_status run_data(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
 {
     tune_args *t = args;
-    clcnn_conv_params p = t->p;
-    p.algo = algo;
-    return clcnn__cl_conv_backward(ctx, t->dz, t->in, t->w, p, t->out, NULL, NULL);
+    const conv_shape cs = conv_shape_of(t->in, t->w, t->dz->shape, t->p);
+    return conv_backward(ctx, t->dz, t->in, t->w, t->p, (int)choose(ctx, algo, DIR_DATA, &cs, t->in->dtype),
+                         CLCNN_CONV_DIRECT, t->out, NULL, NULL);
 }
 
 static clcnn_status run_filter(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
 {
     tune_args *t = args;
-    clcnn_conv_params p = t->p;
-    p.algo = algo;
-    return clcnn__cl_conv_backward(ctx, t->dz, t->in, t->w, p, NULL, t->out, NULL);
+    const conv_shape cs = conv_shape_of(t->in, t->w, t->dz->shape, t->p);
+    return conv_backward(ctx, t->dz, t->in, t->w, t->p, CLCNN_CONV_DIRECT,
+                         (int)choose(ctx, algo, DIR_FILTER, &cs, t->in->dtype), NULL, t->out, NULL);
 }
 
-/* The algorithm for direction d: choose()'s, unless tuning is on for an
- * AUTO call whose GEMM path fits: then the remembered choice for the shape,
- * or a measured one (cl_tune.c), running `run` on the call's own tensors
- * (the caller then runs the chosen algorithm once more for the result). */
-static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs,
-                           clcnn_dtype dt, clcnn__cl_tune_run run, tune_args *args, clcnn_conv_algo *algo)
+/* The algorithm of direction d with plan plan_d: the plan's, or for
+ * PLAN_MEASURE the faster of the two, measured with `run` on the call's
+ * tensors (and remembered). */
+static clcnn_status decide(clcnn_context *ctx, int plan_d, direction d, const conv_shape *cs, clcnn_dtype dt,
+                           clcnn__cl_tune_run run, tune_args *args, clcnn_conv_algo *algo)
 {
-    if (!ctx->tuning || asked != CLCNN_CONV_AUTO || ctx->conv_algo != CLCNN_CONV_AUTO ||
-        !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA)) {
-        *algo = choose(ctx, asked, d, cs, dt);
+    if (plan_d != PLAN_MEASURE) {
+        *algo = (clcnn_conv_algo)plan_d;
         return CLCNN_OK;
     }
-    const uint64_t key = clcnn__cl_tune_key(ctx, (int)d, cs, dt);
-    const int known = clcnn__cl_tune_lookup(ctx, key);
-    if (known >= 0) {
-        *algo = (clcnn_conv_algo)known;
-        return CLCNN_OK;
-    }
-    return clcnn__cl_tune(ctx, key, run, args, algo);
+    return clcnn__cl_tune(ctx, clcnn__cl_tune_key(ctx, (int)d, cs, dt), run, args, algo);
 }
 
 /* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
@@ -184,8 +209,8 @@ static clcnn_status decide(clcnn_context *ctx, clcnn_conv_algo asked, direction 
  * (from the program of the forward kernel of width 2^log_n). The padding
  * zeros are multiplied as before, in the same order, so the bits are the
  * same. Not when nothing needs it (no padding, no partial last block) or
- * the copy exceeds the workspace limit; then *cs, *input and *row_slack
- * stay as they are. */
+ * the copy does not fit the workspace limit beside the call's other
+ * workspaces; then *cs, *input and *row_slack stay as they are. */
 static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
                            int log_n, conv_shape *cs, cl_mem *input, cl_int *row_slack)
 {
@@ -197,8 +222,8 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
     size_t count, bytes;
     if (hp > INT_MAX || wp > INT_MAX || !clcnn__mul_size((size_t)cs->n * hp, wp, &count) ||
         !clcnn__mul_size(count, cin, &count) || count > SIZE_MAX - slack ||
-        !clcnn__mul_size(count + slack, elem, &bytes) || bytes > ctx->workspace_limit ||
-        bytes > ctx->cl->max_alloc)
+        !clcnn__mul_size(count + slack, elem, &bytes) ||
+        bytes > clcnn__cl_scratch_room(ctx, CLCNN_SCRATCH_PADDED) || bytes > ctx->cl->max_alloc)
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
     cl_mem padded;
@@ -224,14 +249,17 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
  * on CPUs, in blocks of N = 2^log_n channels (conv_block_weights into
  * workspace CLCNN_SCRATCH_WEIGHTS; *wblock = N); on GPUs HWIO, which with
  * flip is also a copy. With neither blocks nor flip, w itself (*weights
- * and *wblock as they are: w->mem and cout). The copy sets *flag (a
- * cl_int the caller cleared; none when NULL) if some weight is not
- * finite. */
+ * and *wblock as they are: w->mem and cout); so too without flip where
+ * the blocked copy does not fit the workspace limit beside the call's
+ * other workspaces. The copy sets *flag (a cl_int the caller cleared;
+ * none when NULL) if some weight is not finite. */
 static clcnn_status block_weights(clcnn_context *ctx, const char *fn, const clcnn_tensor *w,
                                   const conv_shape *fs, cl_int flip, int log_n, cl_mem flag, cl_mem *weights,
                                   cl_int *wblock)
 {
-    const cl_int nb = ctx->cl->conv_blocked ? (cl_int)1 << log_n : fs->cout;
+    cl_int nb = ctx->cl->conv_blocked ? (cl_int)1 << log_n : fs->cout;
+    if (!flip && w->nbytes > clcnn__cl_scratch_room(ctx, CLCNN_SCRATCH_WEIGHTS))
+        nb = fs->cout; /* blocks only speed the reads: HWIO where they do not fit */
     if (nb == fs->cout && !flip)
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
@@ -280,14 +308,14 @@ static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_te
 }
 
 static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
-                                 const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
+                                 const clcnn_tensor *b, clcnn_conv_params p, int plan_f, clcnn_tensor *z)
 {
     static const char fn[] = "clcnn_conv2d_forward";
     {
         const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
         tune_args ta = {a_prev, w, b, NULL, p, z};
         clcnn_conv_algo algo;
-        clcnn_status st = decide(ctx, p.algo, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &algo);
+        clcnn_status st = decide(ctx, plan_f, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &algo);
         if (st)
             return st;
         if (algo == CLCNN_CONV_GEMM)
@@ -324,15 +352,17 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
 }
 
 /* The GEMM path writes z with several enqueues (bias rows, a GEMM per
- * chunk): z is saved first where that path may run. */
+ * chunk), and so do tuning runs before the call's own: z is saved first
+ * where either may happen. */
 clcnn_status clcnn__cl_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                     const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
     const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
-    saved_outputs sv = {{z}, preferred(ctx, p.algo, DIR_FORWARD, &cs) == CLCNN_CONV_GEMM, NULL};
+    const int plan_f = plan(ctx, p.algo, DIR_FORWARD, &cs, a_prev->dtype);
+    saved_outputs sv = {{z}, several_writes(plan_f), NULL};
     clcnn_status s = save_outputs(ctx, "clcnn_conv2d_forward", &sv);
     if (!s)
-        s = conv_forward(ctx, a_prev, w, b, p, z);
+        s = conv_forward(ctx, a_prev, w, b, p, plan_f, z);
     return restore_outputs(ctx, &sv, s);
 }
 
@@ -377,8 +407,8 @@ static size_t dot_k(int cin)
 /* The backward filter's operands on CPUs: x (a_prev, or dz) copied in
  * blocks of kb channels (conv_block_channels into workspace `slot`), where
  * one work-item's values of neighbouring positions lie kb elements apart
- * instead of the channel count. *out is that copy, or NULL when it would
- * exceed the workspace limit. */
+ * instead of the channel count. *out is that copy, or NULL when it does
+ * not fit the workspace limit beside the call's other workspaces. */
 static clcnn_status block_channels(clcnn_context *ctx, const char *fn, const clcnn_tensor *x, size_t kb,
                                    int slot, cl_mem *out)
 {
@@ -387,8 +417,8 @@ static clcnn_status block_channels(clcnn_context *ctx, const char *fn, const clc
     size_t count, bytes;
     *out = NULL;
     if (!clcnn__mul_size(pixels, kblocks * kb, &count) ||
-        !clcnn__mul_size(count, clcnn__dtype_size(x->dtype), &bytes) || bytes > ctx->workspace_limit ||
-        bytes > ctx->cl->max_alloc)
+        !clcnn__mul_size(count, clcnn__dtype_size(x->dtype), &bytes) ||
+        bytes > clcnn__cl_scratch_room(ctx, slot) || bytes > ctx->cl->max_alloc)
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
     cl_mem copy;
@@ -422,8 +452,8 @@ static int filter_blocked(const clcnn_context *ctx, const conv_shape *cs, size_t
 }
 
 static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
-                                  const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
-                                  clcnn_tensor *dw, clcnn_tensor *db)
+                                  const clcnn_tensor *w, clcnn_conv_params p, int plan_d, int plan_w,
+                                  clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db)
 {
     static const char fn[] = "clcnn_conv2d_backward";
     const clcnn_dtype dt = dz->dtype;
@@ -434,9 +464,9 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
      * direct path's parts that remain. */
     clcnn_conv_algo algo_data = CLCNN_CONV_DIRECT, algo_filter = CLCNN_CONV_DIRECT;
     tune_args td = {a_prev, w, NULL, dz, p, da_prev}, tf = {a_prev, w, NULL, dz, p, dw};
-    if (da_prev && (s = decide(ctx, p.algo, DIR_DATA, &cs, dt, run_data, &td, &algo_data)))
+    if (da_prev && (s = decide(ctx, plan_d, DIR_DATA, &cs, dt, run_data, &td, &algo_data)))
         return s;
-    if (dw && (s = decide(ctx, p.algo, DIR_FILTER, &cs, dt, run_filter, &tf, &algo_filter)))
+    if (dw && (s = decide(ctx, plan_w, DIR_FILTER, &cs, dt, run_filter, &tf, &algo_filter)))
         return s;
     if (da_prev && algo_data == CLCNN_CONV_GEMM) {
         if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
@@ -586,17 +616,19 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
 /* One enqueue writes each direct output (the direct da_prev last of all),
  * several each GEMM one (chunks, col2im), and the GEMM parts run first. So
  * when more than one enqueue may write outputs, every output is saved
- * first but a direct da_prev. */
+ * first but a direct da_prev. Tuning runs count as several enqueues: they
+ * write an output before the call's own run does. */
 clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                      const clcnn_tensor *w, clcnn_conv_params p, clcnn_tensor *da_prev,
                                      clcnn_tensor *dw, clcnn_tensor *db)
 {
     const conv_shape cs = conv_shape_of(a_prev, w, dz->shape, p);
-    const int gemm_da = da_prev && preferred(ctx, p.algo, DIR_DATA, &cs) == CLCNN_CONV_GEMM;
-    const int gemm_dw = dw && preferred(ctx, p.algo, DIR_FILTER, &cs) == CLCNN_CONV_GEMM;
+    const int plan_d = da_prev ? plan(ctx, p.algo, DIR_DATA, &cs, dz->dtype) : CLCNN_CONV_DIRECT;
+    const int plan_w = dw ? plan(ctx, p.algo, DIR_FILTER, &cs, dz->dtype) : CLCNN_CONV_DIRECT;
+    const int many_da = da_prev && several_writes(plan_d), many_dw = dw && several_writes(plan_w);
     saved_outputs sv = {{NULL}, 0, NULL};
-    if ((da_prev ? 1 + gemm_da : 0) + (dw ? 1 + gemm_dw : 0) + (db ? 1 : 0) > 1) {
-        if (gemm_da)
+    if ((da_prev ? 1 + many_da : 0) + (dw ? 1 + many_dw : 0) + (db ? 1 : 0) > 1) {
+        if (many_da)
             sv.t[sv.n++] = da_prev;
         if (dw)
             sv.t[sv.n++] = dw;
@@ -605,6 +637,6 @@ clcnn_status clcnn__cl_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
     }
     clcnn_status s = save_outputs(ctx, "clcnn_conv2d_backward", &sv);
     if (!s)
-        s = conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
+        s = conv_backward(ctx, dz, a_prev, w, p, plan_d, plan_w, da_prev, dw, db);
     return restore_outputs(ctx, &sv, s);
 }

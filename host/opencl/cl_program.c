@@ -170,10 +170,11 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
             clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, log_len, log, NULL);
             log[log_len] = '\0';
         }
-        s = clcnn__fail(ctx, clcnn__cl_status(err),
-                        "%s: building kernels/%s.cl (%s) for \"%s\" failed with %s (%d); build log:\n%s", fn,
-                        programs[id].file, options, ctx->device_name, clcnn__cl_error_name(err), (int)err,
-                        log ? log : "(no memory for the log)");
+        s = clcnn__fail(
+            ctx, clcnn__cl_status(err),
+            "%s: building kernels/%s.cl (%s) for \"%s\": clBuildProgram failed with %s (%d); build log:\n%s",
+            fn, programs[id].file, options, ctx->device_name, clcnn__cl_error_name(err), (int)err,
+            log ? log : "(no memory for the log)");
         clcnn__free(log);
         clReleaseProgram(prog);
         return s;

@@ -131,9 +131,55 @@ clcnn_status clcnn__cl_tensor_read(const clcnn_tensor *t, void *dst)
                              : clcnn__cl_fail(t->ctx, err, "clcnn_tensor_read", "clEnqueueReadBuffer");
 }
 
+void clcnn__cl_call_begin(struct clcnn_cl *cl)
+{
+    cl->call = (clcnn_cl_call){0, {0}};
+}
+
+size_t clcnn__cl_workspace_bytes(const struct clcnn_cl *cl)
+{
+    size_t held = 0;
+    for (int slot = 0; slot < CLCNN_SCRATCH_SLOTS; slot++)
+        held += cl->scratch_bytes[slot];
+    return held;
+}
+
+static void release_slot(struct clcnn_cl *cl, int slot)
+{
+    if (cl->scratch[slot])
+        clReleaseMemObject(cl->scratch[slot]);
+    cl->scratch[slot] = NULL;
+    cl->scratch_bytes[slot] = 0;
+}
+
+void clcnn__cl_release_idle(struct clcnn_cl *cl)
+{
+    for (int slot = 0; slot < CLCNN_SCRATCH_SLOTS; slot++)
+        if (!(cl->call.slots >> slot & 1u))
+            release_slot(cl, slot);
+}
+
+size_t clcnn__cl_scratch_room(const clcnn_context *ctx, int slot)
+{
+    size_t used = 0;
+    for (int s = 0; s < CLCNN_SCRATCH_SLOTS; s++)
+        if (s != slot && (ctx->cl->call.slots >> s & 1u))
+            used += ctx->cl->call.need[s];
+    return used < ctx->workspace_limit ? ctx->workspace_limit - used : 0;
+}
+
 clcnn_status clcnn__cl_scratch(clcnn_context *ctx, const char *fn, int slot, size_t nbytes, cl_mem *out)
 {
     struct clcnn_cl *cl = ctx->cl;
+    const unsigned bit = 1u << slot;
+    cl->call.slots |= bit;
+    if (cl->call.need[slot] < nbytes)
+        cl->call.need[slot] = nbytes;
+    const size_t limit = ctx->workspace_limit, have = cl->scratch_bytes[slot];
+    /* what the context would hold with this slot as it must be */
+    const size_t held = clcnn__cl_workspace_bytes(cl) - have + (have > nbytes ? have : nbytes);
+    if (held > limit)
+        clcnn__cl_release_idle(cl);
     if (cl->scratch_bytes[slot] < nbytes) {
         cl_int err;
         cl_mem m = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);

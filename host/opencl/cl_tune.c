@@ -133,6 +133,10 @@ static double now_s(void)
 static clcnn_status time_run(clcnn_context *ctx, clcnn__cl_tune_run run, void *args, clcnn_conv_algo algo,
                              double *seconds)
 {
+    /* The run's workspaces count as the call's while it runs, and are idle
+     * once it is done, for the next run to release if the limit asks it;
+     * the call's own (its saved outputs) stay its own (cl_backend.h). */
+    const clcnn_cl_call outer = ctx->cl->call;
     clcnn_status s = clcnn__cl_finish(ctx);
     const double t0 = now_s();
     if (!s)
@@ -140,6 +144,7 @@ static clcnn_status time_run(clcnn_context *ctx, clcnn__cl_tune_run run, void *a
     if (!s)
         s = clcnn__cl_finish(ctx);
     *seconds = now_s() - t0;
+    ctx->cl->call = outer;
     return s;
 }
 
