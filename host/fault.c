@@ -21,6 +21,18 @@ void clcnn_fault_set_gemm_code(int code)
     atomic_store(&gemm_code, code);
 }
 
+static atomic_int tune_pick; /* 0: the faster */
+
+void clcnn_fault_set_tune_pick(int algo)
+{
+    atomic_store(&tune_pick, algo);
+}
+
+int clcnn__fault_tune_pick(void)
+{
+    return atomic_load(&tune_pick);
+}
+
 int clcnn__fault_gemm_code(void)
 {
     const int c = atomic_load(&gemm_code);

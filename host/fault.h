@@ -48,8 +48,16 @@ CLCNN_API const char *clcnn_fault_failed(int *code);
  * how CLBlast's own codes (-1024 and below) are reported. */
 CLCNN_API void clcnn_fault_set_gemm_code(int code);
 
+/* The algorithm tuning takes after measuring both (kept across reset and
+ * arm): CLCNN_CONV_DIRECT or CLCNN_CONV_GEMM; 0 restores the faster. So
+ * that a tuned call reaches the same sites whatever the timings were. */
+CLCNN_API void clcnn_fault_set_tune_pick(int algo);
+
 /* The status a failing CLBlast site returns (see clcnn_fault_set_gemm_code). */
 int clcnn__fault_gemm_code(void);
+
+/* The algorithm set by clcnn_fault_set_tune_pick, or 0. */
+int clcnn__fault_tune_pick(void);
 
 /* Counts a site of `kind` named `what`; 1 when it must fail. */
 int clcnn__fault_hit(clcnn_fault_kind kind, const char *what, int code);

@@ -173,6 +173,10 @@ clcnn_status clcnn__cl_tune(clcnn_context *ctx, uint64_t key, clcnn__cl_tune_run
             *chosen = candidates[c];
         }
     }
+#ifdef CLCNN_FAULT_INJECTION
+    if (clcnn__fault_tune_pick())
+        *chosen = (clcnn_conv_algo)clcnn__fault_tune_pick();
+#endif
     if (remember(ctx->cl, key, (int)*chosen))
         append_line(key, (int)*chosen);
     return CLCNN_OK;
