@@ -25,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+#include <unistd.h>
+
 typedef enum {
     OP_PAD,
     OP_CONV_FWD,
@@ -113,9 +116,13 @@ static void reset_outputs(fixture *f)
         f->host_out[j] = -1.0;
 }
 
+static void forget_tuning(void);
+
 static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
 {
     memset(f, 0, sizeof *f);
+    if (c->tuning)
+        forget_tuning(); /* before the context reads the tune file */
     f->ctx = th_context(be);
     if (c->workspace_limit)
         assert_int_equal(clcnn_context_set_workspace_limit(f->ctx, c->workspace_limit), CLCNN_OK);
@@ -380,25 +387,59 @@ static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *war
     free(ref);
 }
 
-/* Tuning cases: no tune file (CLCNN_CACHE=0), so that every fresh context
- * measures again; one run per algorithm (budget 0) and GEMM taken after
- * measuring, whichever was faster, so that every call reaches the same
- * sites. Undone by the teardown, which runs even when the test fails. */
+/* Tuning cases: a cache folder of their own (CLCNN_CACHE_DIR), whose tune
+ * file fixture_make deletes, so that every fresh context measures again
+ * while the programs still load from the cache; one run per algorithm
+ * (budget 0) and GEMM taken after measuring, whichever was faster, so that
+ * every call reaches the same sites. Undone by the teardown, which runs
+ * even when the test fails. */
+static char tune_dir[64];
+static char *outer_cache_dir; /* CLCNN_CACHE_DIR before, restored after */
+
+static void forget_tuning(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/tune-v1.txt", tune_dir);
+    unlink(path);
+}
+
 static int tuning_env_set(void **state)
 {
     const op_case *c = *state;
-    if (c->tuning) {
-        setenv("CLCNN_CACHE", "0", 1);
-        setenv("CLCNN_TUNE_BUDGET", "0", 1);
-        clcnn_fault_set_tune_pick(CLCNN_CONV_GEMM);
-    }
+    if (!c->tuning)
+        return 0;
+    const char *v = getenv("CLCNN_CACHE_DIR");
+    outer_cache_dir = v ? strdup(v) : NULL;
+    snprintf(tune_dir, sizeof tune_dir, "/tmp/clcnn-faults-tune-XXXXXX");
+    if (!mkdtemp(tune_dir))
+        return -1;
+    setenv("CLCNN_CACHE_DIR", tune_dir, 1);
+    setenv("CLCNN_TUNE_BUDGET", "0", 1);
+    clcnn_fault_set_tune_pick(CLCNN_CONV_GEMM);
     return 0;
 }
 
 static int tuning_env_unset(void **state)
 {
-    (void)state;
-    unsetenv("CLCNN_CACHE");
+    const op_case *c = *state;
+    if (!c->tuning)
+        return 0;
+    DIR *d = opendir(tune_dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", tune_dir, e->d_name);
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(tune_dir);
+    if (outer_cache_dir)
+        setenv("CLCNN_CACHE_DIR", outer_cache_dir, 1);
+    else
+        unsetenv("CLCNN_CACHE_DIR");
+    free(outer_cache_dir);
+    outer_cache_dir = NULL;
     unsetenv("CLCNN_TUNE_BUDGET");
     clcnn_fault_set_tune_pick(0);
     return 0;
