@@ -255,7 +255,9 @@ static void wide_layers_match_reference(void **state)
  *   without, a max-pool backward needs only its window maxima (43 KB): what
  *   the earlier calls left is released first, as keeping it would exceed
  *   the limit;
- * - a limit below what is held releases it at once. */
+ * - a limit below what is held releases it at once;
+ * - under 24 KiB, a dw-only backward of 130 channels makes neither blocked
+ *   copy (a_prev's 19 KB would fit, not dz's 9.2 KB beside it). */
 static void workspace_is_kept_within_the_limit(void **state)
 {
     (void)state;
@@ -323,6 +325,29 @@ static void workspace_is_kept_within_the_limit(void **state)
     /* a limit below what is held: released at once */
     assert_int_equal(clcnn_context_set_workspace_limit(c.dev, held - 1), CLCNN_OK);
     assert_int_equal(clcnn_context_workspace_bytes(c.dev), 0);
+    /* dw alone of 1x6x6x130 -> 64 3x3 under 24 KiB (CPU defaults): blocked
+     * copies of a_prev (19 KB) and dz (9.2 KB) each fit, not both; the
+     * filter reads the tensors themselves, with the same bits */
+    assert_int_equal(clcnn_context_set_workspace_limit(c.dev, 24 << 10), CLCNN_OK);
+    {
+        const conv_case k = {1, 6, 6, 130, 3, 3, 64, 1, 1, 6, 6, 0, CLCNN_CONV_DIRECT};
+        double *a6 = values(&r, 6 * 6 * 130, 1, 1.0), *w6 = values(&r, 3 * 3 * 130 * 64, 1, 1.0);
+        double *dz6 = values(&r, 6 * 6 * 64, 1, 1.0);
+        conv_tensors dev = conv_make(c.dev, CLCNN_F32, &k, a6, w6, NULL, dz6);
+        conv_tensors ref = conv_make(c.host, CLCNN_F32, &k, a6, w6, NULL, dz6);
+        const clcnn_conv_params pk = {1, 1, CLCNN_CONV_DIRECT};
+        assert_int_equal(clcnn_conv2d_backward(c.dev, dev.dz, dev.a, dev.w, pk, NULL, dev.dw, NULL),
+                         CLCNN_OK);
+        assert_int_equal(clcnn_conv2d_backward(c.host, ref.dz, ref.a, ref.w, pk, NULL, ref.dw, NULL),
+                         CLCNN_OK);
+        compare("conv2d_backward dw", "(a (1,6,6,130), w (3,3,130,64), 24 KiB)", dev.dw, ref.dw, NULL, 0);
+        const size_t held6 = clcnn_context_workspace_bytes(c.dev);
+        if (held6 > (24 << 10))
+            fail_msg("after the dw-only backward the context holds %zu bytes of workspace, above 24 KiB",
+                     held6);
+        conv_free(&dev), conv_free(&ref);
+        free(a6), free(w6), free(dz6);
+    }
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < 3; i++)
             clcnn_tensor_destroy(t[s][i]);
