@@ -198,7 +198,8 @@ int main(int argc, char **argv)
         }
     }
     for (int r = 0; r < rounds + 2; r++)
-        for (int k = 0, b = 0; k < 2; b = (b + 1) % burst, k += b == 0) {
+        for (int turn = 0; turn < 2 * burst; turn++) {
+            const int k = turn / burst, b = turn % burst; /* side k's b-th call of this round */
             side *sd = &sides[k];
             apply(&set[k], set);
             clcnn_finish(sd->ctx);

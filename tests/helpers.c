@@ -1,4 +1,5 @@
 /* helpers.c - shared test helpers (see helpers.h). */
+#define _POSIX_C_SOURCE 200809L /* setenv, strdup */
 #include "helpers.h"
 
 #include <math.h>
@@ -214,4 +215,25 @@ void th_expect_guards(clcnn_tensor *const *ts, size_t n, const char *what)
 #else
     (void)ts, (void)n, (void)what;
 #endif
+}
+
+char *th_env_swap(const char *name, const char *value)
+{
+    const char *old = getenv(name);
+    char *saved = old ? strdup(old) : NULL;
+    assert_true(!old || saved);
+    if (value)
+        assert_int_equal(setenv(name, value, 1), 0);
+    else
+        unsetenv(name);
+    return saved;
+}
+
+void th_env_restore(const char *name, char *saved)
+{
+    if (saved)
+        setenv(name, saved, 1);
+    else
+        unsetenv(name);
+    free(saved);
 }

@@ -66,6 +66,15 @@ void th_expect_printed_list(const double *got, size_t n, const char *printed, cl
 /* The mean of n values, summed in double. */
 double th_mean(const double *x, size_t n);
 
+/* Sets environment variable `name` to value (NULL: unsets it) and returns
+ * its former value as a new string (NULL when it was unset), to hand back
+ * to th_env_restore. */
+char *th_env_swap(const char *name, const char *value);
+
+/* Gives `name` the value th_env_swap returned (NULL: unsets it) and frees
+ * that string. */
+void th_env_restore(const char *name, char *saved);
+
 /* Canary builds (CLCNN_CANARIES): fails unless every guard byte before and
  * after each of the n tensors' data (NULL entries skipped) still holds its
  * pattern, naming `what` and the damage. A no-op in other builds. */

@@ -93,9 +93,7 @@ static void planted_pad_write(clcnn_dtype dtype, const char *plant, const char *
     assert_true(fputs(src, fp) >= 0);
     assert_int_equal(fclose(fp), 0);
 
-    const char *old = getenv("CLCNN_KERNEL_DIR");
-    char *saved = old ? strdup(old) : NULL;
-    assert_int_equal(setenv("CLCNN_KERNEL_DIR", dir, 1), 0);
+    char *saved = th_env_swap("CLCNN_KERNEL_DIR", dir);
     clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
     const double x[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     clcnn_tensor *tx = th_tensor(ctx, dtype, 1, 3, 4, 1, x), *tp = th_tensor(ctx, dtype, 1, 5, 6, 1, NULL);
@@ -111,11 +109,7 @@ static void planted_pad_write(clcnn_dtype dtype, const char *plant, const char *
     clcnn_tensor_destroy(tx);
     clcnn_tensor_destroy(tp);
     clcnn_context_destroy(ctx);
-    if (saved)
-        setenv("CLCNN_KERNEL_DIR", saved, 1);
-    else
-        unsetenv("CLCNN_KERNEL_DIR");
-    free(saved);
+    th_env_restore("CLCNN_KERNEL_DIR", saved);
     (void)unlink(path);
     (void)rmdir(dir);
 }

@@ -426,18 +426,12 @@ CASE(context_create_opencl_with_unmatched_device_gives_no_device)
 CASE(context_create_opencl_from_env_with_unmatched_device_gives_no_device)
 {
     FX;
-    const char *old = getenv("CLCNN_DEVICE");
-    char *saved = old ? strdup(old) : NULL;
     set_backend_env(f, "opencl");
-    setenv("CLCNN_DEVICE", "no-such-device-zz", 1);
+    char *saved = th_env_swap("CLCNN_DEVICE", "no-such-device-zz");
     clcnn_context *out = SENTINEL_CTX;
     clcnn_status s = clcnn_context_create(NULL, &out);
     set_backend_env(f, NULL);
-    if (saved)
-        setenv("CLCNN_DEVICE", saved, 1);
-    else
-        unsetenv("CLCNN_DEVICE");
-    free(saved);
+    th_env_restore("CLCNN_DEVICE", saved);
     EXPECT_FAIL(f, s, CLCNN_ERR_NO_DEVICE, NULL, "clcnn_context_create", UNMATCHED_REASON);
     assert_ptr_equal(out, SENTINEL_CTX);
 }
@@ -446,15 +440,9 @@ CASE(context_create_opencl_from_env_with_unmatched_device_gives_no_device)
  * to value for the call only. */
 static clcnn_status create_with_env(const char *name, const char *value, clcnn_context **out)
 {
-    const char *old = getenv(name);
-    char *saved = old ? strdup(old) : NULL;
-    setenv(name, value, 1);
+    char *saved = th_env_swap(name, value);
     clcnn_status s = clcnn_context_create(NULL, out);
-    if (saved)
-        setenv(name, saved, 1);
-    else
-        unsetenv(name);
-    free(saved);
+    th_env_restore(name, saved);
     return s;
 }
 

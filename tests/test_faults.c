@@ -394,7 +394,7 @@ static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *war
  * every call reaches the same sites. Undone by the teardown, which runs
  * even when the test fails. */
 static char tune_dir[64];
-static char *outer_cache_dir; /* CLCNN_CACHE_DIR before, restored after */
+static char *outer_cache_dir; /* CLCNN_CACHE_DIR before, restored after (th_env_swap) */
 
 static void forget_tuning(void)
 {
@@ -408,12 +408,10 @@ static int tuning_env_set(void **state)
     const op_case *c = *state;
     if (!c->tuning)
         return 0;
-    const char *v = getenv("CLCNN_CACHE_DIR");
-    outer_cache_dir = v ? strdup(v) : NULL;
     snprintf(tune_dir, sizeof tune_dir, "/tmp/clcnn-faults-tune-XXXXXX");
     if (!mkdtemp(tune_dir))
         return -1;
-    setenv("CLCNN_CACHE_DIR", tune_dir, 1);
+    outer_cache_dir = th_env_swap("CLCNN_CACHE_DIR", tune_dir);
     setenv("CLCNN_TUNE_BUDGET", "0", 1);
     clcnn_fault_set_tune_pick(CLCNN_CONV_GEMM);
     return 0;
@@ -434,11 +432,7 @@ static int tuning_env_unset(void **state)
     if (d)
         closedir(d);
     rmdir(tune_dir);
-    if (outer_cache_dir)
-        setenv("CLCNN_CACHE_DIR", outer_cache_dir, 1);
-    else
-        unsetenv("CLCNN_CACHE_DIR");
-    free(outer_cache_dir);
+    th_env_restore("CLCNN_CACHE_DIR", outer_cache_dir);
     outer_cache_dir = NULL;
     unsetenv("CLCNN_TUNE_BUDGET");
     clcnn_fault_set_tune_pick(0);
