@@ -56,6 +56,8 @@ typedef struct {
     double max_rel_err;                           /* max_abs_err / max |host| */
     double clblast_convgemm_s;                    /* CLBlastSconvgemm, conv_fwd rows only */
     double clblast_sgemm_s;                       /* CLBlastSgemm (M = N Ho Wo, K = fh fw Cin, N = Cout) */
+    double onednn_s, onednn_min_s;                /* oneDNN on the CPU, host clock (onednn_peer.h) */
+    double onednn_rel_err;                        /* oneDNN against the device's result, max rel */
     char error[160];                              /* why a figure is missing, or "" */
 } bench_row;
 
@@ -77,6 +79,7 @@ typedef struct {
     int reps;
     double budget_s;
     bench_first_call first[3];
+    char onednn[96]; /* the oneDNN peer: "oneDNN 2.6.3 on the CPU", or why there is none */
     bench_row *rows;
     size_t n_rows;
 } bench_run;
@@ -86,8 +89,8 @@ void bench_print_table(const bench_run *run);
 int bench_write_csv(const bench_run *run, const char *path);
 int bench_write_json(const bench_run *run, const char *path);
 /* A bar chart of GFLOP/s per convolution row (device kernel median, host,
- * CLBlast convgemm where measured), with labels, a legend, the device name
- * and the date. */
+ * CLBlast convgemm and oneDNN where measured), with labels, a legend, the
+ * device name and the date. */
 int bench_write_svg(const bench_run *run, const char *path);
 
 #endif

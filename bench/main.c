@@ -5,6 +5,7 @@
 #include "bench.h"
 #include "clcnn_cl.h"
 #include "measure.h"
+#include "onednn_peer.h"
 #include "suites.h"
 
 #include <errno.h>
@@ -38,6 +39,7 @@ static void usage(FILE *f)
         "                   (beyond it the host runs a sub-batch and is extrapolated) and for the device\n"
         "                   repetitions (default 150)\n"
         "  --no-clblast     skip the CLBlast peer\n"
+        "  --no-onednn      skip the oneDNN peer (the CPU, F32; present when built with libdnnl-dev)\n"
         "  --csv FILE, --json FILE, --svg FILE   write every figure as CSV, JSON, or a bar chart\n",
         f);
 }
@@ -56,7 +58,7 @@ int main(int argc, char **argv)
 {
     const char *suites = "seed,resnet", *shape = NULL, *device = getenv("CLCNN_DEVICE");
     const char *csv = NULL, *json = NULL, *svg = NULL, *algo = getenv("CLCNN_CONV_ALGO");
-    int batch = 0, reps = 5, clblast = 1;
+    int batch = 0, reps = 5, clblast = 1, onednn = 1;
     double budget = 150.0;
     clcnn_dtype dtype = CLCNN_F32;
     for (int i = 1; i < argc; i++) {
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--no-clblast") == 0) {
             clblast = 0, takes = 0;
+        } else if (strcmp(a, "--no-onednn") == 0) {
+            onednn = 0, takes = 0;
         } else if (!v) {
             bad = 1;
         } else if (strcmp(a, "--suite") == 0) {
@@ -143,7 +147,7 @@ int main(int argc, char **argv)
      * kernel's time varied up to 2x from one process to the next (README,
      * "Measuring on PoCL"). Other OpenCL platforms ignore the variable. */
     setenv("POCL_AFFINITY", "1", 0);
-    bench_env env = {NULL, NULL, dtype, reps, 0.0, clblast};
+    bench_env env = {NULL, NULL, dtype, reps, 0.0, clblast, onednn};
     clcnn_options dev_opts = {CLCNN_BACKEND_OPENCL, device}, host_opts = {CLCNN_BACKEND_HOST, NULL};
     if (clcnn_context_create(&dev_opts, &env.dev) != CLCNN_OK) {
         fprintf(stderr, "clcnn-bench: no OpenCL device to benchmark: %s\n", clcnn_last_error(NULL));
@@ -187,6 +191,12 @@ int main(int argc, char **argv)
     }
 
     snprintf(run.device, sizeof run.device, "%s", clcnn_context_device_name(env.dev));
+    if (!onednn)
+        snprintf(run.onednn, sizeof run.onednn, "skipped (--no-onednn)");
+    else if (dtype != CLCNN_F32)
+        env.onednn = 0, snprintf(run.onednn, sizeof run.onednn, "skipped (F32 only)");
+    else if (!bench_onednn_describe(run.onednn, sizeof run.onednn))
+        env.onednn = 0;
 
     size_t total_rows = 0;
     for (int i = 0; i < n_layers; i++) {
@@ -226,6 +236,7 @@ int main(int argc, char **argv)
             status = 1;
         }
     free(run.rows);
+    bench_onednn_release();
     clcnn_context_destroy(env.dev);
     clcnn_context_destroy(env.host);
     return status;

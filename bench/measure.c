@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "measure.h"
 #include "clcnn_cl.h"
+#include "onednn_peer.h"
 #include "peers.h"
 
 #include <math.h>
@@ -324,6 +325,31 @@ static void host_and_error(const bench_env *env, const bench_layer *l, bench_op 
     set_free(&host);
 }
 
+/* The oneDNN peer on one row, checked against the device's outputs of the
+ * same op (read back; without them the check is skipped). */
+static void time_onednn(const bench_env *env, const bench_layer *l, bench_op op, int ho, int wo,
+                        void *const data[T_COUNT], const tensor_set *dev, bench_row *row)
+{
+    onednn_data d = {data[T_A], data[T_W], data[T_B], data[T_DOUT], {NULL, NULL}};
+    float *out[2] = {NULL, NULL};
+    int outs[2];
+    const int n = row->dev_kernel_median_s >= 0 ? outputs_of(op, outs) : 0;
+    for (int o = 0; o < n; o++) {
+        int dims[4];
+        clcnn_tensor_shape(dev->t[outs[o]], dims);
+        const size_t bytes = count_of(dims) * sizeof(float);
+        out[o] = malloc(bytes);
+        if (out[o] && clcnn_tensor_read(dev->t[outs[o]], out[o], bytes) == CLCNN_OK)
+            d.expected[o] = out[o];
+    }
+    if (n == 0 || d.expected[n - 1])
+        bench_onednn(l, op, ho, wo, &d, env->reps, env->row_budget_s, row);
+    else if (!row->error[0])
+        snprintf(row->error, sizeof row->error, "oneDNN skipped: the device's result could not be read back");
+    free(out[0]);
+    free(out[1]);
+}
+
 static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, int wo, size_t es)
 {
     memset(row, 0, sizeof *row);
@@ -334,6 +360,7 @@ static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, 
     row->dev_wall_median_s = row->dev_wall_min_s = BENCH_NONE;
     row->host_s = row->max_abs_err = row->max_rel_err = BENCH_NONE;
     row->clblast_convgemm_s = row->clblast_sgemm_s = BENCH_NONE;
+    row->onednn_s = row->onednn_min_s = row->onednn_rel_err = BENCH_NONE;
     const double in = (double)l->n * l->h * l->w * l->c;
     const double out = (double)l->n * ho * wo * (l->kind == LAYER_CONV ? l->cout : l->c);
     if (l->kind == LAYER_CONV && op != OP_PAD)
@@ -385,6 +412,8 @@ int bench_measure_layer(const bench_env *env, const bench_layer *l, bench_row *r
             host_and_error(env, l, ops[i], ho, wo, data, &dev, &rows[i]);
         if (ops[i] == OP_CONV_FWD && env->clblast && env->dtype == CLCNN_F32)
             bench_clblast(env->dev, l, ho, wo, data[T_A], data[T_W], env->reps, env->row_budget_s, &rows[i]);
+        if (ops[i] != OP_PAD && env->onednn && env->dtype == CLCNN_F32)
+            time_onednn(env, l, ops[i], ho, wo, data, &dev, &rows[i]);
     }
     if (!failed)
         set_free(&dev);

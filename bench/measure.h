@@ -13,6 +13,7 @@ typedef struct {
     int reps;            /* timed repetitions wanted after the warm-up */
     double row_budget_s; /* seconds one row may spend on the host, and again on the device */
     int clblast;         /* also time CLBlast on conv_fwd rows (F32) */
+    int onednn;          /* also time oneDNN on the CPU on every row but pad (F32) */
 } bench_env;
 
 /* The rows a layer yields: conv: pad (when pad > 0), conv_fwd,

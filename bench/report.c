@@ -62,15 +62,17 @@ void bench_print_table(const bench_run *run)
     printf("first call (context creation to first result, no program built in this process yet):");
     for (int i = 0; i < 3; i++)
         printf(" %s %.3f s%s", run->first[i].family, run->first[i].seconds, i < 2 ? "," : "\n");
-    printf("\n%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", "suite", "layer",
-           "op", "shape", "reps", "kern med", "kern min", "wall med", "dev rate", "host", "host rate",
-           "speedup", "max abs", "max rel", "convgemm", "sgemm");
-    printf("%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", "", "", "", "", "",
-           "ms", "ms", "ms", "GF|GB/s", "ms", "GF|GB/s", "x", "error", "error", "GFLOP/s", "GFLOP/s");
+    printf("oneDNN peer: %s\n", run->onednn[0] ? run->onednn : "not run");
+    printf("\n%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s %9s\n", "suite",
+           "layer", "op", "shape", "reps", "kern med", "kern min", "wall med", "dev rate", "host",
+           "host rate", "speedup", "max abs", "max rel", "convgemm", "sgemm", "oneDNN");
+    printf("%-7s %-17s %-15s %-24s %4s %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s %9s\n", "", "", "", "",
+           "", "ms", "ms", "ms", "GF|GB/s", "ms", "GF|GB/s", "x", "error", "error", "GFLOP/s", "GFLOP/s",
+           "GF|GB/s");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         char shape[64], km[16], kn[16], wm[16], dr[16], hs[16], hr[16], sp[16], ea[16], er[16], cg[16],
-            sg[16];
+            sg[16], od[16];
         shape_text(r, shape, sizeof shape);
         const int conv = r->flops > 0;
         const double dev = device_s(r);
@@ -90,9 +92,11 @@ void bench_print_table(const bench_run *run)
         cell(er, sizeof er, "%.1e", r->max_rel_err);
         cell(cg, sizeof cg, "%.2f", bench_gflops(r->flops, r->clblast_convgemm_s));
         cell(sg, sizeof sg, "%.2f", bench_gflops(r->flops, r->clblast_sgemm_s));
-        printf("%-7s %-17s %-15s %-24s %4d %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s\n", r->layer.suite,
-               r->layer.name, bench_op_name(r->op), shape, r->reps, km, kn, wm, dr, hs, hr, sp, ea, er, cg,
-               sg);
+        cell(od, sizeof od, "%.2f",
+             conv ? bench_gflops(r->flops, r->onednn_s) : bench_gbs(r->bytes, r->onednn_s));
+        printf("%-7s %-17s %-15s %-24s %4d %10s %10s %10s %9s %11s %9s %8s %9s %9s %9s %9s %9s\n",
+               r->layer.suite, r->layer.name, bench_op_name(r->op), shape, r->reps, km, kn, wm, dr, hs, hr,
+               sp, ea, er, cg, sg, od);
         if (r->error[0])
             printf("        note: %s\n", r->error);
     }
@@ -100,10 +104,12 @@ void bench_print_table(const bench_run *run)
         "\nkern: device time between two profiling markers around the call; wall: enqueue to completion.\n"
         "dev rate: GFLOP/s for convolutions (2 N Ho Wo Cout fh fw Cin per direction), GB/s for pad and\n"
         "pooling (the bytes the op must read and write: average-pool backward reads da only, max-pool\n"
-        "backward da and a_prev), at the kernel median. host *: measured on a sub-batch and scaled to the full\n"
+        "backward da and a_prev), at the kernel median. host *: measured on a sub-batch and scaled to the "
+        "full\n"
         "batch. speedup: host time / device wall median. errors: device against host on the host's batch;\n"
         "max rel = max abs / max |host|. convgemm, sgemm: CLBlast on the same device (sgemm at M = N Ho Wo,\n"
-        "K = fh fw Cin, N = Cout).\n");
+        "K = fh fw Cin, N = Cout). oneDNN: its primitive for the same op on the CPU, F32, NHWC activations,\n"
+        "median of host-clock times from execute to completion (its result checked against the device's).\n");
 }
 
 static void csv_num(FILE *f, double v, const char *fmt)
@@ -123,7 +129,8 @@ int bench_write_csv(const bench_run *run, const char *path)
         "device,dtype,date,suite,layer,kind,op,mode,n,h,w,c,fh,fw,cout,f,stride,pad,ho,wo,flops,bytes,reps,"
         "device_kernel_median_s,device_kernel_min_s,device_wall_median_s,device_wall_min_s,device_gflops,"
         "device_gbs,host_s,host_batch,host_extrapolated,host_gflops,host_gbs,speedup,max_abs_err,max_rel_err,"
-        "clblast_convgemm_s,clblast_convgemm_gflops,clblast_sgemm_s,clblast_sgemm_gflops,note\n");
+        "clblast_convgemm_s,clblast_convgemm_gflops,clblast_sgemm_s,clblast_sgemm_gflops,onednn_median_s,"
+        "onednn_min_s,onednn_gflops,onednn_gbs,onednn_max_rel_err,note\n");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         const bench_layer *l = &r->layer;
@@ -150,6 +157,11 @@ int bench_write_csv(const bench_run *run, const char *path)
         csv_num(f, bench_gflops(r->flops, r->clblast_convgemm_s), "%.6g");
         csv_num(f, r->clblast_sgemm_s, "%.9g");
         csv_num(f, bench_gflops(r->flops, r->clblast_sgemm_s), "%.6g");
+        csv_num(f, r->onednn_s, "%.9g");
+        csv_num(f, r->onednn_min_s, "%.9g");
+        csv_num(f, bench_gflops(r->flops, r->onednn_s), "%.6g");
+        csv_num(f, bench_gbs(r->bytes, r->onednn_s), "%.6g");
+        csv_num(f, r->onednn_rel_err, "%.6g");
         fputc('"', f);
         for (const char *c = r->error; *c; c++)
             fputs(*c == '"' ? "\"\"" : (char[2]){*c, 0}, f);
@@ -206,6 +218,8 @@ int bench_write_json(const bench_run *run, const char *path)
     json_str(f, run->algo);
     fputs(", \"command\": ", f);
     json_str(f, run->command);
+    fputs(", \"onednn\": ", f);
+    json_str(f, run->onednn);
     fprintf(f, ", \"reps\": %d, \"budget_s\": %g,\n  \"first_call\": [", run->reps, run->budget_s);
     for (int i = 0; i < 3; i++) {
         fprintf(f, "{\"family\": \"%s\", ", run->first[i].family);
@@ -252,6 +266,11 @@ int bench_write_json(const bench_run *run, const char *path)
         json_num(f, "clblast_convgemm_gflops", bench_gflops(r->flops, r->clblast_convgemm_s), 0);
         json_num(f, "clblast_sgemm_s", r->clblast_sgemm_s, 0);
         json_num(f, "clblast_sgemm_gflops", bench_gflops(r->flops, r->clblast_sgemm_s), 0);
+        json_num(f, "onednn_median_s", r->onednn_s, 0);
+        json_num(f, "onednn_min_s", r->onednn_min_s, 0);
+        json_num(f, "onednn_gflops", bench_gflops(r->flops, r->onednn_s), 0);
+        json_num(f, "onednn_gbs", bench_gbs(r->bytes, r->onednn_s), 0);
+        json_num(f, "onednn_max_rel_err", r->onednn_rel_err, 0);
         fputs("\"note\": ", f);
         json_str(f, r->error);
         fputs(i + 1 < run->n_rows ? "},\n" : "}\n", f);

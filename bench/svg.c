@@ -1,5 +1,6 @@
 /* svg.c - bench_write_svg: a horizontal grouped bar chart, as plain SVG text on
- * a logarithmic axis, of GFLOP/s per convolution row (device, host, CLBlast). */
+ * a logarithmic axis, of GFLOP/s per convolution row (device, host, CLBlast,
+ * oneDNN). */
 #include "bench.h"
 
 #include <errno.h>
@@ -21,12 +22,13 @@
 #define VALUE_ROOM 84 /* right of the plot, for the numbers */
 #define PLOT_TOP 124  /* below the title, legend and top tick labels */
 
-#define N_SERIES 3
-enum { S_DEVICE, S_HOST, S_CLBLAST };
+#define N_SERIES 4
+enum { S_DEVICE, S_HOST, S_CLBLAST, S_ONEDNN };
 
 static const char *const series_name[N_SERIES] = {"device (OpenCL kernel median)", "host reference",
-                                                  "CLBlast convgemm (conv fwd only)"};
-static const char *const series_fill[N_SERIES] = {"#3b75af", "#ef8636", "#519e3e"};
+                                                  "CLBlast convgemm (conv fwd only)",
+                                                  "oneDNN (CPU, wall clock)"};
+static const char *const series_fill[N_SERIES] = {"#3b75af", "#ef8636", "#519e3e", "#8c63a8"};
 
 /* One row's bars: the available figures in series order. */
 typedef struct {
@@ -89,6 +91,7 @@ static row_bars bars_of(const bench_row *r)
     add_bar(&b, S_HOST, r->flops, r->host_s);
     if (r->op == OP_CONV_FWD)
         add_bar(&b, S_CLBLAST, r->flops, r->clblast_convgemm_s);
+    add_bar(&b, S_ONEDNN, r->flops, r->onednn_s);
     return b;
 }
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# bench_smoke.sh BENCH WORK_DIR - runs clcnn-bench on the notebook's shapes
-# (with the CLBlast peer) and checks that the table, CSV, JSON and SVG hold a
-# row for every op of every layer, with device, host and error figures.
+# bench_smoke.sh BENCH WORK_DIR [ONEDNN] - runs clcnn-bench on the notebook's
+# shapes (with the CLBlast peer) and checks that the table, CSV, JSON and SVG
+# hold a row for every op of every layer, with device, host and error
+# figures. ONEDNN 1 (the bench was built with oneDNN): every row but pad has
+# a oneDNN time that agrees with the device; 0: the column is empty and the
+# table says the peer is not built. Either way --no-onednn empties it.
 set -euo pipefail
 bench=$1
 work=$2
+onednn=${3:-0}
 rm -rf "$work"
 mkdir -p "$work"
 "$bench" --suite seed --reps 2 --budget 20 --csv "$work/seed.csv" --json "$work/seed.json" --svg "$work/seed.svg" \
@@ -26,4 +30,21 @@ awk -F, 'NR > 1 && ($26 == "" || $30 == "" || $36 == "") { bad = 1; print "incom
 # The device agrees with the host: relative error far below 1e-4 in F32.
 awk -F, 'NR > 1 && $37 + 0 > 1e-4 { bad = 1; print "large error: " $0 } END { exit bad }' "$work/seed.csv" \
   || fail "device and host disagree"
-echo "bench_smoke: 21 rows in the table, CSV, JSON and SVG"
+# The oneDNN peer (CSV columns 42 onednn_median_s, 46 onednn_max_rel_err).
+if [ "$onednn" = 1 ]; then
+  grep -q '^oneDNN peer: oneDNN [0-9]*\.[0-9]*\.[0-9]* on the CPU$' "$work/table.txt" || fail "the table does not name oneDNN"
+  awk -F, 'NR > 1 && $7 != "pad" && ($42 == "" || $46 == "") { bad = 1; print "no oneDNN figure: " $0 }
+           NR > 1 && $7 != "pad" && $46 + 0 > 1e-4 { bad = 1; print "oneDNN disagrees: " $0 }
+           END { exit bad }' "$work/seed.csv" || fail "oneDNN rows missing or wrong"
+  grep -q '"onednn_gflops": [0-9]' "$work/seed.json" || fail "seed.json has no oneDNN figure"
+  grep -q 'oneDNN (CPU' "$work/seed.svg" || fail "seed.svg has no oneDNN series"
+  what="with oneDNN figures"
+else
+  grep -q '^oneDNN peer: not built' "$work/table.txt" || fail "the table does not say oneDNN is not built"
+  what="without oneDNN (not built)"
+fi
+"$bench" --suite seed --reps 1 --budget 5 --no-onednn --no-clblast --csv "$work/none.csv" >"$work/none.txt" 2>/dev/null
+grep -q '^oneDNN peer: skipped (--no-onednn)$' "$work/none.txt" || fail "--no-onednn is not reported"
+awk -F, 'NR > 1 && ($42 != "" || $38 != "") { bad = 1; print "a peer ran: " $0 } END { exit bad }' "$work/none.csv" \
+  || fail "--no-onednn or --no-clblast did not skip its peer"
+echo "bench_smoke: 21 rows in the table, CSV, JSON and SVG, $what"
