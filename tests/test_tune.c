@@ -1,9 +1,11 @@
-/* test_tune.c - the measured algorithm choice (clcnn_context_set_tuning,
- * CLCNN_TUNE): each direction of a shape is measured once, remembered in
- * <cache folder>/tune-v1.txt, and reused by a later context without
- * measuring; results stay correct and, once chosen, identical; a damaged
- * file is skipped line by line; tuning off, or an algorithm forced, writes
- * nothing. Every case runs in its own temporary cache folder. */
+/* test_tune.c - the measured choice of a variant (algorithm and work-item
+ * order; clcnn_context_set_tuning, CLCNN_TUNE): each direction of a shape
+ * is measured once, remembered in <cache folder>/tune-v1.txt, and reused by
+ * a later context without measuring; results stay correct and, once chosen,
+ * identical; every variant a file may name runs and gives the exact
+ * result, and one that cannot run here falls back; a damaged file is
+ * skipped line by line; tuning off, or an algorithm forced, writes nothing.
+ * Every case runs in its own temporary cache folder. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, setenv */
 #include "helpers.h"
 
@@ -14,10 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The small convolution every case runs: a (2, 9, 8, 5), w (3, 3, 5, 16),
- * pad 1, stride 1: forward and backward, on integer data so that both
- * algorithms give exact sums. */
-enum { N = 2, H = 9, W = 8, CIN = 5, F = 3, COUT = 16 };
+/* The small convolution every case runs: a (2, 9, 8, 5), w (3, 3, 5, 32),
+ * pad 1, stride 1: forward and backward, on integer data so that every
+ * variant gives exact sums. 32 filters are two channel blocks of the
+ * forward (and 5 input channels five of backward data), so both have two
+ * work-item orders to choose from. */
+enum { N = 2, H = 9, W = 8, CIN = 5, F = 3, COUT = 32 };
 
 typedef struct {
     double z[N * H * W * COUT], da[N * H * W * CIN], dw[F * F * CIN * COUT], db[COUT];
@@ -127,6 +131,38 @@ static int count_lines(const char *text)
     return n;
 }
 
+/* The variants of the file's lines, in order (forward, backward data,
+ * backward filter after a first run_conv); returns how many lines. */
+static int line_variants(const char *text, int v[8])
+{
+    int n = 0;
+    unsigned long long key;
+    int variant, used;
+    while (n < 8 && sscanf(text, "%16llx %d\n%n", &key, &variant, &used) == 2) {
+        v[n++] = variant;
+        text += used;
+    }
+    return n;
+}
+
+/* Rewrites the file with each line's variant replaced by v[i]. */
+static void set_variants(const fx *f, const int v[3])
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s", file_text(f));
+    FILE *fp = fopen(f->file, "w");
+    assert_non_null(fp);
+    const char *p = text;
+    for (int i = 0; i < 3; i++) {
+        unsigned long long key;
+        int variant, used;
+        assert_int_equal(sscanf(p, "%16llx %d\n%n", &key, &variant, &used), 2);
+        fprintf(fp, "%016llx %d\n", key, v[i]);
+        p += used;
+    }
+    fclose(fp);
+}
+
 static void expect_reference(const results *r)
 {
     const results *ref = reference();
@@ -151,7 +187,12 @@ static void each_direction_is_measured_once_and_reused(void **state)
     char first[4096];
     snprintf(first, sizeof first, "%s", file_text(f));
     assert_int_equal(count_lines(first), 3); /* forward, backward data, backward filter */
-    run_conv(ctx, &r2);                      /* the same context: remembered, nothing appended */
+    int v[8];
+    assert_int_equal(line_variants(first, v), 3);
+    for (int i = 0; i < 2; i++) /* forward and backward data: GEMM (2) or an order (3, 4) */
+        assert_true(v[i] >= 2 && v[i] <= 4);
+    assert_true(v[2] == 1 || v[2] == 2); /* backward filter: direct or GEMM, no order */
+    run_conv(ctx, &r2);                  /* the same context: remembered, nothing appended */
     assert_string_equal(file_text(f), first);
     clcnn_context_destroy(ctx);
 
@@ -162,19 +203,63 @@ static void each_direction_is_measured_once_and_reused(void **state)
     assert_memory_equal(&r1, &r2, sizeof r1);
 }
 
+/* Each variant the file may name for forward and backward data (and an
+ * order named for the filter, which has none) runs from the file, without
+ * measuring, and gives the exact result; a remembered GEMM whose workspace
+ * no longer fits falls back to the direct kernel. */
+static void every_remembered_variant_runs_exactly(void **state)
+{
+    fx *f = *state;
+    static results r;
+    clcnn_context *ctx = tuned_context();
+    run_conv(ctx, &r); /* measures, writes the three lines */
+    clcnn_context_destroy(ctx);
+    static const int sets[][3] = {{3, 3, 3}, {4, 4, 4}, {1, 1, 1}, {2, 2, 2}, {3, 4, 1}, {4, 3, 2}};
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        set_variants(f, sets[s]);
+        char before[4096];
+        snprintf(before, sizeof before, "%s", file_text(f));
+        ctx = tuned_context();
+        memset(&r, 0, sizeof r);
+        run_conv(ctx, &r);
+        clcnn_context_destroy(ctx);
+        expect_reference(&r);
+        assert_string_equal(file_text(f), before); /* nothing measured */
+    }
+    /* GEMM remembered, but a workspace limit too small for its column
+     * matrix: the direct kernel runs instead, nothing is measured. */
+    set_variants(f, (const int[3]){2, 2, 2});
+    char before[4096];
+    snprintf(before, sizeof before, "%s", file_text(f));
+    ctx = tuned_context();
+    assert_int_equal(clcnn_context_set_workspace_limit(ctx, 64), CLCNN_OK);
+    run_conv(ctx, &r);
+    clcnn_context_destroy(ctx);
+    expect_reference(&r);
+    assert_string_equal(file_text(f), before);
+    /* Variants out of range are no choice: each direction is measured again. */
+    set_variants(f, (const int[3]){0, 5, -1});
+    ctx = tuned_context();
+    run_conv(ctx, &r);
+    clcnn_context_destroy(ctx);
+    expect_reference(&r);
+    assert_int_equal(count_lines(file_text(f)), 3 + 3);
+}
+
 static void a_damaged_tune_file_is_skipped_line_by_line(void **state)
 {
     fx *f = *state;
     FILE *fp = fopen(f->file, "w");
     assert_non_null(fp);
-    fputs("garbage\n0123456789abcdef 7\nzzzzzzzzzzzzzzzz 1\n0123\n", fp);
+    fputs("garbage\n0123456789abcdef 7\n0123456789abcdef 5\n0123456789abcdef 0\nzzzzzzzzzzzzzzzz 1\n0123\n",
+          fp);
     fclose(fp);
     static results r;
     clcnn_context *ctx = tuned_context();
     run_conv(ctx, &r);
     clcnn_context_destroy(ctx);
     expect_reference(&r);
-    assert_int_equal(count_lines(file_text(f)), 4 + 3); /* the damaged lines stay, 3 choices appended */
+    assert_int_equal(count_lines(file_text(f)), 6 + 3); /* the damaged lines stay, 3 choices appended */
 }
 
 static void tuning_off_or_a_forced_algorithm_writes_nothing(void **state)
@@ -203,6 +288,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(each_direction_is_measured_once_and_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_remembered_variant_runs_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(a_damaged_tune_file_is_skipped_line_by_line, setup, teardown),
         cmocka_unit_test_setup_teardown(tuning_off_or_a_forced_algorithm_writes_nothing, setup, teardown),
     };

@@ -83,10 +83,24 @@ typedef struct {
     size_t local;
 } clcnn_cl_kernel;
 
-/* A measured algorithm choice (cl_tune.c): the key's hash and the algo. */
+/* What a measured choice names (cl_tune.c, cl_conv.c): an algorithm and,
+ * for the direct kernel that takes one (forward, and backward data with
+ * stride 1, which runs it), its work-item order (conv.cl: channel-major or
+ * pixel-major). DIRECT and GEMM are clcnn_conv_algo's values; a plain
+ * DIRECT leaves the order to the heuristic. No variant changes a result's
+ * bits but GEMM. */
+enum {
+    CLCNN_VARIANT_DIRECT = CLCNN_CONV_DIRECT,
+    CLCNN_VARIANT_GEMM = CLCNN_CONV_GEMM,
+    CLCNN_VARIANT_CHANNEL_MAJOR,
+    CLCNN_VARIANT_PIXEL_MAJOR,
+    CLCNN_VARIANT_END
+};
+
+/* A measured choice (cl_tune.c): the key's hash and the variant. */
 typedef struct {
     uint64_t key;
-    int algo;
+    int variant;
 } clcnn_tune_entry;
 
 /* The workspaces a call may use at once: partial sums of the direct
@@ -265,18 +279,19 @@ clcnn_status clcnn__cl_gemm_backward_filter(clcnn_context *ctx, const clcnn_conv
                                             const clcnn_tensor *dz, const clcnn_tensor *a_prev,
                                             clcnn_tensor *dw);
 
-/* Measured algorithm choice (cl_tune.c). clcnn__cl_tune_key: the hash of
- * device, driver, library version, dtype, direction (0 forward, 1 backward
- * data, 2 backward filter) and shape. clcnn__cl_tune_lookup: the remembered
- * algorithm for key, or -1. clcnn__cl_tune: runs `run` with each candidate
- * algorithm (a warm-up, then timed runs within ctx->tune_budget_s), keeps
- * the fastest in *chosen, remembers it in memory and in the tune file. */
-typedef clcnn_status (*clcnn__cl_tune_run)(clcnn_context *ctx, clcnn_conv_algo algo, void *args);
+/* Measured choice (cl_tune.c). clcnn__cl_tune_key: the hash of device,
+ * driver, library version, dtype, direction (0 forward, 1 backward data, 2
+ * backward filter) and shape. clcnn__cl_tune_lookup: the remembered
+ * variant for key, or -1. clcnn__cl_tune: runs `run` with each of the n
+ * candidate variants (a warm-up, then timed runs within
+ * ctx->tune_budget_s), keeps the fastest in *chosen, remembers it in memory
+ * and in the tune file. */
+typedef clcnn_status (*clcnn__cl_tune_run)(clcnn_context *ctx, int variant, void *args);
 uint64_t clcnn__cl_tune_key(const clcnn_context *ctx, int direction, const clcnn_conv_shape *cs,
                             clcnn_dtype dt);
 int clcnn__cl_tune_lookup(clcnn_context *ctx, uint64_t key);
 clcnn_status clcnn__cl_tune(clcnn_context *ctx, uint64_t key, clcnn__cl_tune_run run, void *args,
-                            clcnn_conv_algo *chosen);
+                            const int *candidates, int n, int *chosen);
 
 /* The operations (arguments already validated). */
 clcnn_status clcnn__cl_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad);

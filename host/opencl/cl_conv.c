@@ -68,11 +68,15 @@ static clcnn_status restore_outputs(clcnn_context *ctx, const saved_outputs *sv,
  * (590 KB of weights) forward 112 against 138, backward data 93 against
  * 124; 4x56x56x256->64 1x1 (64 KB) forward 88 against 54 (an earlier
  * build), backward data of 4x56x56x64->256 1x1 86 against 51; peers a,
- * d, e (147, 37, 24 KB) within noise. */
-static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks, size_t weight_bytes)
+ * d, e (147, 37, 24 KB) within noise. Tuning measures both orders (the
+ * variant: a tuned choice, or plain DIRECT for this rule; README); the
+ * order never changes a result's bits. */
+static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks, size_t weight_bytes, int variant)
 {
-    if (ctx->cl->conv_order >= 0) /* CLCNN_CONV_PIXEL_MAJOR, for tests and tuning */
+    if (ctx->cl->conv_order >= 0) /* CLCNN_CONV_PIXEL_MAJOR, for tests */
         return ctx->cl->conv_order;
+    if (variant == CLCNN_VARIANT_CHANNEL_MAJOR || variant == CLCNN_VARIANT_PIXEL_MAJOR)
+        return variant == CLCNN_VARIANT_PIXEL_MAJOR;
     return ctx->cl->cpu && cblocks > 1 && weight_bytes >= ((size_t)256 << 10);
 }
 
@@ -124,27 +128,55 @@ static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, directi
     return a;
 }
 
+/* The variants (cl_backend.h) tuning measures for direction d: the direct
+ * kernel in each work-item order where it takes one (forward; backward data
+ * with stride 1, which runs the forward kernel), has more than one channel
+ * block to order, and no order is forced (CLCNN_CONV_PIXEL_MAJOR), else the
+ * direct kernel as it is; and GEMM where its workspace fits. Into out[3];
+ * returns how many. */
+static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clcnn_dtype dt, int out[3])
+{
+    const int channels = d == DIR_FORWARD ? cs->cout : cs->cin;
+    const int blocks = channels >> vector_width_log2(channels, clcnn__cl_max_width(ctx->cl, dt));
+    int n = 0;
+    if ((d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1)) && blocks > 1 && ctx->cl->conv_order < 0) {
+        out[n++] = CLCNN_VARIANT_CHANNEL_MAJOR;
+        out[n++] = CLCNN_VARIANT_PIXEL_MAJOR;
+    } else {
+        out[n++] = CLCNN_VARIANT_DIRECT;
+    }
+    if (clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        out[n++] = CLCNN_VARIANT_GEMM;
+    return n;
+}
+
 /* What one direction of a call will run, decided once, before the call
  * saves any output (clcnn__cl_conv_forward and _backward), so that what it
  * saves fits what runs: choose()'s algorithm, unless tuning is on for an
- * AUTO call whose GEMM path fits: then the choice remembered for the shape
- * (cl_tune.c), or PLAN_MEASURE where there is none: both algorithms run on
- * the call's own tensors, then the faster once more for the result. */
+ * AUTO call with more than one candidate: then the variant remembered for
+ * the shape (cl_tune.c), or PLAN_MEASURE where there is none: every
+ * candidate runs on the call's own tensors, then the fastest once more for
+ * the result. A remembered GEMM whose workspace no longer fits (a lower
+ * limit) falls back to choose(); a remembered order where the kernel has
+ * none, or one is forced, runs the direct kernel as it is. */
 enum { PLAN_MEASURE = -1 };
 
 static int plan(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs, clcnn_dtype dt)
 {
+    int c[3];
     if (!ctx->tuning || asked != CLCNN_CONV_AUTO || ctx->conv_algo != CLCNN_CONV_AUTO ||
-        !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        candidates(ctx, d, cs, dt, c) < 2)
         return (int)choose(ctx, asked, d, cs, dt);
     const int known = clcnn__cl_tune_lookup(ctx, clcnn__cl_tune_key(ctx, (int)d, cs, dt));
+    if (known == CLCNN_VARIANT_GEMM && !clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
+        return (int)choose(ctx, asked, d, cs, dt);
     return known >= 0 ? known : PLAN_MEASURE;
 }
 
 /* Whether a plan may write its direction's output with several enqueues. */
 static int several_writes(int plan_d)
 {
-    return plan_d == CLCNN_CONV_GEMM || plan_d == PLAN_MEASURE;
+    return plan_d == CLCNN_VARIANT_GEMM || plan_d == PLAN_MEASURE;
 }
 
 /* One direction's runs for the tuner: the op with the algorithm forced and
@@ -161,45 +193,41 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
                                   const clcnn_tensor *w, clcnn_conv_params p, int plan_d, int plan_w,
                                   clcnn_tensor *da_prev, clcnn_tensor *dw, clcnn_tensor *db);
 
-/* A tuning run: the call's own direction with algo. The call saved its
- * outputs before it began tuning, so a run does not save them again: that
- * would overwrite the copy of the caller's values with an earlier run's
- * results. */
-static clcnn_status run_forward(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+/* A tuning run: the call's own direction with a variant (every candidate
+ * can run: GEMM is one only where it fits). The call saved its outputs
+ * before it began tuning, so a run does not save them again: that would
+ * overwrite the copy of the caller's values with an earlier run's results. */
+static clcnn_status run_forward(clcnn_context *ctx, int variant, void *args)
 {
     tune_args *t = args;
-    const conv_shape cs = conv_shape_of(t->in, t->w, t->out->shape, t->p);
-    return conv_forward(ctx, t->in, t->w, t->b, t->p, (int)choose(ctx, algo, DIR_FORWARD, &cs, t->in->dtype),
-                        t->out);
+    return conv_forward(ctx, t->in, t->w, t->b, t->p, variant, t->out);
 }
 
-static clcnn_status run_data(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+static clcnn_status run_data(clcnn_context *ctx, int variant, void *args)
 {
     tune_args *t = args;
-    const conv_shape cs = conv_shape_of(t->in, t->w, t->dz->shape, t->p);
-    return conv_backward(ctx, t->dz, t->in, t->w, t->p, (int)choose(ctx, algo, DIR_DATA, &cs, t->in->dtype),
-                         CLCNN_CONV_DIRECT, t->out, NULL, NULL);
+    return conv_backward(ctx, t->dz, t->in, t->w, t->p, variant, CLCNN_VARIANT_DIRECT, t->out, NULL, NULL);
 }
 
-static clcnn_status run_filter(clcnn_context *ctx, clcnn_conv_algo algo, void *args)
+static clcnn_status run_filter(clcnn_context *ctx, int variant, void *args)
 {
     tune_args *t = args;
-    const conv_shape cs = conv_shape_of(t->in, t->w, t->dz->shape, t->p);
-    return conv_backward(ctx, t->dz, t->in, t->w, t->p, CLCNN_CONV_DIRECT,
-                         (int)choose(ctx, algo, DIR_FILTER, &cs, t->in->dtype), NULL, t->out, NULL);
+    return conv_backward(ctx, t->dz, t->in, t->w, t->p, CLCNN_VARIANT_DIRECT, variant, NULL, t->out, NULL);
 }
 
-/* The algorithm of direction d with plan plan_d: the plan's, or for
- * PLAN_MEASURE the faster of the two, measured with `run` on the call's
+/* The variant direction d runs with plan plan_d: the plan's, or for
+ * PLAN_MEASURE the fastest candidate, measured with `run` on the call's
  * tensors (and remembered). */
 static clcnn_status decide(clcnn_context *ctx, int plan_d, direction d, const conv_shape *cs, clcnn_dtype dt,
-                           clcnn__cl_tune_run run, tune_args *args, clcnn_conv_algo *algo)
+                           clcnn__cl_tune_run run, tune_args *args, int *variant)
 {
     if (plan_d != PLAN_MEASURE) {
-        *algo = (clcnn_conv_algo)plan_d;
+        *variant = plan_d;
         return CLCNN_OK;
     }
-    return clcnn__cl_tune(ctx, clcnn__cl_tune_key(ctx, (int)d, cs, dt), run, args, algo);
+    int c[3];
+    const int n = candidates(ctx, d, cs, dt, c);
+    return clcnn__cl_tune(ctx, clcnn__cl_tune_key(ctx, (int)d, cs, dt), run, args, c, n, variant);
 }
 
 /* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
@@ -311,14 +339,14 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
                                  const clcnn_tensor *b, clcnn_conv_params p, int plan_f, clcnn_tensor *z)
 {
     static const char fn[] = "clcnn_conv2d_forward";
+    int variant;
     {
         const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
         tune_args ta = {a_prev, w, b, NULL, p, z};
-        clcnn_conv_algo algo;
-        clcnn_status st = decide(ctx, plan_f, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &algo);
+        clcnn_status st = decide(ctx, plan_f, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &variant);
         if (st)
             return st;
-        if (algo == CLCNN_CONV_GEMM)
+        if (variant == CLCNN_VARIANT_GEMM)
             return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
     }
     /* N output channels per work-item: the largest of 16, 8, 4, 2, 1 that
@@ -340,7 +368,8 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
         return s;
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem, none = NULL; /* any valid buffer when there is no bias */
-    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n, w->nbytes), skip_padding = 0;
+    const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n, w->nbytes, variant),
+                 skip_padding = 0;
     const kernel_arg args[] = {ARG(input),  ARG(weights),     ARG(bias),         ARG(has_bias),
                                ARG(cs),     ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
                                ARG(wblock), ARG(none),        ARG(none),         ARG(z->mem)};
@@ -462,18 +491,18 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     clcnn_status s = CLCNN_OK;
     /* The GEMM path's parts run first (they enqueue as they go), then the
      * direct path's parts that remain. */
-    clcnn_conv_algo algo_data = CLCNN_CONV_DIRECT, algo_filter = CLCNN_CONV_DIRECT;
+    int algo_data = CLCNN_VARIANT_DIRECT, algo_filter = CLCNN_VARIANT_DIRECT; /* variants */
     tune_args td = {a_prev, w, NULL, dz, p, da_prev}, tf = {a_prev, w, NULL, dz, p, dw};
     if (da_prev && (s = decide(ctx, plan_d, DIR_DATA, &cs, dt, run_data, &td, &algo_data)))
         return s;
     if (dw && (s = decide(ctx, plan_w, DIR_FILTER, &cs, dt, run_filter, &tf, &algo_filter)))
         return s;
-    if (da_prev && algo_data == CLCNN_CONV_GEMM) {
+    if (da_prev && algo_data == CLCNN_VARIANT_GEMM) {
         if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
             return s;
         da_prev = NULL;
     }
-    if (dw && algo_filter == CLCNN_CONV_GEMM) {
+    if (dw && algo_filter == CLCNN_VARIANT_GEMM) {
         if ((s = clcnn__cl_gemm_backward_filter(ctx, &cs, dz, a_prev, dw)))
             return s;
         dw = NULL;
@@ -520,7 +549,8 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         /* The flipped, transposed weights (in blocks on CPUs) are written
          * at once: they go to a workspace, so a later failure changes no
          * output. */
-        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n, w->nbytes), skip_padding = 1;
+        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n, w->nbytes, algo_data),
+                     skip_padding = 1;
         const cl_int row_slack = 0;
         cl_int wblock = ts.cout;
         cl_mem dz_slack = NULL, flag = NULL;

@@ -1,13 +1,14 @@
-/* cl_tune.c - the measured choice of a convolution algorithm per shape,
- * when tuning is on (CLCNN_TUNE=1 or clcnn_context_set_tuning): the first
- * CLCNN_CONV_AUTO call of a (device, dtype, direction, shape) runs each
- * candidate once to warm it up (program builds, CLBlast's compilation) and
- * then times it, within a budget, and keeps the fastest; the choice is
- * remembered in the context and appended to <cache folder>/tune-v1.txt, so
- * later contexts and processes on the same device and driver reuse it
- * without measuring.
+/* cl_tune.c - the measured choice of a convolution variant (algorithm and
+ * work-item order, cl_backend.h) per shape, when tuning is on (CLCNN_TUNE=1
+ * or clcnn_context_set_tuning): the first CLCNN_CONV_AUTO call of a
+ * (device, dtype, direction, shape) runs each candidate once to warm it up
+ * (program builds, CLBlast's compilation) and then times it, within a
+ * budget, and keeps the fastest; the choice is remembered in the context
+ * and appended to <cache folder>/tune-v1.txt, so later contexts and
+ * processes on the same device and driver reuse it without measuring.
  *
- * The file holds one line per choice, "<16 hex digits> <algo>\n", the digits
+ * The file holds one line per choice, "<16 hex digits> <variant>\n", the
+ * variant a number 1 .. CLCNN_VARIANT_END - 1, the digits
  * being the FNV-1a hash of the key (device name, driver version, clcnn
  * version, dtype, direction, every extent of the shape). Lines are appended
  * with one write() on a file opened with O_APPEND, so processes tuning at
@@ -44,12 +45,12 @@ uint64_t clcnn__cl_tune_key(const clcnn_context *ctx, int direction, const clcnn
     return clcnn__fnv1a(h, fields, sizeof fields);
 }
 
-/* Adds (key, algo) to ctx's table, or updates it; 0 when out of memory. */
-static int remember(struct clcnn_cl *cl, uint64_t key, int algo)
+/* Adds (key, variant) to ctx's table, or updates it; 0 when out of memory. */
+static int remember(struct clcnn_cl *cl, uint64_t key, int variant)
 {
     for (size_t i = 0; i < cl->n_tuned; i++)
         if (cl->tuned[i].key == key) {
-            cl->tuned[i].algo = algo;
+            cl->tuned[i].variant = variant;
             return 1;
         }
     if (cl->n_tuned == cl->cap_tuned) {
@@ -63,7 +64,7 @@ static int remember(struct clcnn_cl *cl, uint64_t key, int algo)
         cl->tuned = t;
         cl->cap_tuned = cap;
     }
-    cl->tuned[cl->n_tuned++] = (clcnn_tune_entry){key, algo};
+    cl->tuned[cl->n_tuned++] = (clcnn_tune_entry){key, variant};
     return 1;
 }
 
@@ -81,11 +82,11 @@ static void load_file(struct clcnn_cl *cl)
     char line[128];
     while (fgets(line, sizeof line, f)) {
         unsigned long long key;
-        int algo;
+        int variant;
         char end;
-        if (sscanf(line, "%16llx %d%c", &key, &algo, &end) == 3 && end == '\n' &&
-            (algo == CLCNN_CONV_DIRECT || algo == CLCNN_CONV_GEMM))
-            remember(cl, (uint64_t)key, algo);
+        if (sscanf(line, "%16llx %d%c", &key, &variant, &end) == 3 && end == '\n' &&
+            variant >= CLCNN_VARIANT_DIRECT && variant < CLCNN_VARIANT_END)
+            remember(cl, (uint64_t)key, variant);
     }
     fclose(f);
 }
@@ -97,19 +98,19 @@ int clcnn__cl_tune_lookup(clcnn_context *ctx, uint64_t key)
         load_file(cl);
     for (size_t i = 0; i < cl->n_tuned; i++)
         if (cl->tuned[i].key == key)
-            return cl->tuned[i].algo;
+            return cl->tuned[i].variant;
     return -1;
 }
 
-/* Appends the line for (key, algo) to the tune file. */
-static void append_line(uint64_t key, int algo)
+/* Appends the line for (key, variant) to the tune file. */
+static void append_line(uint64_t key, int variant)
 {
 #if !defined(_WIN32)
     char dir[4096], path[4096 + 32], line[64];
     if (!clcnn__cl_cache_folder(dir, sizeof dir))
         return;
     snprintf(path, sizeof path, "%s/" TUNE_FILE, dir);
-    const int n = snprintf(line, sizeof line, "%016llx %d\n", (unsigned long long)key, algo);
+    const int n = snprintf(line, sizeof line, "%016llx %d\n", (unsigned long long)key, variant);
     const int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
     if (fd < 0)
         return;
@@ -118,7 +119,7 @@ static void append_line(uint64_t key, int algo)
     }
     close(fd);
 #else
-    (void)key, (void)algo;
+    (void)key, (void)variant;
 #endif
 }
 
@@ -129,8 +130,8 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Seconds one run of algo takes (queue drained before and after). */
-static clcnn_status time_run(clcnn_context *ctx, clcnn__cl_tune_run run, void *args, clcnn_conv_algo algo,
+/* Seconds one run of a variant takes (queue drained before and after). */
+static clcnn_status time_run(clcnn_context *ctx, clcnn__cl_tune_run run, void *args, int variant,
                              double *seconds)
 {
     /* The run's workspaces count as the call's while it runs, and are idle
@@ -140,7 +141,7 @@ static clcnn_status time_run(clcnn_context *ctx, clcnn__cl_tune_run run, void *a
     clcnn_status s = clcnn__cl_finish(ctx);
     const double t0 = now_s();
     if (!s)
-        s = run(ctx, algo, args);
+        s = run(ctx, variant, args);
     if (!s)
         s = clcnn__cl_finish(ctx);
     *seconds = now_s() - t0;
@@ -149,13 +150,12 @@ static clcnn_status time_run(clcnn_context *ctx, clcnn__cl_tune_run run, void *a
 }
 
 clcnn_status clcnn__cl_tune(clcnn_context *ctx, uint64_t key, clcnn__cl_tune_run run, void *args,
-                            clcnn_conv_algo *chosen)
+                            const int *candidates, int n, int *chosen)
 {
-    static const clcnn_conv_algo candidates[] = {CLCNN_CONV_DIRECT, CLCNN_CONV_GEMM};
     const double budget = ctx->tune_budget_s, start = now_s();
     double best = -1.0;
-    *chosen = CLCNN_CONV_DIRECT;
-    for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++) {
+    *chosen = candidates[0];
+    for (int c = 0; c < n; c++) {
         double warm, t, fastest;
         clcnn_status s = time_run(ctx, run, args, candidates[c], &warm); /* builds, first-touch */
         if (s)
@@ -175,9 +175,9 @@ clcnn_status clcnn__cl_tune(clcnn_context *ctx, uint64_t key, clcnn__cl_tune_run
     }
 #ifdef CLCNN_FAULT_INJECTION
     if (clcnn__fault_tune_pick())
-        *chosen = (clcnn_conv_algo)clcnn__fault_tune_pick();
+        *chosen = clcnn__fault_tune_pick();
 #endif
-    if (remember(ctx->cl, key, (int)*chosen))
-        append_line(key, (int)*chosen);
+    if (remember(ctx->cl, key, *chosen))
+        append_line(key, *chosen);
     return CLCNN_OK;
 }
