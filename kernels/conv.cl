@@ -129,14 +129,19 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
 #define UNROLL_2 _Pragma("unroll 2")
 #endif
 
-/* Work-item mapping: one work-item per (i, y, x-block, c-block), global id
- * g = pb*cblocks + cb, or with pixel_major g = cb*pblocks + pb, where
+/* Work-item mapping: one work-item per (i, y, x-block, c-group), global id
+ * g = pb*groups + cg, or with pixel_major g = cg*pblocks + pb, where
  * pb = (i*ho + y)*xblocks + xb, xblocks = ceil(wo / CONV_PX), pblocks =
- * n*ho*xblocks and cblocks = cout / N, over at least pblocks*cblocks items.
+ * n*ho*xblocks, cblocks = cout / N and groups = ceil(cblocks / cgroup),
+ * over at least pblocks*groups items; the work-item computes the channel
+ * blocks cb = cg*cgroup .. min(cblocks, cg*cgroup + cgroup) - 1 one after
+ * the other (cgroup > 1 on CPUs for short reductions: its index decoding
+ * and pixel offsets serve several blocks, and the input pixels stay in L1).
  * Channel-major suits GPUs (a warp shares input pixels and reads neighbouring
  * weight vectors); pixel-major suits CPUs, where a work-group runs on one core
- * and its work-items then share one channel block's weights in cache. It
- * writes z[i][y][xb*CONV_PX + p][cb*N .. cb*N + N) for p < CONV_PX within wo:
+ * and its work-items then share one channel block's weights in cache. For
+ * each cb it writes z[i][y][xb*CONV_PX + p][cb*N .. cb*N + N) for
+ * p < CONV_PX within wo:
  * the sum over (fy, fx, k) of a_pad[i][y*stride + fy][x*stride + fx][k] *
  * w[fy][fx][k][c], plus b[c]. Neighbouring work-items share the input pixels
  * and read neighbouring weight vectors. A tap (fy, fx) whose CONV_PX input
@@ -184,79 +189,82 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
         UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] += (VEC_##N)ap[p * step] * wv;                         \
     }
 
-#define DEFINE_CONV_FORWARD(N)                                                                                  \
+#define DEFINE_CONV_FORWARD(N)                                                                                 \
     __kernel void conv_forward_##N(__global const REAL *a, __global const REAL *w, __global const REAL *b,     \
-                                   int has_bias, conv_shape s, int pixel_major, int skip_padding,             \
-                                   int row_slack, int wblock, __global const REAL *a_slack,                   \
-                                   __global const int *nonfinite, __global REAL *z)                           \
+                                   int has_bias, conv_shape s, int pixel_major, int cgroup, int skip_padding,  \
+                                   int row_slack, int wblock, __global const REAL *a_slack,                    \
+                                   __global const int *nonfinite, __global REAL *z)                            \
     {                                                                                                          \
-        if (a_slack && !*nonfinite) { /* backward data, every weight finite: read the padded copy */          \
+        if (a_slack && !*nonfinite) { /* backward data, every weight finite: read the padded copy */           \
             a = a_slack;                                                                                       \
             s.h += 2 * s.pad_h, s.w += 2 * s.pad_w, s.pad_h = s.pad_w = 0;                                     \
             row_slack = 1, skip_padding = 0;                                                                   \
         }                                                                                                      \
-        const int cblocks = s.cout / N, xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                              \
+        const int cblocks = s.cout / N, groups = (cblocks + cgroup - 1) / cgroup;                              \
+        const int xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                                                    \
         const ulong pblocks = (ulong)s.n * (ulong)s.ho * (ulong)xblocks;                                       \
         const ulong g = get_global_id(0);                                                                      \
-        if (g >= pblocks * (ulong)cblocks)                                                                     \
+        if (g >= pblocks * (ulong)groups)                                                                      \
             return;                                                                                            \
-        ulong t = pixel_major ? g % pblocks : g / (ulong)cblocks;                                              \
-        const int c0 = (int)(pixel_major ? g / pblocks : g % (ulong)cblocks) * N;                              \
+        ulong t = pixel_major ? g % pblocks : g / (ulong)groups;                                               \
+        const int cb0 = (int)(pixel_major ? g / pblocks : g % (ulong)groups) * cgroup;                         \
         const int x0 = (int)(t % (ulong)xblocks) * CONV_PX;                                                    \
         t /= (ulong)xblocks;                                                                                   \
         const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                      \
         const ulong step = (ulong)s.stride * (ulong)s.cin; /* from one output pixel's input to the next */     \
-        VEC_##N acc[CONV_PX];                                                                                  \
-        UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] = (VEC_##N)0;                                          \
-        for (int fy = 0; fy < s.fh; fy++) {                                                                    \
-            const long iy = (long)y * s.stride + fy - s.pad_h;                                                 \
-            const int row_inside = iy >= 0 && iy < s.h;                                                        \
-            /* A row of taps whose pixels all lie inside (or in the slack): its fw*cin terms, in the         \
-             * reference order (fx, k), are one run of input (the pixels' channels side by side) and       \
-             * of weights (cout apart), so one loop without tests takes them all. */                        \
-            const long ixa = (long)x0 * s.stride - s.pad_w;                                                    \
-            const long ixb = (long)(x0 + CONV_PX - 1) * s.stride + s.fw - 1 - s.pad_w;                         \
-            if (row_inside && ixa >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ixb < s.w))) {               \
-                __global const REAL *wp = w + WEIGHTS_AT(fy, 0);                                               \
-                __global const REAL *ap = a + AT(i, iy, ixa, 0, s.h, s.w, s.cin);                              \
-                const long terms = (long)s.fw * (long)s.cin;                                                   \
-                TERMS_WITHOUT_TESTS(N, terms);                                                                 \
-                continue;                                                                                      \
-            }                                                                                                  \
-            for (int fx = 0; fx < s.fw; fx++) {                                                                \
-                __global const REAL *wp = w + WEIGHTS_AT(fy, fx);                                              \
-                const long ix0 = (long)x0 * s.stride + fx - s.pad_w;                                           \
-                const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                           \
-                if (row_inside && ix0 >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ix1 < s.w))) {           \
-                    __global const REAL *ap = a + AT(i, iy, ix0, 0, s.h, s.w, s.cin);                          \
-                    TERMS_WITHOUT_TESTS(N, s.cin);                                                             \
+        for (int c0 = cb0 * N; c0 < min(cblocks, cb0 + cgroup) * N; c0 += N) {                                 \
+            VEC_##N acc[CONV_PX];                                                                              \
+            UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] = (VEC_##N)0;                                      \
+            for (int fy = 0; fy < s.fh; fy++) {                                                                \
+                const long iy = (long)y * s.stride + fy - s.pad_h;                                             \
+                const int row_inside = iy >= 0 && iy < s.h;                                                    \
+                /* A row of taps whose pixels all lie inside (or in the slack): its fw*cin terms, in the       \
+                 * reference order (fx, k), are one run of input (the pixels' channels side by side) and       \
+                 * of weights (cout apart), so one loop without tests takes them all. */                       \
+                const long ixa = (long)x0 * s.stride - s.pad_w;                                                \
+                const long ixb = (long)(x0 + CONV_PX - 1) * s.stride + s.fw - 1 - s.pad_w;                     \
+                if (row_inside && ixa >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ixb < s.w))) {            \
+                    __global const REAL *wp = w + WEIGHTS_AT(fy, 0);                                           \
+                    __global const REAL *ap = a + AT(i, iy, ixa, 0, s.h, s.w, s.cin);                          \
+                    const long terms = (long)s.fw * (long)s.cin;                                               \
+                    TERMS_WITHOUT_TESTS(N, terms);                                                             \
                     continue;                                                                                  \
                 }                                                                                              \
-                ulong offset[CONV_PX];                                                                         \
-                int inside[CONV_PX];                                                                           \
-                UNROLL for (int p = 0; p < CONV_PX; p++)                                                       \
-                {                                                                                              \
-                    const long ix = ix0 + (long)p * s.stride;                                                  \
-                    inside[p] = row_inside && x0 + p < s.wo && ix >= 0 && ix < s.w;                            \
-                    offset[p] = inside[p] ? AT(i, iy, ix, 0, s.h, s.w, s.cin) : 0;                             \
-                }                                                                                              \
-                /* offset 0 outside: a valid address, so that the load needs no branch */              \
-                for (int k = 0; k < s.cin; k++, wp += wblock) {                                                \
-                    const VEC_##N wv = VLOAD_##N(wp);                                                          \
+                for (int fx = 0; fx < s.fw; fx++) {                                                            \
+                    __global const REAL *wp = w + WEIGHTS_AT(fy, fx);                                          \
+                    const long ix0 = (long)x0 * s.stride + fx - s.pad_w;                                       \
+                    const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                       \
+                    if (row_inside && ix0 >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ix1 < s.w))) {        \
+                        __global const REAL *ap = a + AT(i, iy, ix0, 0, s.h, s.w, s.cin);                      \
+                        TERMS_WITHOUT_TESTS(N, s.cin);                                                         \
+                        continue;                                                                              \
+                    }                                                                                          \
+                    ulong offset[CONV_PX];                                                                     \
+                    int inside[CONV_PX];                                                                       \
                     UNROLL for (int p = 0; p < CONV_PX; p++)                                                   \
                     {                                                                                          \
-                        const REAL v = a[offset[p] + (ulong)k];                                                \
-                        const VEC_##N sum = acc[p] + (VEC_##N)(inside[p] ? v : (REAL)0) * wv;                  \
-                        acc[p] = skip_padding && !inside[p] ? acc[p] : sum;                                    \
+                        const long ix = ix0 + (long)p * s.stride;                                              \
+                        inside[p] = row_inside && x0 + p < s.wo && ix >= 0 && ix < s.w;                        \
+                        offset[p] = inside[p] ? AT(i, iy, ix, 0, s.h, s.w, s.cin) : 0;                         \
+                    }                                                                                          \
+                    /* offset 0 outside: a valid address, so that the load needs no branch */                  \
+                    for (int k = 0; k < s.cin; k++, wp += wblock) {                                            \
+                        const VEC_##N wv = VLOAD_##N(wp);                                                      \
+                        UNROLL for (int p = 0; p < CONV_PX; p++)                                               \
+                        {                                                                                      \
+                            const REAL v = a[offset[p] + (ulong)k];                                            \
+                            const VEC_##N sum = acc[p] + (VEC_##N)(inside[p] ? v : (REAL)0) * wv;              \
+                            acc[p] = skip_padding && !inside[p] ? acc[p] : sum;                                \
+                        }                                                                                      \
                     }                                                                                          \
                 }                                                                                              \
             }                                                                                                  \
-        }                                                                                                      \
-        const VEC_##N bias = has_bias ? VLOAD_##N(b + c0) : (VEC_##N)0;                                        \
-        UNROLL for (int p = 0; p < CONV_PX; p++)                                                               \
-        {                                                                                                      \
-            if (x0 + p < s.wo)                                                                                 \
-                VSTORE_##N(acc[p] + bias, z + AT(i, y, x0 + p, c0, s.ho, s.wo, s.cout));                       \
+            const VEC_##N bias = has_bias ? VLOAD_##N(b + c0) : (VEC_##N)0;                                    \
+            UNROLL for (int p = 0; p < CONV_PX; p++)                                                           \
+            {                                                                                                  \
+                if (x0 + p < s.wo)                                                                             \
+                    VSTORE_##N(acc[p] + bias, z + AT(i, y, x0 + p, c0, s.ho, s.wo, s.cout));                   \
+            }                                                                                                  \
         }                                                                                                      \
     }
 

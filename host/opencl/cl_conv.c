@@ -80,6 +80,39 @@ static cl_int pixel_major_order(const clcnn_context *ctx, int cblocks, size_t we
     return ctx->cl->cpu && cblocks > 1 && weight_bytes >= ((size_t)256 << 10);
 }
 
+/* Channel blocks per forward work-item (conv_forward_<N>'s cgroup): on a
+ * CPU, the largest power of two whose blocks sum at most CGROUP_TERMS
+ * terms in all (fh*fw*cin each), at most the blocks there are, and leaving
+ * at least CGROUP_MIN_ITEMS work-items; 1 on a GPU, which wants the
+ * work-items. CLCNN_CONV_CGROUP sets it. PoCL, clcnn-ab against 1 block per
+ * work-item (2026-11-27, 12 calls each): 1x1 forwards 4x56x56x64->64 1.16-1.25
+ * (4 blocks), ->256 1.23-1.27 (8-16), 4x28x28x128->512 1.16-1.33 (8-16),
+ * 4x14x14x256->1024 1.24-1.34, 4x7x7x512->2048 1.16 (8); backward data of
+ * 4x28x28x192->32 (32 terms a block) 1.21-1.34 (4-8); the 7x7 s2 forward
+ * of 4x224x224x3->64 1.09 (4); 3x3 with 64 channels 1.04-1.06 (2), with
+ * 128 1.01 (2) but 0.94 (4), with 256 and 512 0.98-1.00 (2). */
+enum { CGROUP_TERMS = 4096, CGROUP_MIN_ITEMS = 256 };
+
+static cl_int forward_cgroup(const clcnn_context *ctx, const conv_shape *fs, int log_n, size_t px)
+{
+    const size_t cblocks = (size_t)fs->cout >> log_n, reduction = (size_t)fs->fh * fs->fw * fs->cin;
+    const size_t pblocks = (size_t)fs->n * fs->ho * (((size_t)fs->wo + px - 1) / px);
+    size_t g = ctx->cl->conv_cgroup > 0 ? (size_t)ctx->cl->conv_cgroup : 1;
+    if (ctx->cl->conv_cgroup <= 0 && ctx->cl->cpu)
+        while (2 * g <= cblocks && 2 * g * reduction <= CGROUP_TERMS &&
+               pblocks * ((cblocks + 2 * g - 1) / (2 * g)) >= CGROUP_MIN_ITEMS)
+            g *= 2;
+    return (cl_int)(g < cblocks ? g : cblocks > 0 ? cblocks : 1);
+}
+
+/* Work-items of conv_forward_<N> for shape fs. */
+static size_t forward_items(const conv_shape *fs, int log_n, size_t px, cl_int cgroup)
+{
+    const size_t cblocks = (size_t)fs->cout >> log_n;
+    return (size_t)fs->n * (size_t)fs->ho * (((size_t)fs->wo + px - 1) / px) *
+           ((cblocks + (size_t)cgroup - 1) / (size_t)cgroup);
+}
+
 static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
                                 clcnn_conv_params p)
 {
@@ -355,7 +388,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
                                                 CLCNN_KERNEL_CONV_FORWARD_4, CLCNN_KERNEL_CONV_FORWARD_8,
                                                 CLCNN_KERNEL_CONV_FORWARD_16};
     const int log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
-    const size_t n_oc = (size_t)1 << log_n, px = (size_t)ctx->cl->conv_px;
+    const size_t px = (size_t)ctx->cl->conv_px;
     const clcnn_cl_kernel *k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
     if (s)
@@ -369,15 +402,13 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem, none = NULL; /* any valid buffer when there is no bias */
     const cl_int pixel_major = pixel_major_order(ctx, z->shape.c >> log_n, w->nbytes, variant),
-                 skip_padding = 0;
-    const kernel_arg args[] = {ARG(input),  ARG(weights),     ARG(bias),         ARG(has_bias),
-                               ARG(cs),     ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
-                               ARG(wblock), ARG(none),        ARG(none),         ARG(z->mem)};
-    if ((s = set_args(ctx, fn, k, args, 12)))
+                 skip_padding = 0, cgroup = forward_cgroup(ctx, &cs, log_n, px);
+    const kernel_arg args[] = {ARG(input),       ARG(weights), ARG(bias),         ARG(has_bias),  ARG(cs),
+                               ARG(pixel_major), ARG(cgroup),  ARG(skip_padding), ARG(row_slack), ARG(wblock),
+                               ARG(none),        ARG(none),    ARG(z->mem)};
+    if ((s = set_args(ctx, fn, k, args, 13)))
         return s;
-    const size_t items = (size_t)z->shape.n * (size_t)z->shape.h * (((size_t)z->shape.w + px - 1) / px) *
-                         ((size_t)z->shape.c / n_oc);
-    return launch(ctx, fn, k, items);
+    return launch(ctx, fn, k, forward_items(&cs, log_n, px, cgroup));
 }
 
 /* The GEMM path writes z with several enqueues (bias rows, a GEMM per
@@ -529,10 +560,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     const size_t px = (size_t)ctx->cl->conv_px;
     size_t data_items = 0;
     clcnn_kernel_id data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT;
+    const cl_int data_cgroup = forward_cgroup(ctx, &ts, data_log_n, px);
     if (da_prev && as_forward) {
         data_kernel = CLCNN_KERNEL_CONV_FORWARD_1 + data_log_n;
-        data_items =
-            (size_t)cs.n * (size_t)cs.h * (((size_t)cs.w + px - 1) / px) * ((size_t)cs.cin >> data_log_n);
+        data_items = forward_items(&ts, data_log_n, px, data_cgroup);
     } else if (da_prev && dot) { /* one work-item per pixel and run of DOT_K channels */
         const size_t k = dot_k(cs.cin);
         data_kernel = k == 3 ? CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT3 : CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT;
@@ -557,10 +588,11 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
             !(s = padded_dz(ctx, fn, dz, &ts, data_log_n, &dz_slack, &flag)) &&
             !(s = block_weights(ctx, fn, w, &ts, 1, data_log_n, flag, &w_t, &wblock))) {
-            const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),         ARG(w_t),          ARG(no_bias),
-                                        ARG(ts),      ARG(pixel_major), ARG(skip_padding), ARG(row_slack),
-                                        ARG(wblock),  ARG(dz_slack),    ARG(flag),         ARG(da_prev->mem)};
-            s = set_args(ctx, fn, kd, fargs, 12);
+            const kernel_arg fargs[] = {
+                ARG(dz->mem),     ARG(w_t),         ARG(w_t),          ARG(no_bias),   ARG(ts),
+                ARG(pixel_major), ARG(data_cgroup), ARG(skip_padding), ARG(row_slack), ARG(wblock),
+                ARG(dz_slack),    ARG(flag),        ARG(da_prev->mem)};
+            s = set_args(ctx, fn, kd, fargs, 13);
         }
     } else if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
                !(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&

@@ -183,6 +183,8 @@ static void describe_device(clcnn_context *ctx)
         cl->conv_px = atoi(px);
     if (oc && atoi(oc) >= 1 && atoi(oc) <= 16)
         cl->conv_max_oc = atoi(oc);
+    const char *cg = getenv("CLCNN_CONV_CGROUP");
+    cl->conv_cgroup = cg && atoi(cg) >= 1 && atoi(cg) <= 1024 ? atoi(cg) : 0;
     const char *kb = getenv("CLCNN_FILTER_KB");
     if (kb && atoi(kb) >= 1 && atoi(kb) <= 16)
         cl->filter_kb = atoi(kb);
