@@ -533,9 +533,12 @@ DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)
  * e = ((fy*fw + fx)*kblocks + kb)*cblocks + cb, kblocks = ceil(cin /
  * FILTER_KB) and cblocks = cout / N, over at least chunks*fh*fw*kblocks*
  * cblocks items. It writes out[chunk][fy][fx][k][cb*N .. cb*N + N) for k =
- * kb*FILTER_KB + j < cin: the sum over the positions (i, oy, ox) of its run,
+ * kb*FILTER_KB + j < cin (chunk `out_stride` elements after chunk - 1):
+ * the sum over the positions (i, oy, ox) of its run,
  * ascending, of a_pad[i][oy*stride + fy][ox*stride + fx][k] *
- * dz[i][oy][ox][c]. Padding is read as 0 and multiplied like any other
+ * dz[i][oy][ox][c]; with db_out, the work-items of tap (0, 0) and kb 0 also
+ * write db_out[chunk*out_stride + db_offset + c], the sum of dz[i][oy][ox][c]
+ * over the same positions, ascending. Padding is read as 0 and multiplied like any other
  * value, so a NaN or infinity in dz spreads as in the reference; the
  * positions whose input lies in the padding (whole rows, and the ends of a
  * row) are split off so that the inner loop has no test.
@@ -557,7 +560,8 @@ DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)
     DEFINE_CONV_BACKWARD_FILTER(N, FILTER_KB_SMALL, conv_backward_filter_small_##N)
 #define DEFINE_CONV_BACKWARD_FILTER(N, KB, NAME)                                                               \
     __kernel void NAME(__global const REAL *dz, __global const REAL *a, const conv_shape s,                     \
-                                           int chunks, long chunk_len, int blocked, __global REAL *out)        \
+                       int chunks, long chunk_len, int blocked, __global REAL *out, long out_stride,    \
+                       __global REAL *db_out, long db_offset)                                                  \
     {                                                                                                          \
         const int cblocks = s.cout / N, kblocks = (s.cin + KB - 1) / KB;                         \
         const ulong size = (ulong)s.fh * (ulong)s.fw * (ulong)kblocks * (ulong)cblocks;                        \
@@ -613,11 +617,23 @@ DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)
                 UNROLL for (int j = 0; j < KB; j++) acc[j] += (VEC_##N)(REAL)0 * d;                     \
             }                                                                                                  \
         }                                                                                                      \
-        __global REAL *o = out + chunk * (ulong)s.fh * (ulong)s.fw * (ulong)s.cin * (ulong)s.cout;             \
-        UNROLL for (int j = 0; j < KB; j++)                                                             \
+        __global REAL *o = out + chunk * (ulong)out_stride;                                                    \
+        UNROLL for (int j = 0; j < KB; j++)                                                                    \
         {                                                                                                      \
             if (k0 + j < s.cin)                                                                                \
                 VSTORE_##N(acc[j], o + AT(fy, fx, k0 + j, c0, s.fw, s.cin, s.cout));                           \
+        }                                                                                                      \
+        /* The bias gradient of this run of rows, by the work-item of tap (0, 0) and the first channel       \
+         * block of each filter block: a second pass over its dz vectors, just read and still in cache,    \
+         * in the same ascending (i, oy, ox) order. */                                                        \
+        if (db_out && fy == 0 && fx == 0 && k0 == 0) {                                                         \
+            VEC_##N accb = (VEC_##N)0;                                                                         \
+            for (ulong r = r0; r < r1; r++) {                                                                  \
+                __global const REAL *dp = dc + r * (ulong)s.wo * dz_pixel;                                     \
+                for (int ox = 0; ox < s.wo; ox++)                                                              \
+                    accb += VLOAD_##N(dp + (ulong)ox * dz_pixel);                                              \
+            }                                                                                                  \
+            VSTORE_##N(accb, db_out + chunk * (ulong)out_stride + (ulong)db_offset + (ulong)c0);               \
         }                                                                                                      \
     }
 
@@ -675,51 +691,68 @@ __kernel void conv_block_channels(__global const REAL *x, long pixels, int c, in
  * additions; PoCL, the bias of 4x56x56x64->64: about a fifth of the
  * backward filter's time). */
 
-/* Work-item mapping: one work-item per run of `run` elements of dw, global
- * id g, elements e = g*run .. min(size, g*run + run) - 1, over at least
- * ceil(size / run) items: dw[e] = sum over chunk = 0 .. chunks-1, in that
- * order, of partial[chunk][e]. */
-__kernel void conv_backward_filter_sum(__global const REAL *partial, int chunks, long size, int run,
-                                       __global REAL *dw)
+/* Work-item mapping: one work-item per run of `run` elements of the
+ * partial sums' rows, global id g, elements e = g*run .. min(total, g*run +
+ * run) - 1 with total = size + bias, over at least ceil(total / run) items:
+ * the sum over chunk = 0 .. chunks-1, in that order, of
+ * partial[chunk*stride + e], written to dw[e] for e < size and to
+ * db[e - size] for the bias elements after them (bias 0: no db). */
+__kernel void conv_backward_filter_sum(__global const REAL *partial, int chunks, long size, long stride,
+                                       int run, __global REAL *dw, long bias, __global REAL *db)
 {
-    const ulong e0 = get_global_id(0) * (ulong)run;
-    if (e0 >= (ulong)size)
+    const ulong e0 = get_global_id(0) * (ulong)run, total = (ulong)size + (ulong)bias;
+    if (e0 >= total)
         return;
-    if (run == 16 && e0 + 16 <= (ulong)size) {
+    if (run == 16 && (e0 + 16 <= (ulong)size || (e0 >= (ulong)size && e0 + 16 <= total))) {
         VEC_16 acc = (VEC_16)0;
         for (int chunk = 0; chunk < chunks; chunk++)
-            acc += VLOAD_16(partial + (ulong)chunk * (ulong)size + e0);
-        VSTORE_16(acc, dw + e0);
+            acc += VLOAD_16(partial + (ulong)chunk * (ulong)stride + e0);
+        VSTORE_16(acc, e0 < (ulong)size ? dw + e0 : db + (e0 - (ulong)size));
         return;
     }
-    for (ulong e = e0; e < min((ulong)size, e0 + (ulong)run); e++) {
+    for (ulong e = e0; e < min(total, e0 + (ulong)run); e++) {
         REAL acc = (REAL)0;
         for (int chunk = 0; chunk < chunks; chunk++)
-            acc += partial[(ulong)chunk * (ulong)size + e];
-        dw[e] = acc;
+            acc += partial[(ulong)chunk * (ulong)stride + e];
+        if (e < (ulong)size)
+            dw[e] = acc;
+        else
+            db[e - (ulong)size] = acc;
     }
 }
 
-/* Work-item mapping: one work-item per run of `run` filters, global id g,
- * filters c = g*run .. min(cout, g*run + run) - 1, over at least
- * ceil(cout / run) items: db[c] = sum over i, oy, ox, in that order, of
- * dz[i][oy][ox][c]. */
-__kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, int run, __global REAL *db)
+/* The bias gradient alone (when dw is not computed by the direct kernel,
+ * which otherwise writes it): in the backward filter's order, so that db has
+ * the same bits either way. Work-item mapping: one work-item per run of
+ * `run` filters, global id g, filters c = g*run .. min(cout, g*run + run) - 1,
+ * over at least ceil(cout / run) items: db[c] = the sum over the runs of
+ * chunk_len output rows (r = i*ho + oy), in order, of each run's sum over
+ * its positions (i, oy, ox), ascending, of dz[i][oy][ox][c]. */
+__kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, int run, long chunk_len,
+                                 __global REAL *db)
 {
-    const ulong c0 = get_global_id(0) * (ulong)run, m = (ulong)s.n * (ulong)s.ho * (ulong)s.wo;
+    const ulong c0 = get_global_id(0) * (ulong)run, rows = (ulong)s.n * (ulong)s.ho, wo = (ulong)s.wo;
     if (c0 >= (ulong)s.cout)
         return;
     if (run == 16 && c0 + 16 <= (ulong)s.cout) {
         VEC_16 acc = (VEC_16)0;
-        for (ulong e = 0; e < m; e++)
-            acc += VLOAD_16(dz + e * (ulong)s.cout + c0);
+        for (ulong r0 = 0; r0 < rows; r0 += (ulong)chunk_len) {
+            VEC_16 part = (VEC_16)0;
+            for (ulong e = r0 * wo; e < min(rows, r0 + (ulong)chunk_len) * wo; e++)
+                part += VLOAD_16(dz + e * (ulong)s.cout + c0);
+            acc += part;
+        }
         VSTORE_16(acc, db + c0);
         return;
     }
     for (ulong c = c0; c < min((ulong)s.cout, c0 + (ulong)run); c++) {
         REAL acc = (REAL)0;
-        for (ulong e = 0; e < m; e++)
-            acc += dz[e * (ulong)s.cout + c];
+        for (ulong r0 = 0; r0 < rows; r0 += (ulong)chunk_len) {
+            REAL part = (REAL)0;
+            for (ulong e = r0 * wo; e < min(rows, r0 + (ulong)chunk_len) * wo; e++)
+                part += dz[e * (ulong)s.cout + c];
+            acc += part;
+        }
         db[c] = acc;
     }
 }

@@ -501,6 +501,67 @@ static void repeated_calls_give_identical_bytes(void **state)
     clcnn_context_destroy(ctx);
 }
 
+/* clcnn_conv2d_backward's promise: what it computes does not depend on
+ * which of da_prev, dw and db are asked for. Each subset's outputs, on
+ * random (non-integer) data, have the bytes of the call that asks for all
+ * three: in particular db, which the direct filter kernel sums beside dw
+ * and conv_backward_bias alone otherwise, in the same runs of rows. Shapes:
+ * 2x40x40x7 -> 24 3x3 (3200 output positions: several runs of rows on a
+ * CPU), 1x9x9x130 -> 16 1x1 s2 (one run). */
+static void backward_outputs_do_not_depend_on_which_are_asked_for(void **state)
+{
+    const clcnn_dtype dt = *(const clcnn_dtype *)*state;
+    static const struct {
+        int n, h, w, c, f, cout, stride, pad;
+    } shapes[] = {{2, 40, 40, 7, 3, 24, 1, 1}, {1, 9, 9, 130, 1, 16, 2, 0}};
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    np_random r;
+    np_random_seed(&r, 91);
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const int n = shapes[k].n, h = shapes[k].h, w = shapes[k].w, c = shapes[k].c, f = shapes[k].f;
+        const int cout = shapes[k].cout, ho = (h + 2 * shapes[k].pad - f) / shapes[k].stride + 1;
+        const clcnn_conv_params cp = {shapes[k].stride, shapes[k].pad, CLCNN_CONV_AUTO};
+        double *a = values(&r, (size_t)n * h * w * c, 0, 1), *wv = values(&r, (size_t)f * f * c * cout, 0, 1);
+        double *dz = values(&r, (size_t)n * ho * ho * cout, 0, 1);
+        clcnn_tensor *ta = th_tensor(ctx, dt, n, h, w, c, a), *tw = th_tensor(ctx, dt, f, f, c, cout, wv);
+        clcnn_tensor *tdz = th_tensor(ctx, dt, n, ho, ho, cout, dz);
+        clcnn_tensor *all[3] = {th_tensor(ctx, dt, n, h, w, c, NULL), th_tensor(ctx, dt, f, f, c, cout, NULL),
+                                th_tensor(ctx, dt, 1, 1, 1, cout, NULL)};
+        clcnn_tensor *some[3] = {th_tensor(ctx, dt, n, h, w, c, NULL),
+                                 th_tensor(ctx, dt, f, f, c, cout, NULL),
+                                 th_tensor(ctx, dt, 1, 1, 1, cout, NULL)};
+        assert_int_equal(clcnn_conv2d_backward(ctx, tdz, ta, tw, cp, all[0], all[1], all[2]), CLCNN_OK);
+        unsigned char *want[3];
+        size_t sizes[3];
+        for (int i = 0; i < 3; i++)
+            want[i] = th_snapshot(all[i], &sizes[i]);
+        for (int mask = 1; mask < 7; mask++) { /* every proper, non-empty subset */
+            clcnn_tensor *o[3];
+            for (int i = 0; i < 3; i++)
+                o[i] = mask & (1 << i) ? some[i] : NULL;
+            assert_int_equal(clcnn_conv2d_backward(ctx, tdz, ta, tw, cp, o[0], o[1], o[2]), CLCNN_OK);
+            for (int i = 0; i < 3; i++)
+                if (o[i]) {
+                    size_t got_size;
+                    unsigned char *got = th_snapshot(o[i], &got_size);
+                    if (got_size != sizes[i] || memcmp(got, want[i], sizes[i]) != 0)
+                        fail_msg("shape %zu: output %d (da_prev, dw, db) of the call asking for subset %d "
+                                 "(bits 1 da_prev, 2 dw, 4 db) differs from the call asking for all three",
+                                 k, i, mask);
+                    free(got);
+                }
+        }
+        for (int i = 0; i < 3; i++) {
+            free(want[i]);
+            clcnn_tensor_destroy(all[i]);
+            clcnn_tensor_destroy(some[i]);
+        }
+        clcnn_tensor_destroy(ta), clcnn_tensor_destroy(tw), clcnn_tensor_destroy(tdz);
+        free(a), free(wv), free(dz);
+    }
+    clcnn_context_destroy(ctx);
+}
+
 /* A device without cl_khr_fp64 (simulated with CLCNN_DISABLE_FP64) refuses
  * F64 operations with CLCNN_ERR_UNSUPPORTED and a sentence, touches no
  * output, and still runs F32. */
@@ -767,6 +828,11 @@ int main(void)
                  th_dtype_name(dtypes[d]));
         tests[n] = (struct CMUnitTest){names[n], repeated_calls_give_identical_bytes, NULL, NULL,
                                        (void *)&dtypes[d]};
+        n++;
+        snprintf(names[n], sizeof names[n], "backward_outputs_do_not_depend_on_which_are_asked_for/%s",
+                 th_dtype_name(dtypes[d]));
+        tests[n] = (struct CMUnitTest){names[n], backward_outputs_do_not_depend_on_which_are_asked_for, NULL,
+                                       NULL, (void *)&dtypes[d]};
         n++;
     }
     return _cmocka_run_group_tests("device", tests, n, NULL, NULL);
