@@ -191,8 +191,9 @@ CLCNN_API size_t clcnn_context_workspace_bytes(const clcnn_context *ctx);
  *  its work-item orders where it has them; once to warm up, then timed
  *  within a budget of 1 s, or CLCNN_TUNE_BUDGET seconds) and keeps the
  *  fastest; later calls use it at once. The order never changes a result's
- *  bits; the algorithm may (in the last bits of F32 sums). Choices are kept in the context and in the program cache's
- *  folder (tune-v1.txt; see the README), so other contexts and processes on
+ *  bits; the algorithm may (in the last bits of F32 sums). Choices are kept
+ *  in the context and in the program cache's folder (tune-v1.txt; see the
+ *  README), so other contexts and processes on
  *  the same device and driver reuse them. The first call of a shape
  *  therefore costs several runs, and its results are those of the chosen
  *  algorithm. Off by default; the environment variable CLCNN_TUNE=1, read at
