@@ -20,11 +20,13 @@
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
 
-/* What one row makes, released together at its end. */
+/* What one row makes, released together at its end (a row makes at most
+ * 2 primitive descriptors, 2 primitives and 6 memories). */
+enum { MAX_PD = 4, MAX_PRIM = 4, MAX_MEM = 10 };
 typedef struct {
-    dnnl_primitive_desc_t pd[4];
-    dnnl_primitive_t prim[4];
-    dnnl_memory_t mem[10];
+    dnnl_primitive_desc_t pd[MAX_PD];
+    dnnl_primitive_t prim[MAX_PRIM];
+    dnnl_memory_t mem[MAX_MEM];
     int n_pd, n_prim, n_mem;
     char why[120]; /* the first failure */
 } row_state;
@@ -75,6 +77,8 @@ static dnnl_memory_desc_t md_of(int ndims, const dnnl_dims_t dims, dnnl_format_t
 static int make(row_state *s, const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint, const char *what,
                 dnnl_primitive_desc_t *pd, dnnl_primitive_t *prim)
 {
+    if (s->n_pd == MAX_PD || s->n_prim == MAX_PRIM)
+        return fail(s, "keeping a primitive (row_state is full)", dnnl_out_of_memory);
     dnnl_status_t st = dnnl_primitive_desc_create(pd, desc, NULL, engine, hint);
     if (st != dnnl_success)
         return fail(s, what, st);
@@ -92,6 +96,10 @@ static int make(row_state *s, const_dnnl_op_desc_t desc, const_dnnl_primitive_de
 static dnnl_memory_t memory(row_state *s, const dnnl_memory_desc_t *md, const float *src, size_t count)
 {
     dnnl_memory_t m = NULL;
+    if (s->n_mem == MAX_MEM) {
+        fail(s, "keeping a memory (row_state is full)", dnnl_out_of_memory);
+        return NULL;
+    }
     dnnl_status_t st = dnnl_memory_create(&m, md, engine, DNNL_MEMORY_ALLOCATE);
     if (st != dnnl_success) {
         fail(s, "dnnl_memory_create", st);
