@@ -662,11 +662,14 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         if (blocked)
             a_in = a_blk, dz_in = dz_blk;
         const cl_mem sum_db = fused ? db->mem : dw->mem; /* any valid buffer when there is no bias */
-        const kernel_arg args[] = {ARG(dz_in),   ARG(a_in), ARG(cs),         ARG(chunks), ARG(chunk_len),
-                                   ARG(blocked), ARG(out),  ARG(out_stride), ARG(db_out), ARG(db_offset)};
+        /* kb before cb in the work-item order on CPUs reading NHWC (conv.cl) */
+        const cl_int channel_first = ctx->cl->cpu && !blocked;
+        const kernel_arg args[] = {
+            ARG(dz_in),         ARG(a_in), ARG(cs),         ARG(chunks), ARG(chunk_len), ARG(blocked),
+            ARG(channel_first), ARG(out),  ARG(out_stride), ARG(db_out), ARG(db_offset)};
         const kernel_arg sargs[] = {ARG(partial), ARG(chunks),  ARG(dw_count),   ARG(out_stride),
                                     ARG(sum_run), ARG(dw->mem), ARG(bias_count), ARG(sum_db)};
-        if (!s && !(s = set_args(ctx, fn, kw, args, 10)) && ks)
+        if (!s && !(s = set_args(ctx, fn, kw, args, 11)) && ks)
             s = set_args(ctx, fn, ks, sargs, 8);
     }
     if (!s && db && !fused && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {
