@@ -522,18 +522,18 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     clcnn_status s = CLCNN_OK;
     /* The GEMM path's parts run first (they enqueue as they go), then the
      * direct path's parts that remain. */
-    int algo_data = CLCNN_VARIANT_DIRECT, algo_filter = CLCNN_VARIANT_DIRECT; /* variants */
+    int variant_data = CLCNN_VARIANT_DIRECT, variant_filter = CLCNN_VARIANT_DIRECT;
     tune_args td = {a_prev, w, NULL, dz, p, da_prev}, tf = {a_prev, w, NULL, dz, p, dw};
-    if (da_prev && (s = decide(ctx, plan_d, DIR_DATA, &cs, dt, run_data, &td, &algo_data)))
+    if (da_prev && (s = decide(ctx, plan_d, DIR_DATA, &cs, dt, run_data, &td, &variant_data)))
         return s;
-    if (dw && (s = decide(ctx, plan_w, DIR_FILTER, &cs, dt, run_filter, &tf, &algo_filter)))
+    if (dw && (s = decide(ctx, plan_w, DIR_FILTER, &cs, dt, run_filter, &tf, &variant_filter)))
         return s;
-    if (da_prev && algo_data == CLCNN_VARIANT_GEMM) {
+    if (da_prev && variant_data == CLCNN_VARIANT_GEMM) {
         if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
             return s;
         da_prev = NULL;
     }
-    if (dw && algo_filter == CLCNN_VARIANT_GEMM) {
+    if (dw && variant_filter == CLCNN_VARIANT_GEMM) {
         if ((s = clcnn__cl_gemm_backward_filter(ctx, &cs, dz, a_prev, dw)))
             return s;
         dw = NULL;
@@ -580,7 +580,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         /* The flipped, transposed weights (in blocks on CPUs) are written
          * at once: they go to a workspace, so a later failure changes no
          * output. */
-        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n, w->nbytes, algo_data),
+        const cl_int pixel_major = pixel_major_order(ctx, cs.cin >> data_log_n, w->nbytes, variant_data),
                      skip_padding = 1;
         const cl_int row_slack = 0;
         cl_int wblock = ts.cout;
