@@ -53,7 +53,8 @@
 # resnet.json, peers.json, torch.json, resnet.svg, peers.svg.
 #
 # Environment: OUT, GPU_CHECK_DEADLINE (seconds, default 450; 900 for
-# --dry-run), GPU_DEBS (bench/gpu-debs), GPU_PREFIX (.gpu-prefix),
+# --dry-run), GPU_CHECK_TESTS (a ctest -R regex: only those tests, two at a
+# time, verbose, with the whole deadline, and no benchmark or torch steps), GPU_DEBS (bench/gpu-debs), GPU_PREFIX (.gpu-prefix),
 # GPU_BUILD (build-gpu; build-dry, build-dry-system, build-prefix and
 # build-rehearse for the other modes), NVIDIA_OPENCL (the
 # driver's libnvidia-opencl.so.1, if not found by itself), PYTHON (a python3
@@ -601,13 +602,19 @@ CTEST_EXCLUDE='^(device_gpu_profile|bounds_gpu_profile)$'
 export CTEST_EXCLUDE
 ctest_run() {
   cd "$BUILD"
+  rm -f Testing/Temporary/LastTest.log # a stale one would be packed if ctest is cut off
+  if [ -n "${GPU_CHECK_TESTS:-}" ]; then
+    echo "CLCNN_BACKEND=$CLCNN_BACKEND CLCNN_DEVICE=$CLCNN_DEVICE (only: $GPU_CHECK_TESTS, verbose)"
+    ctest -V -j 2 --timeout $((STEP_LIMIT - 10)) -R "$GPU_CHECK_TESTS"
+    return
+  fi
   echo "CLCNN_BACKEND=$CLCNN_BACKEND CLCNN_DEVICE=$CLCNN_DEVICE${CTEST_EXCLUDE:+ (left out: $CTEST_EXCLUDE)}"
   ctest --output-on-failure -j "$(($(nproc) < 8 ? $(nproc) : 8))" --timeout $((STEP_LIMIT - 10)) \
     ${CTEST_EXCLUDE:+-E "$CTEST_EXCLUDE"}
 }
 export -f ctest_run
 if [ -f "$BUILD/CMakeCache.txt" ]; then
-  run_step ctest 200 bash -c ctest_run || true
+  run_step ctest "$([ -n "${GPU_CHECK_TESTS:-}" ] && echo "$DEADLINE" || echo 240)" bash -c ctest_run || true
 else
   record ctest FAIL 0 "not run: nothing configured"
 fi
@@ -615,6 +622,10 @@ fi
 
 # ---- clcnn-bench --------------------------------------------------------------------------------
 BENCH=$BUILD/bench/clcnn-bench
+if [ -n "${GPU_CHECK_TESTS:-}" ]; then
+  line "GPU_CHECK_TESTS is set: the benchmark and torch steps are left out"
+  exit "$((failures > 0))"
+fi
 if [ "$mode" = gpu ]; then
   BENCH_EXTRA=()
   LIMITS=(resnet:120 peers:110)

@@ -242,6 +242,48 @@ static void wide_layers_match_reference(void **state)
     }
 }
 
+/* ------------------------------------------------------- GEMM views --- */
+
+/* CLBlast indexes in int, so the GEMM path hands a tensor past 2^31
+ * elements over as sub-buffer views and cuts chunks so that no matrix spans
+ * more (cl_gemm.c). CLCNN_GEMM_INDEX_LIMIT=1024 lowers that bound for the
+ * context, so that layers of a few thousand elements take those paths:
+ * z and dz (2352 elements: views past 1024), a pointwise layer in place
+ * (a_prev 6480, z 10800), a strided one; random data within the tolerance
+ * and integer data exactly, F32 and F64; and shapes the path cannot take
+ * under the bound, which run DIRECT. */
+static void gemm_views_past_the_index_limit_match_reference(void **state)
+{
+    (void)state;
+    char *saved = th_env_swap("CLCNN_GEMM_INDEX_LIMIT", "1024");
+    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+    th_env_restore("CLCNN_GEMM_INDEX_LIMIT", saved); /* read at context creation */
+    const conv_case cases[3] = {
+        {6, 7, 7, 2, 3, 3, 8, 1, 1, 7, 7, 1, CLCNN_CONV_GEMM},
+        {3, 9, 10, 24, 1, 1, 40, 1, 0, 9, 10, 1, CLCNN_CONV_GEMM},
+        {8, 9, 9, 3, 3, 3, 10, 2, 1, 5, 5, 0, CLCNN_CONV_GEMM},
+    };
+    np_random r;
+    np_random_seed(&r, 2718);
+    for (int d = 0; d < 2; d++)
+        for (int integers = 0; integers < 2; integers++)
+            for (int i = 0; i < 3; i++)
+                conv_check_case(&c, &r, d ? CLCNN_F64 : CLCNN_F32, integers, cases[i]);
+
+    /* Forced GEMM where a matrix would pass the bound runs DIRECT (as where
+     * the workspace limit fits no chunk): w (3,3,16,8) has 1152 elements;
+     * one 12x12 image has 2592 columns for backward data. */
+    const conv_case past[2] = {
+        {1, 4, 4, 16, 3, 3, 8, 1, 1, 4, 4, 1, CLCNN_CONV_GEMM},
+        {1, 12, 12, 2, 3, 3, 4, 1, 1, 12, 12, 0, CLCNN_CONV_GEMM},
+    };
+    for (int integers = 0; integers < 2; integers++)
+        for (int i = 0; i < 2; i++)
+            conv_check_case(&c, &r, CLCNN_F32, integers, past[i]);
+    clcnn_context_destroy(c.dev);
+    clcnn_context_destroy(c.host);
+}
+
 /* ---------------------------------------------------------- workspace --- */
 
 /* What the context holds as workspace (clcnn_context_workspace_bytes),
@@ -808,6 +850,8 @@ int main(void)
         (struct CMUnitTest){"wide_layers_match_reference", wide_layers_match_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"workspace_is_kept_within_the_limit", workspace_is_kept_within_the_limit,
                                      NULL, NULL, NULL};
+    tests[n++] = (struct CMUnitTest){"gemm_views_past_the_index_limit_match_reference",
+                                     gemm_views_past_the_index_limit_match_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"f64_without_cl_khr_fp64_is_unsupported",
                                      f64_without_cl_khr_fp64_is_unsupported, NULL, NULL, NULL};
     for (int integers = 0; integers < 2; integers++)

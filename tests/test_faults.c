@@ -48,6 +48,7 @@ typedef struct {
     clcnn_pool_mode mode;   /* pooling */
     size_t workspace_limit; /* 0: the default; small: the GEMM path in chunks */
     int tuning;             /* tuning on: an AUTO call runs both algorithms first */
+    int views;              /* conv: bigger tensors, CLCNN_GEMM_INDEX_LIMIT=1024 (GEMM sub-buffer views) */
 } op_case;
 
 enum { MAX_T = 4 };
@@ -123,7 +124,10 @@ static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
     memset(f, 0, sizeof *f);
     if (c->tuning)
         forget_tuning(); /* before the context reads the tune file */
+    char *saved = c->views ? th_env_swap("CLCNN_GEMM_INDEX_LIMIT", "1024") : NULL;
     f->ctx = th_context(be);
+    if (c->views)
+        th_env_restore("CLCNN_GEMM_INDEX_LIMIT", saved); /* read at context creation */
     if (c->workspace_limit)
         assert_int_equal(clcnn_context_set_workspace_limit(f->ctx, c->workspace_limit), CLCNN_OK);
     if (c->tuning)
@@ -135,12 +139,28 @@ static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
         f->out[f->n_out++] = sentinel_tensor(x, 2, 7, 8, 3);
         break;
     case OP_CONV_FWD:
+        if (c->views) { /* z past 1024 elements: GEMM views of it (a 6x5x5x8 z, 3x3x2 columns) */
+            f->in[f->n_in++] = int_tensor(x, 6, 5, 5, 2, 2);
+            f->in[f->n_in++] = int_tensor(x, 3, 3, 2, 8, 3);
+            f->in[f->n_in++] = int_tensor(x, 1, 1, 1, 8, 4);
+            f->out[f->n_out++] = sentinel_tensor(x, 6, 5, 5, 8);
+            break;
+        }
         f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 3, 2);
         f->in[f->n_in++] = int_tensor(x, 3, 3, 3, 4, 3);
         f->in[f->n_in++] = int_tensor(x, 1, 1, 1, 4, 4);
         f->out[f->n_out++] = sentinel_tensor(x, 2, 5, 5, 4);
         break;
     case OP_CONV_BWD:
+        if (c->views) {                                      /* dz past 1024 elements: GEMM views of it */
+            f->in[f->n_in++] = int_tensor(x, 6, 5, 5, 8, 5); /* dz */
+            f->in[f->n_in++] = int_tensor(x, 6, 5, 5, 2, 2); /* a_prev */
+            f->in[f->n_in++] = int_tensor(x, 3, 3, 2, 8, 3); /* w */
+            f->out[f->n_out++] = c->da ? sentinel_tensor(x, 6, 5, 5, 2) : NULL;
+            f->out[f->n_out++] = c->dw ? sentinel_tensor(x, 3, 3, 2, 8) : NULL;
+            f->out[f->n_out++] = c->db ? sentinel_tensor(x, 1, 1, 1, 8) : NULL;
+            break;
+        }
         f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 4, 5); /* dz */
         f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 3, 2); /* a_prev */
         f->in[f->n_in++] = int_tensor(x, 3, 3, 3, 4, 3); /* w */
@@ -481,7 +501,7 @@ static void clblast_status_codes_are_reported(void **state)
         {CLBlastDatabaseError, "CLBlastDatabaseError", CLCNN_ERR_DEVICE},
         {-1500, "an unnamed CLBlast status", CLCNN_ERR_DEVICE},
     };
-    const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0};
+    const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0};
     fixture f, h;
     fixture_make(&h, CLCNN_BACKEND_HOST, &c);
     assert_int_equal(run_op(&h, &c, CLCNN_BACKEND_HOST), CLCNN_OK);
@@ -531,28 +551,30 @@ static void clblast_status_codes_are_reported(void **state)
 int main(void)
 {
     const op_case cases[] = {
-        {"zero_pad", OP_PAD, 0, 0, 0, 0, 0, 0, 0},
-        {"conv2d_forward direct", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0},
-        {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0},
-        {"conv2d_forward gemm chunked", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 2048, 0},
-        {"conv2d_backward direct all", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0},
-        {"conv2d_backward direct da", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 0, 0, 0, 0, 0},
-        {"conv2d_backward direct dw db", OP_CONV_BWD, CLCNN_CONV_DIRECT, 0, 1, 1, 0, 0, 0},
-        {"conv2d_backward gemm all", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0},
-        {"conv2d_backward gemm da", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 0, 0, 0, 0, 0},
-        {"conv2d_backward gemm dw", OP_CONV_BWD, CLCNN_CONV_GEMM, 0, 1, 0, 0, 0, 0},
-        {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048, 0},
-        {"conv2d_forward tuned", OP_CONV_FWD, CLCNN_CONV_AUTO, 0, 0, 0, 0, 0, 1},
-        {"conv2d_backward tuned all", OP_CONV_BWD, CLCNN_CONV_AUTO, 1, 1, 1, 0, 0, 1},
-        {"conv2d_backward tuned dw", OP_CONV_BWD, CLCNN_CONV_AUTO, 0, 1, 0, 0, 0, 1},
-        {"pool2d_forward max", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0},
-        {"pool2d_forward avg", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0},
-        {"pool2d_backward max", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0},
-        {"pool2d_backward avg", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0},
-        {"tensor_create", OP_TENSOR_CREATE, 0, 0, 0, 0, 0, 0, 0},
-        {"tensor_write", OP_TENSOR_WRITE, 0, 0, 0, 0, 0, 0, 0},
-        {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0, 0},
-        {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0, 0},
+        {"zero_pad", OP_PAD, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward direct", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm chunked", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 2048, 0, 0},
+        {"conv2d_backward direct all", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0, 0},
+        {"conv2d_backward direct da", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward direct dw db", OP_CONV_BWD, CLCNN_CONV_DIRECT, 0, 1, 1, 0, 0, 0, 0},
+        {"conv2d_backward gemm all", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0, 0},
+        {"conv2d_backward gemm da", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward gemm dw", OP_CONV_BWD, CLCNN_CONV_GEMM, 0, 1, 0, 0, 0, 0, 0},
+        {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048, 0, 0},
+        {"conv2d_forward gemm views", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 1},
+        {"conv2d_backward gemm views", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0, 1},
+        {"conv2d_forward tuned", OP_CONV_FWD, CLCNN_CONV_AUTO, 0, 0, 0, 0, 0, 1, 0},
+        {"conv2d_backward tuned all", OP_CONV_BWD, CLCNN_CONV_AUTO, 1, 1, 1, 0, 0, 1, 0},
+        {"conv2d_backward tuned dw", OP_CONV_BWD, CLCNN_CONV_AUTO, 0, 1, 0, 0, 0, 1, 0},
+        {"pool2d_forward max", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0, 0},
+        {"pool2d_forward avg", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0, 0},
+        {"pool2d_backward max", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0, 0},
+        {"pool2d_backward avg", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0, 0},
+        {"tensor_create", OP_TENSOR_CREATE, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"tensor_write", OP_TENSOR_WRITE, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0, 0, 0},
     };
     struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 1];
     size_t n = 0;

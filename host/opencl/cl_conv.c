@@ -132,14 +132,17 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
     if (a == CLCNN_CONV_AUTO) {
         /* Heuristic, from `clcnn-bench --suite peers --algo direct|gemm`
          * (README, "Algorithms, workspace and tuning"). On an H200 the GEMM path wins
-         * backward data on every shape (1.4-4.5x), forward once the
-         * reduction K = fh fw cin reaches about 1000 (3x3 over 128+
-         * channels: 1.7-3x; the direct kernel wins below: 64 channels,
-         * conv1), and backward filter once dW has about 10^5 elements (b,
-         * c: 1.7-3.7x; with fewer, CLBlast's GEMM has too few output tiles
+         * backward data on every shape but a (1.3-2.8x on b-e, 0.92x
+         * on a), forward once the reduction K = fh fw cin reaches about 1000
+         * (3x3 over 128+ channels: 1.3-2.3x; the direct kernel wins below:
+         * 64 channels, conv1), and backward filter once dW has 10^5
+         * elements and 16 or more per reduction step N Ho Wo (c: 1.24x;
+         * on b, 5.9 per step, the direct kernel took 1.03 ms and GEMM 2.27
+         * at f2b974f; with fewer outputs CLBlast's GEMM has too few tiles
          * for the long reduction). On PoCL CLBlast's untuned GEMM loses to
          * the direct kernels in every direction. */
-        const double kk = (double)cs->fh * cs->fw * cs->cin;
+        const double kk = (double)cs->fh * cs->fw * cs->cin, dw = kk * cs->cout;
+        const double steps = (double)cs->n * cs->ho * cs->wo;
         if (ctx->cl->cpu)
             a = CLCNN_CONV_DIRECT;
         else if (d == DIR_DATA)
@@ -147,7 +150,7 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
         else if (d == DIR_FORWARD)
             a = kk >= 1000 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
         else
-            a = kk * cs->cout >= 1e5 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+            a = dw >= 1e5 && dw >= 16 * steps ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
     }
     return a;
 }

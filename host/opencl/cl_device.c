@@ -4,6 +4,7 @@
 #include "cl_backend.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,16 @@ static void describe_device(clcnn_context *ctx)
         cl->filter_kb = atoi(kb);
     cl->max_alloc = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
+    cl_uint align_bits = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
+    cl->base_align = align_bits >= 64 ? align_bits / 8 : 8;
+    /* CLBlast's kernels index with int: at most INT_MAX elements from a
+     * matrix's offset. CLCNN_GEMM_INDEX_LIMIT lowers it (at least 1024), so
+     * that tests of ordinary size take the paths of tensors past 2^31
+     * elements (sub-buffer views, smaller chunks). */
+    const char *gi = getenv("CLCNN_GEMM_INDEX_LIMIT");
+    const long gl = gi ? atol(gi) : 0;
+    cl->gemm_index = gl >= 1024 && gl <= INT_MAX ? (size_t)gl : (size_t)INT_MAX;
 }
 
 static struct clcnn_cl *new_state(void)

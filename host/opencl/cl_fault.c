@@ -40,6 +40,12 @@ cl_mem clcnn__fault_clCreateBuffer(cl_context c, cl_mem_flags flags, size_t size
     return clCreateBuffer(c, flags, size, host, err);
 }
 
+cl_int clcnn__fault_clGetMemObjectInfo(cl_mem m, cl_mem_info what, size_t size, void *value, size_t *ret)
+{
+    FAIL_CODE(CLCNN_FAULT_OBJECT, "clGetMemObjectInfo", CL_OUT_OF_HOST_MEMORY);
+    return clGetMemObjectInfo(m, what, size, value, ret);
+}
+
 cl_mem clcnn__fault_clCreateSubBuffer(cl_mem m, cl_mem_flags flags, cl_buffer_create_type type,
                                       const void *info, cl_int *err)
 {

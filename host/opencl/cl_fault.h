@@ -14,26 +14,28 @@
 
 #include "fault.h"
 
-cl_context clcnn__fault_clCreateContext(const cl_context_properties *props, cl_uint n, const cl_device_id *devs,
+cl_context clcnn__fault_clCreateContext(const cl_context_properties *props, cl_uint n,
+                                        const cl_device_id *devs,
                                         void(CL_CALLBACK *notify)(const char *, const void *, size_t, void *),
                                         void *user, cl_int *err);
-cl_command_queue clcnn__fault_clCreateCommandQueue(cl_context c, cl_device_id d, cl_command_queue_properties p,
-                                                   cl_int *err);
+cl_command_queue clcnn__fault_clCreateCommandQueue(cl_context c, cl_device_id d,
+                                                   cl_command_queue_properties p, cl_int *err);
 cl_mem clcnn__fault_clCreateBuffer(cl_context c, cl_mem_flags flags, size_t size, void *host, cl_int *err);
+cl_int clcnn__fault_clGetMemObjectInfo(cl_mem m, cl_mem_info what, size_t size, void *value, size_t *ret);
 cl_mem clcnn__fault_clCreateSubBuffer(cl_mem m, cl_mem_flags flags, cl_buffer_create_type type,
                                       const void *info, cl_int *err);
-cl_int clcnn__fault_clEnqueueNDRangeKernel(cl_command_queue q, cl_kernel k, cl_uint dims, const size_t *offset,
-                                           const size_t *global, const size_t *local, cl_uint n_wait,
-                                           const cl_event *wait, cl_event *ev);
+cl_int clcnn__fault_clEnqueueNDRangeKernel(cl_command_queue q, cl_kernel k, cl_uint dims,
+                                           const size_t *offset, const size_t *global, const size_t *local,
+                                           cl_uint n_wait, const cl_event *wait, cl_event *ev);
 cl_int clcnn__fault_clEnqueueReadBuffer(cl_command_queue q, cl_mem m, cl_bool blocking, size_t offset,
                                         size_t size, void *dst, cl_uint n_wait, const cl_event *wait,
                                         cl_event *ev);
 cl_int clcnn__fault_clEnqueueWriteBuffer(cl_command_queue q, cl_mem m, cl_bool blocking, size_t offset,
                                          size_t size, const void *src, cl_uint n_wait, const cl_event *wait,
                                          cl_event *ev);
-cl_int clcnn__fault_clEnqueueFillBuffer(cl_command_queue q, cl_mem m, const void *pattern, size_t pattern_size,
-                                        size_t offset, size_t size, cl_uint n_wait, const cl_event *wait,
-                                        cl_event *ev);
+cl_int clcnn__fault_clEnqueueFillBuffer(cl_command_queue q, cl_mem m, const void *pattern,
+                                        size_t pattern_size, size_t offset, size_t size, cl_uint n_wait,
+                                        const cl_event *wait, cl_event *ev);
 cl_int clcnn__fault_clEnqueueCopyBuffer(cl_command_queue q, cl_mem src, cl_mem dst, size_t src_offset,
                                         size_t dst_offset, size_t size, cl_uint n_wait, const cl_event *wait,
                                         cl_event *ev);
@@ -78,6 +80,7 @@ CLBlastStatusCode clcnn__fault_CLBlastDGemmTempBufferSize(CLBlastLayout layout, 
 #define clCreateCommandQueue clcnn__fault_clCreateCommandQueue
 #define clCreateBuffer clcnn__fault_clCreateBuffer
 #define clCreateSubBuffer clcnn__fault_clCreateSubBuffer
+#define clGetMemObjectInfo clcnn__fault_clGetMemObjectInfo
 #define clEnqueueNDRangeKernel clcnn__fault_clEnqueueNDRangeKernel
 #define clEnqueueReadBuffer clcnn__fault_clEnqueueReadBuffer
 #define clEnqueueWriteBuffer clcnn__fault_clEnqueueWriteBuffer

@@ -92,6 +92,41 @@ static CLBlastStatusCode temp_bytes(clcnn_context *ctx, clcnn_dtype dt, const ge
                                       g->ldb, 0, g->ldc, &q, bytes);
 }
 
+/* Elements a matrix's kernel may index past its offset: CLBlast's kernels
+ * compute indices in int, so a tensor past 2^31 elements is handed over as
+ * sub-buffer views whose offset is below the base alignment (view below),
+ * and chunks are cut so that no matrix spans more than the rest. */
+static size_t index_room(const clcnn_context *ctx, size_t elem)
+{
+    return ctx->cl->gemm_index - ctx->cl->base_align / elem;
+}
+
+/* mem at element offset off as CLBlast may index it (span elements from
+ * there): mem itself when off + span fits the index limit, else a
+ * sub-buffer of mem's own buffer starting at the aligned byte at or below
+ * the offset (*owned set; the caller releases it). */
+static clcnn_status view(clcnn_context *ctx, const char *fn, cl_mem mem, size_t off, size_t span, size_t elem,
+                         cl_mem *out, size_t *out_off, int *owned)
+{
+    *out = mem, *out_off = off, *owned = 0;
+    if (off + span <= ctx->cl->gemm_index)
+        return CLCNN_OK;
+    cl_mem parent = NULL;
+    size_t base = 0;
+    cl_int err = clGetMemObjectInfo(mem, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL);
+    if (err == CL_SUCCESS && parent) /* a sub-buffer already (canary builds, callers' buffers) */
+        err = clGetMemObjectInfo(mem, CL_MEM_OFFSET, sizeof base, &base, NULL);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, err, fn, "clGetMemObjectInfo (GEMM view)");
+    const size_t byte = base + off * elem, origin = byte / ctx->cl->base_align * ctx->cl->base_align;
+    const cl_buffer_region region = {origin, byte - origin + span * elem};
+    cl_mem sub = clCreateSubBuffer(parent ? parent : mem, 0, CL_BUFFER_CREATE_TYPE_REGION, &region, &err);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, err, fn, "clCreateSubBuffer (GEMM view)");
+    *out = sub, *out_off = (byte - origin) / elem, *owned = 1;
+    return CLCNN_OK;
+}
+
 /* Enqueues C = A B (+ beta C) per g, element offsets a0, b0, c0. */
 static clcnn_status gemm(clcnn_context *ctx, const char *fn, clcnn_dtype dt, const gemm_dims *g, cl_mem a,
                          size_t a0, cl_mem b, size_t b0, double beta, cl_mem c, size_t c0)
@@ -105,15 +140,40 @@ static clcnn_status gemm(clcnn_context *ctx, const char *fn, clcnn_dtype dt, con
     clcnn_status s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_GEMM_TEMP, tb ? tb : 64, &temp);
     if (s)
         return s;
-    cl_command_queue q = ctx->cl->queue;
-    if (dt == CLCNN_F64)
-        st = CLBlastDgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0, a, a0,
-                                        g->lda, b, b0, g->ldb, beta, c, c0, g->ldc, &q, NULL, temp);
-    else
-        st = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, a, a0,
-                                        g->lda, b, b0, g->ldb, (float)beta, c, c0, g->ldc, &q, NULL, temp);
-    return st == CLBlastSuccess ? CLCNN_OK
-                                : blast_fail(ctx, st, fn, dt == CLCNN_F64 ? "CLBlastDgemm" : "CLBlastSgemm");
+    /* What each matrix spans from its offset (row-major, op() transposes). */
+    const size_t elem = clcnn__dtype_size(dt);
+    const size_t span[3] = {(g->ta == CLBlastTransposeNo ? g->m : g->k) * g->lda,
+                            (g->tb == CLBlastTransposeNo ? g->k : g->n) * g->ldb, g->m * g->ldc};
+    const cl_mem mems[3] = {a, b, c};
+    const size_t offs[3] = {a0, b0, c0};
+    cl_mem v[3] = {NULL, NULL, NULL};
+    size_t o[3] = {0, 0, 0};
+    int owned[3] = {0, 0, 0};
+    for (int j = 0; j < 3 && !s; j++) {
+        s = view(ctx, fn, mems[j], offs[j], span[j], elem, &v[j], &o[j], &owned[j]);
+        if (!s && o[j] + span[j] > ctx->cl->gemm_index) /* chunk_rows keeps this from happening */
+            s = clcnn__fail(
+                ctx, CLCNN_ERR_DEVICE,
+                "%s: a GEMM matrix would span elements %zu to %zu, past the %zu CLBlast can index", fn, o[j],
+                o[j] + span[j], ctx->cl->gemm_index);
+    }
+    if (!s) {
+        cl_command_queue q = ctx->cl->queue;
+        if (dt == CLCNN_F64)
+            st = CLBlastDgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0, v[0],
+                                            o[0], g->lda, v[1], o[1], g->ldb, beta, v[2], o[2], g->ldc, &q,
+                                            NULL, temp);
+        else
+            st = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, v[0],
+                                            o[0], g->lda, v[1], o[1], g->ldb, (float)beta, v[2], o[2], g->ldc,
+                                            &q, NULL, temp);
+        if (st != CLBlastSuccess)
+            s = blast_fail(ctx, st, fn, dt == CLCNN_F64 ? "CLBlastDgemm" : "CLBlastSgemm");
+    }
+    for (int j = 0; j < 3; j++) /* the enqueued GEMM keeps what it uses */
+        if (owned[j])
+            clReleaseMemObject(v[j]);
+    return s;
 }
 
 /* The most output pixels per chunk, a multiple of `unit` (pixels of one
@@ -135,12 +195,20 @@ static size_t chunk_rows(clcnn_context *ctx, direction d, const clcnn_conv_shape
     size_t rows = row_bytes ? limit / row_bytes / unit * unit : pixels;
     if (rows > pixels)
         rows = pixels;
+    /* CLBlast's int indices: no matrix may span more than index_room
+     * elements (rows of kk or cout, and W), nor its temporary buffer. */
+    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin, co = (size_t)cs->cout;
+    const size_t room = index_room(ctx, elem), per_row = kk > co ? kk : co;
+    if (kk * co > room)
+        return 0;
+    if (rows > room / per_row)
+        rows = room / per_row / unit * unit;
     while (rows >= unit && rows > 0) {
         const gemm_dims g = dims_of(d, cs, rows);
         size_t tb = 0;
         if ((*st = temp_bytes(ctx, dt, &g, &tb)) != CLBlastSuccess)
             return 0;
-        if (tb <= limit && rows * row_bytes <= limit - tb)
+        if (tb <= limit && rows * row_bytes <= limit - tb && tb / elem <= room)
             return rows;
         rows = rows / 2 / unit * unit; /* the temporary buffer grows with rows */
     }

@@ -2,6 +2,27 @@
  * at creation, copied to and from caller memory with blocking transfers. */
 #include "cl_backend.h"
 
+/* Zeroes bytes [off, off + n) of mem (n a multiple of 4): a fill with a
+ * 128-byte pattern where off allows it, the tail written from a static zero
+ * block. NVIDIA's driver (580, H200) fails or hangs a fill whose end,
+ * counted in pattern copies, reaches 2^31 (a 1-byte pattern over 2 GiB, a
+ * 4-byte one at 8 GiB), and the process then cannot open a context. */
+static cl_int zero_fill(cl_command_queue q, cl_mem mem, size_t off, size_t n, const char **what)
+{
+    static const cl_uint zero[32] = {0};
+    size_t p = sizeof zero;
+    while (p > 4 && off % p)
+        p /= 2;
+    const size_t bulk = n / p * p;
+    *what = "clEnqueueFillBuffer";
+    cl_int err = bulk ? clEnqueueFillBuffer(q, mem, zero, p, off, bulk, 0, NULL, NULL) : CL_SUCCESS;
+    if (err == CL_SUCCESS && n > bulk) { /* n - bulk < p: a non-blocking write from static storage */
+        *what = "clEnqueueWriteBuffer (zeroing)";
+        err = clEnqueueWriteBuffer(q, mem, CL_FALSE, off + bulk, n - bulk, zero, 0, NULL, NULL);
+    }
+    return err;
+}
+
 #ifdef CLCNN_CANARIES
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,29 +37,22 @@ static clcnn_status alloc_guarded(clcnn_context *ctx, clcnn_tensor *t)
 {
     static const char fn[] = "clcnn_tensor_create";
     struct clcnn_cl *cl = ctx->cl;
-    cl_uint align_bits = 0;
-    cl_int err =
-        clGetDeviceInfo(cl->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
-    if (err != CL_SUCCESS)
-        return clcnn__cl_fail(ctx, err, fn, "clGetDeviceInfo(CL_DEVICE_MEM_BASE_ADDR_ALIGN)");
-    const size_t align = align_bits >= 64 ? align_bits / 8 : 8; /* bits; the fill pattern needs 4 */
+    const size_t align = cl->base_align; /* where the sub-buffer may start */
     const size_t guard = (CLCNN_DEVICE_GUARD + align - 1) / align * align;
+    cl_int err;
     if (cl->max_alloc && t->nbytes + 2 * guard > cl->max_alloc)
         return CLCNN_OK;
     cl_mem block = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, t->nbytes + 2 * guard, NULL, &err);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clCreateBuffer (guarded)");
     const cl_uint pattern = clcnn__guard_pattern(t);
-    const cl_uchar zero = 0;
     const char *what = "clEnqueueFillBuffer (guards)";
     err = clEnqueueFillBuffer(cl->queue, block, &pattern, sizeof pattern, 0, guard, 0, NULL, NULL);
     if (err == CL_SUCCESS)
         err = clEnqueueFillBuffer(cl->queue, block, &pattern, sizeof pattern, guard + t->nbytes, guard, 0,
                                   NULL, NULL);
-    if (err == CL_SUCCESS) {
-        what = "clEnqueueFillBuffer";
-        err = clEnqueueFillBuffer(cl->queue, block, &zero, 1, guard, t->nbytes, 0, NULL, NULL);
-    }
+    if (err == CL_SUCCESS)
+        err = zero_fill(cl->queue, block, guard, t->nbytes, &what);
     cl_mem mem = NULL;
     if (err == CL_SUCCESS) {
         what = "clCreateSubBuffer";
@@ -99,11 +113,11 @@ clcnn_status clcnn__cl_tensor_alloc(clcnn_context *ctx, clcnn_tensor *t)
     cl_mem mem = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, t->nbytes, NULL, &err);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clCreateBuffer");
-    const cl_uchar zero = 0;
-    err = clEnqueueFillBuffer(cl->queue, mem, &zero, 1, 0, t->nbytes, 0, NULL, NULL);
+    const char *what;
+    err = zero_fill(cl->queue, mem, 0, t->nbytes, &what);
     if (err != CL_SUCCESS) {
         clReleaseMemObject(mem);
-        return clcnn__cl_fail(ctx, err, fn, "clEnqueueFillBuffer");
+        return clcnn__cl_fail(ctx, err, fn, what);
     }
     t->mem = mem;
     return CLCNN_OK;
