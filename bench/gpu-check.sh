@@ -21,6 +21,7 @@
 #   configure  cmake against the private prefix (checks that OpenCL, cmocka and CLBlast come from it)
 #   build      clcnn, its tests and clcnn-bench, into build-gpu/
 #   ctest      the whole suite with CLCNN_BACKEND=opencl CLCNN_DEVICE=gpu
+#              (and CLCNN_BIG_TESTS=1: bounds on tensors past 2^31 elements)
 #   resnet     clcnn-bench --suite resnet (CSV, JSON, SVG)
 #   peers      clcnn-bench --suite peers
 #   direct, gemm  clcnn-bench --suite peers --algo direct|gemm: each convolution path forced
@@ -466,6 +467,9 @@ else
   fi
 fi
 export CLCNN_BACKEND=opencl CLCNN_DEVICE
+# On the GPU, bounds also runs its big cases (pooling and both convolution
+# algorithms on tensors past 2^31 elements: about 40 s on an H200, 17 GiB).
+[ "$mode" = gpu ] && export CLCNN_BIG_TESTS=${CLCNN_BIG_TESTS:-1}
 
 # ---- probe: platforms and devices -----------------------------------------------------
 cat >"$WORK/probe.c" <<'EOF'

@@ -242,6 +242,32 @@ static void wide_layers_match_reference(void **state)
     }
 }
 
+/* 1x1, stride-1, unpadded layers whose rows are not a multiple of the
+ * forward's pixel block: the direct forward (and stride-1 backward data)
+ * takes all n*h*w pixels as one row, the last block partial (cl_conv.c,
+ * flatten_pointwise), so that neighbouring images and rows share blocks.
+ * Random data within the tolerance and integer data exactly, F32 and F64,
+ * with and without bias. */
+static void pointwise_layers_match_reference(void **state)
+{
+    (void)state;
+    const conv_case cases[4] = {
+        {3, 5, 7, 9, 1, 1, 16, 1, 0, 5, 7, 1, CLCNN_CONV_DIRECT},
+        {2, 7, 7, 20, 1, 1, 8, 1, 0, 7, 7, 0, CLCNN_CONV_DIRECT},
+        {1, 1, 13, 32, 1, 1, 12, 1, 0, 1, 13, 1, CLCNN_CONV_DIRECT},
+        {4, 3, 6, 5, 1, 1, 32, 1, 0, 3, 6, 0, CLCNN_CONV_AUTO},
+    };
+    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
+    np_random r;
+    np_random_seed(&r, 1414);
+    for (int d = 0; d < 2; d++)
+        for (int integers = 0; integers < 2; integers++)
+            for (int i = 0; i < 4; i++)
+                conv_check_case(&c, &r, d ? CLCNN_F64 : CLCNN_F32, integers, cases[i]);
+    clcnn_context_destroy(c.dev);
+    clcnn_context_destroy(c.host);
+}
+
 /* ------------------------------------------------------- GEMM views --- */
 
 /* CLBlast indexes in int, so the GEMM path hands a tensor past 2^31
@@ -249,7 +275,8 @@ static void wide_layers_match_reference(void **state)
  * more (cl_gemm.c). CLCNN_GEMM_INDEX_LIMIT=1024 lowers that bound for the
  * context, so that layers of a few thousand elements take those paths:
  * z and dz (2352 elements: views past 1024), a pointwise layer in place
- * (a_prev 6480, z 10800), a strided one; random data within the tolerance
+ * (a_prev 6480, z 8640; weights of 768 elements, within the bound less a
+ * 512-byte alignment), a strided one; random data within the tolerance
  * and integer data exactly, F32 and F64; and shapes the path cannot take
  * under the bound, which run DIRECT. */
 static void gemm_views_past_the_index_limit_match_reference(void **state)
@@ -260,7 +287,7 @@ static void gemm_views_past_the_index_limit_match_reference(void **state)
     th_env_restore("CLCNN_GEMM_INDEX_LIMIT", saved); /* read at context creation */
     const conv_case cases[3] = {
         {6, 7, 7, 2, 3, 3, 8, 1, 1, 7, 7, 1, CLCNN_CONV_GEMM},
-        {3, 9, 10, 24, 1, 1, 40, 1, 0, 9, 10, 1, CLCNN_CONV_GEMM},
+        {3, 9, 10, 24, 1, 1, 32, 1, 0, 9, 10, 1, CLCNN_CONV_GEMM},
         {8, 9, 9, 3, 3, 3, 10, 2, 1, 5, 5, 0, CLCNN_CONV_GEMM},
     };
     np_random r;
@@ -849,6 +876,8 @@ int main(void)
     tests[n++] =
         (struct CMUnitTest){"wide_layers_match_reference", wide_layers_match_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"workspace_is_kept_within_the_limit", workspace_is_kept_within_the_limit,
+                                     NULL, NULL, NULL};
+    tests[n++] = (struct CMUnitTest){"pointwise_layers_match_reference", pointwise_layers_match_reference,
                                      NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"gemm_views_past_the_index_limit_match_reference",
                                      gemm_views_past_the_index_limit_match_reference, NULL, NULL, NULL};

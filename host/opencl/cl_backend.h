@@ -149,6 +149,7 @@ struct clcnn_cl {
     int conv_order;    /* the direct forward's work-item order: -1 by heuristic, 0 channel-, 1 pixel-major */
     int conv_cgroup; /* channel blocks per forward work-item: 0 by rule (cl_conv.c), else CLCNN_CONV_CGROUP */
     int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
+    int conv_flat;      /* 1x1 stride-1 unpadded layers as one row of pixels: 0 never (CLCNN_CONV_FLAT=0) */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
     cl_mem scratch[CLCNN_SCRATCH_SLOTS]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */

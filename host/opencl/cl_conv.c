@@ -113,6 +113,27 @@ static size_t forward_items(const conv_shape *fs, int log_n, size_t px, cl_int c
            ((cblocks + (size_t)cgroup - 1) / (size_t)cgroup);
 }
 
+/* A 1x1, stride-1, unpadded layer reads and writes pixel p at p*cin and
+ * p*cout whatever the image, row and column: where rows are not a multiple
+ * of px pixels, the forward kernel takes all n*h*w pixels as one row (or
+ * each image's h*w, where all of them pass INT_MAX), so that no block of px
+ * pixels straddles a row's end. On CPUs that spares the padded copy such a
+ * block would need and the block's unused pixels (rows of 7 and 14 pixels
+ * leave 1 in 8 unused with px 4): `clcnn-ab conv:S fwd|data CLCNN_CONV_FLAT=0
+ * - 10` gave 1.04-1.21x on 4x7x7x512->2048 and 4x14x14x256->1024. The
+ * sums, and so the bits, are unchanged. */
+static void flatten_pointwise(const clcnn_context *ctx, conv_shape *s, size_t px)
+{
+    if (ctx->cl->conv_flat == 0 || s->fh != 1 || s->fw != 1 || s->stride != 1 || s->pad_h || s->pad_w ||
+        (size_t)s->wo % px == 0)
+        return;
+    const size_t plane = (size_t)s->h * (size_t)s->w, all = plane * (size_t)s->n;
+    if (all <= INT_MAX)
+        s->n = 1, s->h = s->ho = 1, s->w = s->wo = (cl_int)all;
+    else if (plane <= INT_MAX)
+        s->h = s->ho = 1, s->w = s->wo = (cl_int)plane;
+}
+
 static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
                                 clcnn_conv_params p)
 {
@@ -133,10 +154,9 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
         /* Heuristic, from `clcnn-bench --suite peers --algo direct|gemm`
          * (README, "Algorithms, workspace and tuning"). On an H200 the GEMM path wins
          * backward data on every shape but a (1.3-2.8x on b-e, 0.92x
-         * on a), forward once the reduction K = fh fw cin reaches about 1000
-         * (3x3 over 128+ channels: 1.3-2.3x; the direct kernel wins below:
-         * 64 channels, conv1), and backward filter once dW has 10^5
-         * elements and 16 or more per reduction step N Ho Wo (c: 1.24x;
+         * on a, where one shape does not justify a rule), forward once the reduction K = fh fw cin reaches
+         * about 1000 (3x3 over 128+ channels: 1.3-2.3x; the direct kernel wins below: 64 channels, conv1),
+         * and backward filter once dW has 10^5 elements and 16 or more per reduction step N Ho Wo (c: 1.24x;
          * on b, 5.9 per step, the direct kernel took 1.03 ms and GEMM 2.27
          * at f2b974f; with fewer outputs CLBlast's GEMM has too few tiles
          * for the long reduction). On PoCL CLBlast's untuned GEMM loses to
@@ -278,7 +298,11 @@ static clcnn_status decide(clcnn_context *ctx, int plan_d, direction d, const co
 static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
                            int log_n, conv_shape *cs, cl_mem *input, cl_int *row_slack)
 {
-    if (!ctx->cl->cpu || (cs->pad_h == 0 && (size_t)cs->wo % px == 0))
+    /* unpadded: no copy where every block of px pixels is whole, or where
+     * there is one row (a flattened 1x1 layer), whose last block reads
+     * through tests */
+    if (!ctx->cl->cpu ||
+        (cs->pad_h == 0 && ((size_t)cs->wo % px == 0 || (size_t)cs->n * (size_t)cs->ho == 1)))
         return CLCNN_OK;
     const size_t elem = clcnn__dtype_size(a_prev->dtype);
     const size_t hp = (size_t)cs->h + 2 * (size_t)cs->pad_h, wp = (size_t)cs->w + 2 * (size_t)cs->pad_w;
@@ -397,6 +421,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     if (s)
         return s;
     conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    flatten_pointwise(ctx, &cs, px);
     cl_mem input = a_prev->mem, weights = w->mem;
     cl_int row_slack = 0, wblock = cs.cout;
     if ((s = prepad(ctx, fn, a_prev, px, log_n, &cs, &input, &row_slack)) ||
@@ -561,6 +586,8 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     ts.h = cs.ho, ts.w = cs.wo, ts.cin = cs.cout, ts.cout = cs.cin, ts.ho = cs.h, ts.wo = cs.w;
     ts.stride = 1, ts.pad_h = cs.fh - 1 - cs.pad_h, ts.pad_w = cs.fw - 1 - cs.pad_w;
     const size_t px = (size_t)ctx->cl->conv_px;
+    if (as_forward)
+        flatten_pointwise(ctx, &ts, px);
     size_t data_items = 0;
     clcnn_kernel_id data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT;
     const cl_int data_cgroup = forward_cgroup(ctx, &ts, data_log_n, px);

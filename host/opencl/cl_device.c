@@ -179,6 +179,7 @@ static void describe_device(clcnn_context *ctx)
         cl->conv_blocked = blocked;
     cl->conv_order = env_switch("CLCNN_CONV_PIXEL_MAJOR");
     cl->filter_blocked = env_switch("CLCNN_FILTER_BLOCKED");
+    cl->conv_flat = env_switch("CLCNN_CONV_FLAT");
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);

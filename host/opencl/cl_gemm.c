@@ -80,17 +80,25 @@ static clcnn_status blast_fail(clcnn_context *ctx, CLBlastStatusCode c, const ch
     return clcnn__fail(ctx, s, "%s: %s failed with CLBlast status %s (%d)", fn, what, blast_name(c), (int)c);
 }
 
-/* CLBlast's temporary-buffer bytes for g (0 when it needs none). */
-static CLBlastStatusCode temp_bytes(clcnn_context *ctx, clcnn_dtype dt, const gemm_dims *g, size_t *bytes)
+/* CLBlast's temporary-buffer bytes for g with element offsets o[3] of A, B
+ * and C (0 when it needs none). The offsets count: CLBlast copies a matrix
+ * that does not start at 0 into the temporary buffer, which it can use in
+ * place otherwise (SGEMM 1024^3 on PoCL: 8 MiB with offsets 0, 12 MiB with
+ * 1), so chunk sizes are planned with offsets that are not 0 (the most it
+ * can ask) and each GEMM asks with its own. */
+static CLBlastStatusCode temp_bytes(clcnn_context *ctx, clcnn_dtype dt, const gemm_dims *g, const size_t o[3],
+                                    size_t *bytes)
 {
     *bytes = 0;
     cl_command_queue q = ctx->cl->queue;
     if (dt == CLCNN_F64)
-        return CLBlastDGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 0, g->lda, 0,
-                                          g->ldb, 0, g->ldc, &q, bytes);
-    return CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 0, g->lda, 0,
-                                      g->ldb, 0, g->ldc, &q, bytes);
+        return CLBlastDGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, o[0], g->lda,
+                                          o[1], g->ldb, o[2], g->ldc, &q, bytes);
+    return CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, o[0], g->lda,
+                                      o[1], g->ldb, o[2], g->ldc, &q, bytes);
 }
+
+static const size_t ANY_OFFSETS[3] = {1, 1, 1};
 
 /* Elements a matrix's kernel may index past its offset: CLBlast's kernels
  * compute indices in int, so a tensor past 2^31 elements is handed over as
@@ -98,7 +106,8 @@ static CLBlastStatusCode temp_bytes(clcnn_context *ctx, clcnn_dtype dt, const ge
  * and chunks are cut so that no matrix spans more than the rest. */
 static size_t index_room(const clcnn_context *ctx, size_t elem)
 {
-    return ctx->cl->gemm_index - ctx->cl->base_align / elem;
+    const size_t slack = ctx->cl->base_align / elem;
+    return ctx->cl->gemm_index > slack ? ctx->cl->gemm_index - slack : 0;
 }
 
 /* mem at element offset off as CLBlast may index it (span elements from
@@ -114,7 +123,7 @@ static clcnn_status view(clcnn_context *ctx, const char *fn, cl_mem mem, size_t 
     cl_mem parent = NULL;
     size_t base = 0;
     cl_int err = clGetMemObjectInfo(mem, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL);
-    if (err == CL_SUCCESS && parent) /* a sub-buffer already (canary builds, callers' buffers) */
+    if (err == CL_SUCCESS && parent) /* a sub-buffer already (tensors of canary builds) */
         err = clGetMemObjectInfo(mem, CL_MEM_OFFSET, sizeof base, &base, NULL);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clGetMemObjectInfo (GEMM view)");
@@ -131,15 +140,8 @@ static clcnn_status view(clcnn_context *ctx, const char *fn, cl_mem mem, size_t 
 static clcnn_status gemm(clcnn_context *ctx, const char *fn, clcnn_dtype dt, const gemm_dims *g, cl_mem a,
                          size_t a0, cl_mem b, size_t b0, double beta, cl_mem c, size_t c0)
 {
-    size_t tb = 0;
-    CLBlastStatusCode st = temp_bytes(ctx, dt, g, &tb);
-    if (st != CLBlastSuccess)
-        return blast_fail(ctx, st, fn,
-                          dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
-    cl_mem temp;
-    clcnn_status s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_GEMM_TEMP, tb ? tb : 64, &temp);
-    if (s)
-        return s;
+    clcnn_status s = CLCNN_OK;
+    CLBlastStatusCode st = CLBlastSuccess;
     /* What each matrix spans from its offset (row-major, op() transposes). */
     const size_t elem = clcnn__dtype_size(dt);
     const size_t span[3] = {(g->ta == CLBlastTransposeNo ? g->m : g->k) * g->lda,
@@ -157,6 +159,13 @@ static clcnn_status gemm(clcnn_context *ctx, const char *fn, clcnn_dtype dt, con
                 "%s: a GEMM matrix would span elements %zu to %zu, past the %zu CLBlast can index", fn, o[j],
                 o[j] + span[j], ctx->cl->gemm_index);
     }
+    size_t tb = 0;
+    cl_mem temp = NULL;
+    if (!s && (st = temp_bytes(ctx, dt, g, o, &tb)) != CLBlastSuccess)
+        s = blast_fail(ctx, st, fn,
+                       dt == CLCNN_F64 ? "CLBlastDGemmTempBufferSize" : "CLBlastSGemmTempBufferSize");
+    if (!s)
+        s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_GEMM_TEMP, tb ? tb : 64, &temp);
     if (!s) {
         cl_command_queue q = ctx->cl->queue;
         if (dt == CLCNN_F64)
@@ -206,7 +215,7 @@ static size_t chunk_rows(clcnn_context *ctx, direction d, const clcnn_conv_shape
     while (rows >= unit && rows > 0) {
         const gemm_dims g = dims_of(d, cs, rows);
         size_t tb = 0;
-        if ((*st = temp_bytes(ctx, dt, &g, &tb)) != CLBlastSuccess)
+        if ((*st = temp_bytes(ctx, dt, &g, ANY_OFFSETS, &tb)) != CLBlastSuccess)
             return 0;
         if (tb <= limit && rows * row_bytes <= limit - tb && tb / elem <= room)
             return rows;

@@ -2,7 +2,7 @@
  * at creation, copied to and from caller memory with blocking transfers. */
 #include "cl_backend.h"
 
-/* Zeroes bytes [off, off + n) of mem (n a multiple of 4): a fill with a
+/* Zeroes bytes [off, off + n) of mem: a fill with a
  * 128-byte pattern where off allows it, the tail written from a static zero
  * block. NVIDIA's driver (580, H200) fails or hangs a fill whose end,
  * counted in pattern copies, reaches 2^31 (a 1-byte pattern over 2 GiB, a
@@ -45,12 +45,21 @@ static clcnn_status alloc_guarded(clcnn_context *ctx, clcnn_tensor *t)
     cl_mem block = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, t->nbytes + 2 * guard, NULL, &err);
     if (err != CL_SUCCESS)
         return clcnn__cl_fail(ctx, err, fn, "clCreateBuffer (guarded)");
-    const cl_uint pattern = clcnn__guard_pattern(t);
-    const char *what = "clEnqueueFillBuffer (guards)";
-    err = clEnqueueFillBuffer(cl->queue, block, &pattern, sizeof pattern, 0, guard, 0, NULL, NULL);
-    if (err == CL_SUCCESS)
-        err = clEnqueueFillBuffer(cl->queue, block, &pattern, sizeof pattern, guard + t->nbytes, guard, 0,
-                                  NULL, NULL);
+    /* The guards are written from a block of the pattern (blocking: the
+     * block is on the stack), not filled: a fill ending 2^31 pattern copies
+     * or more into the buffer fails on NVIDIA's driver (zero_fill). */
+    cl_uint pattern[256];
+    for (size_t j = 0; j < sizeof pattern / sizeof pattern[0]; j++)
+        pattern[j] = clcnn__guard_pattern(t);
+    const char *what = "clEnqueueWriteBuffer (guards)";
+    err = CL_SUCCESS;
+    for (size_t j = 0; j < guard && err == CL_SUCCESS; j += sizeof pattern) {
+        const size_t len = guard - j < sizeof pattern ? guard - j : sizeof pattern;
+        err = clEnqueueWriteBuffer(cl->queue, block, CL_TRUE, j, len, pattern, 0, NULL, NULL);
+        if (err == CL_SUCCESS)
+            err = clEnqueueWriteBuffer(cl->queue, block, CL_TRUE, guard + t->nbytes + j, len, pattern, 0,
+                                       NULL, NULL);
+    }
     if (err == CL_SUCCESS)
         err = zero_fill(cl->queue, block, guard, t->nbytes, &what);
     cl_mem mem = NULL;
