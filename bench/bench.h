@@ -58,7 +58,8 @@ typedef struct {
     double clblast_sgemm_s;                       /* CLBlastSgemm (M = N Ho Wo, K = fh fw Cin, N = Cout) */
     double onednn_s, onednn_min_s;                /* oneDNN on the CPU, host clock (onednn_peer.h) */
     double onednn_rel_err;                        /* oneDNN against the device's result, max rel */
-    char error[160];                              /* why a figure is missing, or "" */
+    const char *algo_ran; /* conv rows: "direct" or "gemm" (the device's last call), else "" */
+    char error[160];      /* why a figure is missing, or "" */
 } bench_row;
 
 /* Throughputs derived from a row (BENCH_NONE when not applicable). */

@@ -217,6 +217,10 @@ static void time_device(const bench_env *env, const bench_layer *l, bench_op op,
         if (m1)
             clReleaseEvent(m1);
     }
+    clcnn_conv_algo ran[3];
+    const int dir = op == OP_CONV_FWD ? 0 : op == OP_CONV_BWD_DATA ? 1 : op == OP_CONV_BWD_FILTER ? 2 : -1;
+    if (dir >= 0 && clcnn_context_last_conv_algos(ctx, ran) == CLCNN_OK)
+        row->algo_ran = ran[dir] == CLCNN_CONV_GEMM ? "gemm" : ran[dir] == CLCNN_CONV_DIRECT ? "direct" : "";
     if (!wall)
         return;
     row->reps = reps;

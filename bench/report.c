@@ -130,7 +130,7 @@ int bench_write_csv(const bench_run *run, const char *path)
         "device_kernel_median_s,device_kernel_min_s,device_wall_median_s,device_wall_min_s,device_gflops,"
         "device_gbs,host_s,host_batch,host_extrapolated,host_gflops,host_gbs,speedup,max_abs_err,max_rel_err,"
         "clblast_convgemm_s,clblast_convgemm_gflops,clblast_sgemm_s,clblast_sgemm_gflops,onednn_median_s,"
-        "onednn_min_s,onednn_gflops,onednn_gbs,onednn_max_rel_err,note\n");
+        "onednn_min_s,onednn_gflops,onednn_gbs,onednn_max_rel_err,algo_ran,note\n");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         const bench_layer *l = &r->layer;
@@ -162,6 +162,7 @@ int bench_write_csv(const bench_run *run, const char *path)
         csv_num(f, bench_gflops(r->flops, r->onednn_s), "%.6g");
         csv_num(f, bench_gbs(r->bytes, r->onednn_s), "%.6g");
         csv_num(f, r->onednn_rel_err, "%.6g");
+        fprintf(f, "%s,", r->algo_ran ? r->algo_ran : "");
         fputc('"', f);
         for (const char *c = r->error; *c; c++)
             fputs(*c == '"' ? "\"\"" : (char[2]){*c, 0}, f);
@@ -271,7 +272,9 @@ int bench_write_json(const bench_run *run, const char *path)
         json_num(f, "onednn_gflops", bench_gflops(r->flops, r->onednn_s), 0);
         json_num(f, "onednn_gbs", bench_gbs(r->bytes, r->onednn_s), 0);
         json_num(f, "onednn_max_rel_err", r->onednn_rel_err, 0);
-        fputs("\"note\": ", f);
+        fputs("\"algo_ran\": ", f);
+        json_str(f, r->algo_ran ? r->algo_ran : "");
+        fputs(", \"note\": ", f);
         json_str(f, r->error);
         fputs(i + 1 < run->n_rows ? "},\n" : "}\n", f);
     }

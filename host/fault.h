@@ -20,7 +20,7 @@ typedef enum {
                             clBuildProgram: CL_BUILD_PROGRAM_FAILURE */
     CLCNN_FAULT_GEMM,    /* CLBlast[SD]gemmWithTempBuffer, CLBlast[SD]GemmTempBufferSize: CL_OUT_OF_RESOURCES,
                             or the code clcnn_fault_set_gemm_code set */
-    CLCNN_FAULT_OBJECT,  /* clCreateContext, clCreateCommandQueue, clGetMemObjectInfo: CL_OUT_OF_HOST_MEMORY */
+    CLCNN_FAULT_OBJECT, /* clCreateContext, clCreateCommandQueue, clGetMemObjectInfo: CL_OUT_OF_HOST_MEMORY */
     CLCNN_FAULT_KINDS
 } clcnn_fault_kind;
 

@@ -20,11 +20,13 @@ struct clcnn_context {
     char device_name[256];
     char *error; /* last failure message, heap, grown as needed */
     size_t error_cap;
-    struct clcnn_cl *cl;       /* OPENCL: device, queue, programs; NULL for HOST */
-    size_t workspace_limit;    /* largest device workspace of a call, bytes */
-    clcnn_conv_algo conv_algo; /* what CLCNN_CONV_AUTO means (CLCNN_CONV_ALGO) */
-    int tuning;                /* measure AUTO's choice per shape (CLCNN_TUNE) */
-    double tune_budget_s;      /* time for the timed runs of one tuning (CLCNN_TUNE_BUDGET) */
+    struct clcnn_cl *cl;             /* OPENCL: device, queue, programs; NULL for HOST */
+    size_t workspace_limit;          /* largest device workspace of a call, bytes */
+    clcnn_conv_algo conv_algo;       /* what CLCNN_CONV_AUTO means (CLCNN_CONV_ALGO) */
+    int tuning;                      /* measure AUTO's choice per shape (CLCNN_TUNE) */
+    double tune_budget_s;            /* time for the timed runs of one tuning (CLCNN_TUNE_BUDGET) */
+    clcnn_conv_algo conv_ran[3];     /* per direction, what the last successful convolution ran */
+    clcnn_conv_algo conv_running[3]; /* the same for the call in progress (backends fill it in) */
 };
 
 /* The default of clcnn_context_workspace_limit: 256 MiB. */

@@ -53,11 +53,33 @@ clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, 
     return s ? s : DISPATCH(ctx, zero_pad, ctx, x, pad, x_pad);
 }
 
+/* Starts the record of what a convolution runs (clcnn_context_last_conv_algos):
+ * AUTO where the call computes nothing; where it does, DIRECT on the host
+ * backend, AUTO for the OpenCL backend to fill in (cl_conv.c). */
+static void conv_begin(clcnn_context *ctx, int forward, int data, int filter)
+{
+    const clcnn_conv_algo ran = ctx->cl ? CLCNN_CONV_AUTO : CLCNN_CONV_DIRECT;
+    ctx->conv_running[0] = forward ? ran : CLCNN_CONV_AUTO;
+    ctx->conv_running[1] = data ? ran : CLCNN_CONV_AUTO;
+    ctx->conv_running[2] = filter ? ran : CLCNN_CONV_AUTO;
+}
+
+static clcnn_status conv_end(clcnn_context *ctx, clcnn_status s)
+{
+    if (s == CLCNN_OK)
+        for (int d = 0; d < 3; d++)
+            ctx->conv_ran[d] = ctx->conv_running[d];
+    return s;
+}
+
 clcnn_status clcnn_conv2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                   const clcnn_tensor *b, clcnn_conv_params p, clcnn_tensor *z)
 {
     clcnn_status s = clcnn__validate_conv_forward(ctx, a_prev, w, b, p, z);
-    return s ? s : DISPATCH(ctx, conv_forward, ctx, a_prev, w, b, p, z);
+    if (s)
+        return s;
+    conv_begin(ctx, 1, 0, 0);
+    return conv_end(ctx, DISPATCH(ctx, conv_forward, ctx, a_prev, w, b, p, z));
 }
 
 clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
@@ -65,7 +87,20 @@ clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_tensor *dz, c
                                    clcnn_tensor *dw, clcnn_tensor *db)
 {
     clcnn_status s = clcnn__validate_conv_backward(ctx, dz, a_prev, w, p, da_prev, dw, db);
-    return s ? s : DISPATCH(ctx, conv_backward, ctx, dz, a_prev, w, p, da_prev, dw, db);
+    if (s)
+        return s;
+    conv_begin(ctx, 0, da_prev != NULL, dw != NULL);
+    return conv_end(ctx, DISPATCH(ctx, conv_backward, ctx, dz, a_prev, w, p, da_prev, dw, db));
+}
+
+clcnn_status clcnn_context_last_conv_algos(const clcnn_context *ctx, clcnn_conv_algo algos[3])
+{
+    static const char fn[] = "clcnn_context_last_conv_algos";
+    if (!ctx || !algos)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, !ctx ? "ctx" : "algos");
+    for (int d = 0; d < 3; d++)
+        algos[d] = ctx->conv_ran[d];
+    return CLCNN_OK;
 }
 
 clcnn_status clcnn_pool2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,

@@ -341,6 +341,19 @@ CLCNN_API clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_ten
                                              clcnn_conv_params p, clcnn_tensor *da_prev, clcnn_tensor *dw,
                                              clcnn_tensor *db);
 
+/** What ctx's last successful convolution call ran, per direction:
+ *  algos[0] the forward, algos[1] backward data, algos[2] backward filter,
+ *  each CLCNN_CONV_DIRECT or CLCNN_CONV_GEMM, or CLCNN_CONV_AUTO for a
+ *  direction that call did not compute (a forward call leaves [1] and [2]
+ *  AUTO, a backward call [0], and [1] or [2] where da_prev or dw was NULL;
+ *  db is summed by the direct kernels or beside a GEMM's dw). Tells which
+ *  algorithm AUTO chose, and where an explicit GEMM ran DIRECT instead (its
+ *  workspace or CLBlast's index range did not fit). All AUTO before the
+ *  first; a failed call leaves them as they were. The host backend reports
+ *  DIRECT for what it computed.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (ctx or algos NULL). */
+CLCNN_API clcnn_status clcnn_context_last_conv_algos(const clcnn_context *ctx, clcnn_conv_algo algos[3]);
+
 /** a = max or mean of each f x f window of a_prev, the notebook's
  *  pool_forward.  a_prev: [m][n_H_prev][n_W_prev][n_C]; a: [m][n_H][n_W][n_C]
  *  from clcnn_pool2d_output_shape.  A window holding NaN has NaN as its max.

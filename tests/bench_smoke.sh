@@ -30,6 +30,12 @@ awk -F, 'NR > 1 && ($26 == "" || $30 == "" || $36 == "") { bad = 1; print "incom
 # The device agrees with the host: relative error far below 1e-4 in F32.
 awk -F, 'NR > 1 && $37 + 0 > 1e-4 { bad = 1; print "large error: " $0 } END { exit bad }' "$work/seed.csv" \
   || fail "device and host disagree"
+# The algorithm each convolution row ran (column 47 algo_ran): the heuristic's
+# on this device; none for pad and pooling rows.
+awk -F, 'NR > 1 && $7 ~ /^conv_/ && $47 != "direct" && $47 != "gemm" { bad = 1; print "no algorithm: " $0 }
+         NR > 1 && $7 !~ /^conv_/ && $47 != "" { bad = 1; print "an algorithm for a non-conv row: " $0 }
+         END { exit bad }' "$work/seed.csv" || fail "algo_ran missing or misplaced"
+grep -q '"algo_ran": "' "$work/seed.json" || fail "seed.json has no algo_ran"
 # The oneDNN peer (CSV columns 42 onednn_median_s, 46 onednn_max_rel_err).
 if [ "$onednn" = 1 ]; then
   grep -q '^oneDNN peer: oneDNN [0-9]*\.[0-9]*\.[0-9]* on the CPU$' "$work/table.txt" || fail "the table does not name oneDNN"
@@ -43,8 +49,11 @@ else
   grep -q '^oneDNN peer: not built' "$work/table.txt" || fail "the table does not say oneDNN is not built"
   what="without oneDNN (not built)"
 fi
-"$bench" --suite seed --reps 1 --budget 5 --no-onednn --no-clblast --csv "$work/none.csv" >"$work/none.txt" 2>/dev/null
+"$bench" --suite seed --reps 1 --budget 5 --no-onednn --no-clblast --algo gemm --csv "$work/none.csv" \
+  >"$work/none.txt" 2>/dev/null
 grep -q '^oneDNN peer: skipped (--no-onednn)$' "$work/none.txt" || fail "--no-onednn is not reported"
 awk -F, 'NR > 1 && ($42 != "" || $38 != "") { bad = 1; print "a peer ran: " $0 } END { exit bad }' "$work/none.csv" \
   || fail "--no-onednn or --no-clblast did not skip its peer"
+awk -F, 'NR > 1 && $7 ~ /^conv_/ && $47 != "gemm" { bad = 1; print "not GEMM: " $0 } END { exit bad }' \
+  "$work/none.csv" || fail "--algo gemm rows did not report the GEMM path"
 echo "bench_smoke: 21 rows in the table, CSV, JSON and SVG, $what"

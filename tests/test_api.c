@@ -283,6 +283,60 @@ static void conv_backward_matches_hand_worked_example(void **state)
     clcnn_context_destroy(ctx);
 }
 
+/* clcnn_context_last_conv_algos on the host backend: all AUTO at first;
+ * DIRECT for each direction a call computed (whatever algo asked) and AUTO
+ * for the others; a refused call leaves the record as it was. */
+static void last_conv_algos_record_what_each_call_computed(void **state)
+{
+    (void)state;
+    const double v[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    clcnn_context *ctx = host();
+    clcnn_tensor *a = th_tensor(ctx, CLCNN_F64, 1, 3, 3, 1, v), *w = th_tensor(ctx, CLCNN_F64, 2, 2, 1, 1, v),
+                 *z = th_tensor(ctx, CLCNN_F64, 1, 2, 2, 1, v),
+                 *da = th_tensor(ctx, CLCNN_F64, 1, 3, 3, 1, NULL),
+                 *dw = th_tensor(ctx, CLCNN_F64, 2, 2, 1, 1, NULL),
+                 *db = th_tensor(ctx, CLCNN_F64, 1, 1, 1, 1, NULL);
+    const clcnn_conv_params p = {1, 0, CLCNN_CONV_GEMM};
+    const clcnn_conv_algo A = CLCNN_CONV_AUTO, D = CLCNN_CONV_DIRECT;
+    const struct {
+        clcnn_tensor *da, *dw, *db;
+        clcnn_conv_algo want[3];
+    } calls[4] = {{NULL, NULL, NULL, {D, A, A}}, /* the forward */
+                  {da, NULL, db, {A, D, A}},
+                  {NULL, dw, NULL, {A, A, D}},
+                  {NULL, NULL, db, {A, A, A}}};
+    clcnn_conv_algo got[3];
+    assert_int_equal(clcnn_context_last_conv_algos(ctx, got), CLCNN_OK);
+    for (int d = 0; d < 3; d++)
+        assert_int_equal(got[d], A);
+    for (int i = 0; i < 4; i++) {
+        if (i == 0)
+            assert_int_equal(clcnn_conv2d_forward(ctx, a, w, NULL, p, z), CLCNN_OK);
+        else
+            assert_int_equal(clcnn_conv2d_backward(ctx, z, a, w, p, calls[i].da, calls[i].dw, calls[i].db),
+                             CLCNN_OK);
+        assert_int_equal(clcnn_context_last_conv_algos(ctx, got), CLCNN_OK);
+        for (int d = 0; d < 3; d++)
+            if (got[d] != calls[i].want[d])
+                fail_msg("call %d: direction %d reported %d, expected %d", i, d, (int)got[d],
+                         (int)calls[i].want[d]);
+    }
+    /* refused (z as its own da_prev): the record stays that of the last call */
+    assert_int_equal(clcnn_conv2d_backward(ctx, z, a, w, p, z, NULL, NULL), CLCNN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(clcnn_context_last_conv_algos(ctx, got), CLCNN_OK);
+    for (int d = 0; d < 3; d++)
+        assert_int_equal(got[d], A);
+    assert_int_equal(clcnn_conv2d_forward(ctx, a, w, NULL, p, z), CLCNN_OK);
+    assert_int_equal(clcnn_conv2d_forward(ctx, a, w, NULL, (clcnn_conv_params){0, 0, CLCNN_CONV_AUTO}, z),
+                     CLCNN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(clcnn_context_last_conv_algos(ctx, got), CLCNN_OK);
+    assert_int_equal(got[0], D);
+    clcnn_tensor *all[6] = {a, w, z, da, dw, db};
+    for (int i = 0; i < 6; i++)
+        clcnn_tensor_destroy(all[i]);
+    clcnn_context_destroy(ctx);
+}
+
 /* A NULL bias is the same as a zero bias. */
 static void conv_forward_without_bias_equals_zero_bias(void **state)
 {
@@ -430,6 +484,7 @@ int main(void)
         cmocka_unit_test(pool_output_shape_follows_the_floor_formula),
         cmocka_unit_test(conv_forward_matches_hand_worked_example),
         cmocka_unit_test(conv_backward_matches_hand_worked_example),
+        cmocka_unit_test(last_conv_algos_record_what_each_call_computed),
         cmocka_unit_test(conv_forward_without_bias_equals_zero_bias),
         cmocka_unit_test(outputs_are_overwritten_and_repeatable),
         cmocka_unit_test(max_pool_ties_share_and_overlaps_add),

@@ -145,14 +145,32 @@ static conv_tensors conv_make(clcnn_context *ctx, clcnn_dtype dt, const conv_cas
     return t;
 }
 
+/* What the device's convolutions must report having run per direction
+ * (clcnn_context_last_conv_algos), while a test sets it; AUTO: unchecked. */
+static clcnn_conv_algo expect_ran[3];
+
+static void expect_algos(clcnn_context *ctx, const char *call, int first, int last)
+{
+    if (clcnn_context_backend(ctx) != CLCNN_BACKEND_OPENCL)
+        return;
+    clcnn_conv_algo got[3];
+    assert_int_equal(clcnn_context_last_conv_algos(ctx, got), CLCNN_OK);
+    for (int d = first; d <= last; d++)
+        if (expect_ran[d] != CLCNN_CONV_AUTO && got[d] != expect_ran[d])
+            fail_msg("%s: direction %d ran algorithm %d, expected %d", call, d, (int)got[d],
+                     (int)expect_ran[d]);
+}
+
 static void conv_run(clcnn_context *ctx, const conv_case *k, conv_tensors *t)
 {
     clcnn_conv_params p = {k->stride, k->pad, k->algo};
     clcnn_tensor *const all[] = {t->a, t->w, t->b, t->z, t->dz, t->da, t->dw, t->db};
     assert_int_equal(clcnn_conv2d_forward(ctx, t->a, t->w, t->b, p, t->z), CLCNN_OK);
     th_expect_guards(all, 8, "after conv2d_forward");
+    expect_algos(ctx, "conv2d_forward", 0, 0);
     assert_int_equal(clcnn_conv2d_backward(ctx, t->dz, t->a, t->w, p, t->da, t->dw, t->db), CLCNN_OK);
     th_expect_guards(all, 8, "after conv2d_backward");
+    expect_algos(ctx, "conv2d_backward", 1, 2);
 }
 
 static void conv_free(conv_tensors *t)
@@ -213,6 +231,16 @@ static void conv_check(contexts *c, np_random *r, clcnn_dtype dt, int integers)
     conv_check_case(c, r, dt, integers, draw_conv(r));
 }
 
+/* Every case of cases[n] against the reference, random data and integer
+ * data, in F32 and (f64) F64. */
+static void check_cases(contexts *c, np_random *r, const conv_case *cases, int n, int f64)
+{
+    for (int d = 0; d <= f64; d++)
+        for (int integers = 0; integers < 2; integers++)
+            for (int i = 0; i < n; i++)
+                conv_check_case(c, r, d ? CLCNN_F64 : CLCNN_F32, integers, cases[i]);
+}
+
 /* Layers wider than the random shapes (at most 17 channels), where the
  * CPU defaults change layout: the backward filter reads blocked copies of
  * a_prev and dz (128+ input channels; 130 leaves a partial block), and the
@@ -234,9 +262,7 @@ static void wide_layers_match_reference(void **state)
             assert_int_equal(clcnn_context_set_workspace_limit(c.dev, 20 << 10), CLCNN_OK);
         np_random r;
         np_random_seed(&r, 4242);
-        for (int integers = 0; integers < 2; integers++)
-            for (int i = 0; i < 2; i++)
-                conv_check_case(&c, &r, CLCNN_F32, integers, cases[i]);
+        check_cases(&c, &r, cases, 2, 0);
         clcnn_context_destroy(c.dev);
         clcnn_context_destroy(c.host);
     }
@@ -260,10 +286,7 @@ static void pointwise_layers_match_reference(void **state)
     contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
     np_random r;
     np_random_seed(&r, 1414);
-    for (int d = 0; d < 2; d++)
-        for (int integers = 0; integers < 2; integers++)
-            for (int i = 0; i < 4; i++)
-                conv_check_case(&c, &r, d ? CLCNN_F64 : CLCNN_F32, integers, cases[i]);
+    check_cases(&c, &r, cases, 4, 1);
     clcnn_context_destroy(c.dev);
     clcnn_context_destroy(c.host);
 }
@@ -278,13 +301,17 @@ static void pointwise_layers_match_reference(void **state)
  * (a_prev 6480, z 8640; weights of 768 elements, within the bound less a
  * 512-byte alignment), a strided one; random data within the tolerance
  * and integer data exactly, F32 and F64; and shapes the path cannot take
- * under the bound, which run DIRECT. */
+ * under the bound, which run DIRECT. clcnn_context_last_conv_algos says
+ * which algorithm each direction ran. */
 static void gemm_views_past_the_index_limit_match_reference(void **state)
 {
     (void)state;
     char *saved = th_env_swap("CLCNN_GEMM_INDEX_LIMIT", "1024");
     contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
     th_env_restore("CLCNN_GEMM_INDEX_LIMIT", saved); /* read at context creation */
+    /* the default workspace limit (ctest runs this suite with a 2 KiB one
+     * too), so that which algorithm runs depends on the index bound alone */
+    assert_int_equal(clcnn_context_set_workspace_limit(c.dev, (size_t)256 << 20), CLCNN_OK);
     const conv_case cases[3] = {
         {6, 7, 7, 2, 3, 3, 8, 1, 1, 7, 7, 1, CLCNN_CONV_GEMM},
         {3, 9, 10, 24, 1, 1, 32, 1, 0, 9, 10, 1, CLCNN_CONV_GEMM},
@@ -292,10 +319,8 @@ static void gemm_views_past_the_index_limit_match_reference(void **state)
     };
     np_random r;
     np_random_seed(&r, 2718);
-    for (int d = 0; d < 2; d++)
-        for (int integers = 0; integers < 2; integers++)
-            for (int i = 0; i < 3; i++)
-                conv_check_case(&c, &r, d ? CLCNN_F64 : CLCNN_F32, integers, cases[i]);
+    expect_ran[0] = expect_ran[1] = expect_ran[2] = CLCNN_CONV_GEMM;
+    check_cases(&c, &r, cases, 3, 1);
 
     /* Forced GEMM where a matrix would pass the bound runs DIRECT (as where
      * the workspace limit fits no chunk): w (3,3,16,8) has 1152 elements;
@@ -304,9 +329,11 @@ static void gemm_views_past_the_index_limit_match_reference(void **state)
         {1, 4, 4, 16, 3, 3, 8, 1, 1, 4, 4, 1, CLCNN_CONV_GEMM},
         {1, 12, 12, 2, 3, 3, 4, 1, 1, 12, 12, 0, CLCNN_CONV_GEMM},
     };
-    for (int integers = 0; integers < 2; integers++)
-        for (int i = 0; i < 2; i++)
-            conv_check_case(&c, &r, CLCNN_F32, integers, past[i]);
+    expect_ran[0] = expect_ran[1] = expect_ran[2] = CLCNN_CONV_DIRECT;
+    check_cases(&c, &r, past, 1, 0);
+    expect_ran[0] = expect_ran[2] = CLCNN_CONV_GEMM; /* the forward and dW fit; one image's columns do not */
+    check_cases(&c, &r, past + 1, 1, 0);
+    expect_ran[0] = expect_ran[1] = expect_ran[2] = CLCNN_CONV_AUTO;
     clcnn_context_destroy(c.dev);
     clcnn_context_destroy(c.host);
 }

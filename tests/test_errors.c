@@ -507,6 +507,23 @@ CASE(set_tuning_rejects_a_value_other_than_0_or_1_and_keeps_the_flag)
     assert_int_equal(clcnn_context_tuning(f->ctx), 1);
 }
 
+CASE(last_conv_algos_rejects_null_ctx)
+{
+    FX;
+    clcnn_conv_algo algos[3] = {CLCNN_CONV_GEMM, CLCNN_CONV_GEMM, CLCNN_CONV_GEMM};
+    EXPECT_FAIL(f, clcnn_context_last_conv_algos(NULL, algos), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_last_conv_algos", "ctx is NULL");
+    for (int d = 0; d < 3; d++)
+        assert_int_equal(algos[d], CLCNN_CONV_GEMM);
+}
+
+CASE(last_conv_algos_rejects_null_algos)
+{
+    FX;
+    EXPECT_FAIL(f, clcnn_context_last_conv_algos(f->ctx, NULL), CLCNN_ERR_INVALID_ARGUMENT, NULL,
+                "clcnn_context_last_conv_algos", "algos is NULL");
+}
+
 CASE(set_workspace_limit_rejects_null_ctx)
 {
     FX;
@@ -2004,6 +2021,8 @@ int main(void)
         U(context_create_rejects_negative_CLCNN_TUNE_BUDGET_env),
         U(set_tuning_rejects_null_ctx),
         U(set_tuning_rejects_a_value_other_than_0_or_1_and_keeps_the_flag),
+        U(last_conv_algos_rejects_null_ctx),
+        U(last_conv_algos_rejects_null_algos),
         U(set_workspace_limit_rejects_null_ctx),
         U(set_workspace_limit_rejects_zero_and_keeps_the_limit),
         U(finish_rejects_null_ctx),

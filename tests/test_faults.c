@@ -309,6 +309,11 @@ static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, con
             snap[i] = th_snapshot(f->out[i], &snap_n[i]);
     double host_before[60];
     memcpy(host_before, f->host_out, sizeof host_before);
+    /* what the last successful convolution ran, which a failed call keeps;
+     * marked first, so that a failure that overwrote it shows */
+    clcnn_conv_algo ran_before[3] = {CLCNN_CONV_AUTO, CLCNN_CONV_AUTO, CLCNN_CONV_AUTO}, ran_after[3];
+    if (f->ctx)
+        assert_int_equal(clcnn_context_last_conv_algos(f->ctx, ran_before), CLCNN_OK);
 
     clcnn_fault_arm(CLCNN_FAULT_ANY, n);
     clcnn_status s = run_op(f, c, be);
@@ -339,6 +344,11 @@ static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, con
             }
         if (memcmp(host_before, f->host_out, sizeof host_before) != 0)
             fail_msg("%s (%s): the caller's buffer changed", c->name, when);
+        if (f->ctx) {
+            assert_int_equal(clcnn_context_last_conv_algos(f->ctx, ran_after), CLCNN_OK);
+            if (memcmp(ran_before, ran_after, sizeof ran_after) != 0)
+                fail_msg("%s (%s): the failed call changed clcnn_context_last_conv_algos", c->name, when);
+        }
         assert_null(f->created);
         assert_null(f->new_ctx);
         /* the context still works: the same call without a fault */

@@ -406,6 +406,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
         clcnn_status st = decide(ctx, plan_f, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &variant);
         if (st)
             return st;
+        ctx->conv_running[0] = variant == CLCNN_VARIANT_GEMM ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
         if (variant == CLCNN_VARIANT_GEMM)
             return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
     }
@@ -556,6 +557,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         return s;
     if (dw && (s = decide(ctx, plan_w, DIR_FILTER, &cs, dt, run_filter, &tf, &variant_filter)))
         return s;
+    if (da_prev)
+        ctx->conv_running[1] = variant_data == CLCNN_VARIANT_GEMM ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+    if (dw)
+        ctx->conv_running[2] = variant_filter == CLCNN_VARIANT_GEMM ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
     if (da_prev && variant_data == CLCNN_VARIANT_GEMM) {
         if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
             return s;
