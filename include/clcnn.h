@@ -346,7 +346,7 @@ CLCNN_API clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_ten
  *  each CLCNN_CONV_DIRECT or CLCNN_CONV_GEMM, or CLCNN_CONV_AUTO for a
  *  direction that call did not compute (a forward call leaves [1] and [2]
  *  AUTO, a backward call [0], and [1] or [2] where da_prev or dw was NULL;
- *  db is summed by the direct kernels or beside a GEMM's dw). Tells which
+ *  db is always summed by a direct kernel). Tells which
  *  algorithm AUTO chose, and where an explicit GEMM ran DIRECT instead (its
  *  workspace or CLBlast's index range did not fit). All AUTO before the
  *  first; a failed call leaves them as they were. The host backend reports

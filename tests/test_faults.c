@@ -309,8 +309,7 @@ static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, con
             snap[i] = th_snapshot(f->out[i], &snap_n[i]);
     double host_before[60];
     memcpy(host_before, f->host_out, sizeof host_before);
-    /* what the last successful convolution ran, which a failed call keeps;
-     * marked first, so that a failure that overwrote it shows */
+    /* what the last successful convolution ran, which a failed call keeps */
     clcnn_conv_algo ran_before[3] = {CLCNN_CONV_AUTO, CLCNN_CONV_AUTO, CLCNN_CONV_AUTO}, ran_after[3];
     if (f->ctx)
         assert_int_equal(clcnn_context_last_conv_algos(f->ctx, ran_before), CLCNN_OK);

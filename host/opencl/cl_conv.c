@@ -127,10 +127,11 @@ static void flatten_pointwise(const clcnn_context *ctx, conv_shape *s, size_t px
     if (ctx->cl->conv_flat == 0 || s->fh != 1 || s->fw != 1 || s->stride != 1 || s->pad_h || s->pad_w ||
         (size_t)s->wo % px == 0)
         return;
-    const size_t plane = (size_t)s->h * (size_t)s->w, all = plane * (size_t)s->n;
-    if (all <= INT_MAX)
+    /* the kernel computes wo + px - 1 in int */
+    const size_t plane = (size_t)s->h * (size_t)s->w, all = plane * (size_t)s->n, most = INT_MAX - px;
+    if (all <= most)
         s->n = 1, s->h = s->ho = 1, s->w = s->wo = (cl_int)all;
-    else if (plane <= INT_MAX)
+    else if (plane <= most)
         s->h = s->ho = 1, s->w = s->wo = (cl_int)plane;
 }
 
@@ -299,10 +300,10 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
                            int log_n, conv_shape *cs, cl_mem *input, cl_int *row_slack)
 {
     /* unpadded: no copy where every block of px pixels is whole, or where
-     * there is one row (a flattened 1x1 layer), whose last block reads
-     * through tests */
-    if (!ctx->cl->cpu ||
-        (cs->pad_h == 0 && ((size_t)cs->wo % px == 0 || (size_t)cs->n * (size_t)cs->ho == 1)))
+     * there is one row of output (a flattened 1x1 layer, say), whose one
+     * partial block reads through tests */
+    if (!ctx->cl->cpu || (cs->pad_h == 0 && cs->pad_w == 0 &&
+                          ((size_t)cs->wo % px == 0 || (size_t)cs->n * (size_t)cs->ho == 1)))
         return CLCNN_OK;
     const size_t elem = clcnn__dtype_size(a_prev->dtype);
     const size_t hp = (size_t)cs->h + 2 * (size_t)cs->pad_h, wp = (size_t)cs->w + 2 * (size_t)cs->pad_w;
