@@ -141,13 +141,13 @@ struct clcnn_cl {
     int cpu;            /* a CPU device (PoCL): algorithm and blocking defaults differ */
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     size_t base_align;  /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */
-    size_t gemm_index; /* most elements CLBlast may index from one matrix's offset (INT_MAX; see cl_gemm.c) */
-    int conv_px;       /* forward block: output pixels per work-item (CONV_PX) */
-    int conv_max_oc;   /* most channels per work-item as a vector (F32; F64 half as many) */
-    int filter_kb;     /* backward filter block: input channels per work-item (FILTER_KB) */
-    int conv_blocked;  /* the direct forward reads its weights in blocks of N channels (CPUs) */
-    int conv_order;    /* the direct forward's work-item order: -1 by heuristic, 0 channel-, 1 pixel-major */
-    int conv_cgroup; /* channel blocks per forward work-item: 0 by rule (cl_conv.c), else CLCNN_CONV_CGROUP */
+    size_t gemm_index;  /* elements CLBlast may index from a matrix's offset (INT_MAX; cl_gemm.c) */
+    int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
+    int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
+    int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
+    int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
+    int conv_order;     /* the direct forward's work-item order: -1 by heuristic, 0 channel-, 1 pixel-major */
+    int conv_cgroup;    /* channel blocks per forward work-item: 0 by rule, else CLCNN_CONV_CGROUP */
     int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
     int conv_flat;      /* 1x1 stride-1 unpadded layers as one row of pixels: 0 never (CLCNN_CONV_FLAT=0) */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */

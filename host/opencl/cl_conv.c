@@ -135,6 +135,13 @@ static void flatten_pointwise(const clcnn_context *ctx, conv_shape *s, size_t px
         s->h = s->ho = 1, s->w = s->wo = (cl_int)plane;
 }
 
+/* The public algorithm a tuning variant (cl_backend.h) runs, for
+ * clcnn_context_last_conv_algos. */
+static clcnn_conv_algo algo_of(int variant)
+{
+    return variant == CLCNN_VARIANT_GEMM ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+}
+
 static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, clcnn_shape zs,
                                 clcnn_conv_params p)
 {
@@ -153,15 +160,17 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
     clcnn_conv_algo a = asked == CLCNN_CONV_AUTO ? ctx->conv_algo : asked;
     if (a == CLCNN_CONV_AUTO) {
         /* Heuristic, from `clcnn-bench --suite peers --algo direct|gemm`
-         * (README, "Algorithms, workspace and tuning"). On an H200 the GEMM path wins
-         * backward data on every shape but a (1.3-2.8x on b-e, 0.92x
-         * on a, where one shape does not justify a rule), forward once the reduction K = fh fw cin reaches
-         * about 1000 (3x3 over 128+ channels: 1.3-2.3x; the direct kernel wins below: 64 channels, conv1),
-         * and backward filter once dW has 10^5 elements and 16 or more per reduction step N Ho Wo (c: 1.24x;
-         * on b, 5.9 per step, the direct kernel took 1.03 ms and GEMM 2.27
-         * at f2b974f; with fewer outputs CLBlast's GEMM has too few tiles
-         * for the long reduction). On PoCL CLBlast's untuned GEMM loses to
-         * the direct kernels in every direction. */
+         * (README, "Algorithms, workspace and tuning"). On an H200 the GEMM
+         * path wins backward data on every shape but a (1.3-2.8x on b-e,
+         * 0.92x on a, where one shape does not justify a rule), forward
+         * once the reduction K = fh fw cin reaches about 1000 (3x3 over
+         * 128+ channels: 1.3-2.3x; the direct kernel wins below: 64
+         * channels, conv1), and backward filter once dW has 10^5 elements
+         * and 16 or more per reduction step N Ho Wo (c: 1.24x; on b, 5.9
+         * per step, the direct kernel took 1.03 ms and GEMM 2.27 at
+         * f2b974f; with fewer outputs CLBlast's GEMM has too few tiles for
+         * the long reduction). On PoCL CLBlast's untuned GEMM loses to the
+         * direct kernels in every direction. */
         const double kk = (double)cs->fh * cs->fw * cs->cin, dw = kk * cs->cout;
         const double steps = (double)cs->n * cs->ho * cs->wo;
         if (ctx->cl->cpu)
@@ -415,7 +424,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
         clcnn_status st = decide(ctx, plan_f, DIR_FORWARD, &cs, a_prev->dtype, run_forward, &ta, &variant);
         if (st)
             return st;
-        ctx->conv_running[0] = variant == CLCNN_VARIANT_GEMM ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+        ctx->conv_running[0] = algo_of(variant);
         if (variant == CLCNN_VARIANT_GEMM)
             return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
     }
@@ -567,9 +576,9 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     if (dw && (s = decide(ctx, plan_w, DIR_FILTER, &cs, dt, run_filter, &tf, &variant_filter)))
         return s;
     if (da_prev)
-        ctx->conv_running[1] = variant_data == CLCNN_VARIANT_GEMM ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+        ctx->conv_running[1] = algo_of(variant_data);
     if (dw)
-        ctx->conv_running[2] = variant_filter == CLCNN_VARIANT_GEMM ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+        ctx->conv_running[2] = algo_of(variant_filter);
     if (da_prev && variant_data == CLCNN_VARIANT_GEMM) {
         if ((s = clcnn__cl_gemm_backward_data(ctx, &cs, dz, w, da_prev)))
             return s;
