@@ -56,6 +56,8 @@
 # Environment: OUT, GPU_CHECK_DEADLINE (seconds, default 450; 900 for
 # --dry-run), GPU_CHECK_TESTS (a ctest -R regex: only those tests, two at a
 # time, verbose, with the whole deadline, and no benchmark or torch steps), GPU_DEBS (bench/gpu-debs), GPU_PREFIX (.gpu-prefix),
+# GPU_CHECK_SCRIPT (a bash script run after ctest, in the check's
+# environment, with BUILD and DEVICE set; its output goes into the summary),
 # GPU_BUILD (build-gpu; build-dry, build-dry-system, build-prefix and
 # build-rehearse for the other modes), NVIDIA_OPENCL (the
 # driver's libnvidia-opencl.so.1, if not found by itself), PYTHON (a python3
@@ -256,7 +258,7 @@ finish() {
   tar -czf "$OUT/logs.tar.gz" -C "$WORK" . 2>/dev/null
   {
     echo
-    for s in probe-out found-out ctest-out resnet-out peers-out direct-out gemm-out torch-out; do
+    for s in probe-out found-out ctest-out script-out resnet-out peers-out direct-out gemm-out torch-out; do
       [ -s "$WORK/$s" ] && cat "$WORK/$s" && echo
     done
     if [ "$failures" -eq 0 ] && [ "$rc" -eq 0 ]; then
@@ -626,6 +628,12 @@ fi
 
 # ---- clcnn-bench --------------------------------------------------------------------------------
 BENCH=$BUILD/bench/clcnn-bench
+# ---- a follow-up script of the caller's (GPU_CHECK_SCRIPT), in this environment --------------------
+if [ -n "${GPU_CHECK_SCRIPT:-}" ]; then
+  left=$((DEADLINE - (SECONDS - T0) - RESERVE))
+  run_step script "$left" env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" bash "$GPU_CHECK_SCRIPT" || true
+  { echo "== $GPU_CHECK_SCRIPT"; cat "$LOGS/script.log"; } >"$WORK/script-out" 2>/dev/null || true
+fi
 if [ -n "${GPU_CHECK_TESTS:-}" ]; then
   line "GPU_CHECK_TESTS is set: the benchmark and torch steps are left out"
   exit "$((failures > 0))"

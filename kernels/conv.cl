@@ -78,8 +78,9 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
  * backward filter and bias, 4 conv_block_weights (kept out of the forward
  * programs: a program's binary holds a compiled copy of every kernel in it,
  * and this one cost a cold first forward call about 0.4 s where it is not
- * needed); without PART, all. The host builds one small program per part
- * and width it uses, so a first call compiles only what it runs. */
+ * needed), 5 conv_forward_tiled (its tile sizes are build options too);
+ * without PART, all. The host builds one small program per part and width
+ * it uses, so a first call compiles only what it runs. */
 #ifndef MAX_WIDTH
 #define MAX_WIDTH 16
 #endif
@@ -96,6 +97,7 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
 #define DATA_PART IN_PART(2)
 #define FILTER_PART IN_PART(3)
 #define WEIGHTS_PART IN_PART(4)
+#define TILED_PART IN_PART(5)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -792,6 +794,121 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
             acc += part;
         }
         db[c] = acc;
+    }
+}
+#endif
+
+#if HAS_COMMON && TILED_PART
+/* Forward as a tiled implicit GEMM, for GPUs: z (M = n*ho*wo rows of cout)
+ * is the product of the virtual matrix A[M][K] of input patches, K =
+ * fh*fw*cin in the reference order (fy, fx, k), and the weights, which in
+ * HWIO are already W[K][cout]. A work-group computes a TILE_M x TILE_N
+ * tile of z; it walks K in steps of TILE_K, staging TILE_M x TILE_K of A
+ * (zeros for padding, multiplied like any other value, and for rows and
+ * terms past the ends) and TILE_K x TILE_N of W in local memory, so that
+ * each value read from global memory serves TILE_N (or TILE_M) products.
+ * Each output still sums its terms one after the other in the reference
+ * order, then adds the bias: the same sums as conv_forward_<N>.
+ * Work-item mapping: one work-group of TILE_THREADS = (TILE_M / REG_M) *
+ * (TILE_N / REG_N) work-items per tile, group id g = mt*ntiles + nt (the
+ * tiles of a row of z side by side, sharing its patches in cache),
+ * ntiles = ceil(cout / TILE_N); local id t = ty*(TILE_N / REG_N) + tx
+ * computes the REG_M x REG_N outputs z[m0 + ty + r*(TILE_M / REG_M)][n0 +
+ * tx + c*(TILE_N / REG_N)] (strided, so that neighbouring work-items
+ * store neighbouring channels). Staging: work-item t loads A's term kk =
+ * t % TILE_K of rows t / TILE_K + j*(TILE_THREADS / TILE_K) (neighbouring
+ * work-items read neighbouring channels of a pixel), and W's channel
+ * t % TILE_N of terms t / TILE_N + j*(TILE_THREADS / TILE_N). The host
+ * checks the divisibility this needs (cl_device.c). */
+#ifndef TILE_M
+#define TILE_M 64
+#endif
+#ifndef TILE_N
+#define TILE_N 64
+#endif
+#ifndef TILE_K
+#define TILE_K 16
+#endif
+#ifndef REG_M
+#define REG_M 4
+#endif
+#ifndef REG_N
+#define REG_N 4
+#endif
+#define TILE_TM (TILE_M / REG_M) /* work-items along m */
+#define TILE_TN (TILE_N / REG_N) /* along n */
+#define TILE_THREADS (TILE_TM * TILE_TN)
+#define LOADS_A (TILE_M * TILE_K / TILE_THREADS)
+#define LOADS_W (TILE_N * TILE_K / TILE_THREADS)
+
+__kernel __attribute__((reqd_work_group_size(TILE_THREADS, 1, 1))) void
+conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global const REAL *b, int has_bias,
+                   const conv_shape s, __global REAL *z)
+{
+    __local REAL as[TILE_K][TILE_M + 1]; /* + 1: the staging stores, TILE_M apart, hit different banks */
+    __local REAL ws[TILE_K][TILE_N];
+    const int t = (int)get_local_id(0), tx = t % TILE_TN, ty = t / TILE_TN;
+    const int ntiles = (s.cout + TILE_N - 1) / TILE_N;
+    const ulong g = get_group_id(0), m0 = g / (ulong)ntiles * TILE_M;
+    const int n0 = (int)(g % (ulong)ntiles) * TILE_N;
+    const ulong rows = (ulong)s.n * (ulong)s.ho * (ulong)s.wo, kterms = (ulong)s.fh * s.fw * s.cin;
+
+    /* This work-item's staged rows of A: image, and the top-left input
+     * pixel of the window (before the tap's offset); i < 0 past the end. */
+    const int ka = t % TILE_K;
+    int img[LOADS_A], y0[LOADS_A], x0[LOADS_A];
+    UNROLL for (int j = 0; j < LOADS_A; j++)
+    {
+        const ulong m = m0 + (ulong)(t / TILE_K + j * (TILE_THREADS / TILE_K));
+        const int x = (int)(m % (ulong)s.wo);
+        const ulong q = m / (ulong)s.wo;
+        img[j] = m < rows ? (int)(q / (ulong)s.ho) : -1;
+        y0[j] = (int)(q % (ulong)s.ho) * s.stride - s.pad_h;
+        x0[j] = x * s.stride - s.pad_w;
+    }
+    const int nw = n0 + t % TILE_N, kw = t / TILE_N;
+
+    REAL acc[REG_M][REG_N];
+    UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] = (REAL)0;
+
+    for (ulong k0 = 0; k0 < kterms; k0 += TILE_K) {
+        /* A: term k = k0 + ka is tap (fy, fx), channel ch */
+        const ulong k = k0 + (ulong)ka;
+        const int ch = (int)(k % (ulong)s.cin), tap = (int)(k / (ulong)s.cin);
+        const int fy = tap / s.fw, fx = tap % s.fw;
+        UNROLL for (int j = 0; j < LOADS_A; j++)
+        {
+            const int y = y0[j] + fy, x = x0[j] + fx;
+            const int inside = k < kterms && img[j] >= 0 && y >= 0 && y < s.h && x >= 0 && x < s.w;
+            as[ka][t / TILE_K + j * (TILE_THREADS / TILE_K)] =
+                inside ? a[AT(img[j], y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
+        }
+        UNROLL for (int j = 0; j < LOADS_W; j++)
+        {
+            const ulong kk = k0 + (ulong)(kw + j * (TILE_THREADS / TILE_N));
+            ws[kw + j * (TILE_THREADS / TILE_N)][t % TILE_N] =
+                kk < kterms && nw < s.cout ? w[kk * (ulong)s.cout + (ulong)nw] : (REAL)0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        UNROLL for (int kk = 0; kk < TILE_K; kk++)
+        {
+            REAL av[REG_M], wv[REG_N];
+            UNROLL for (int r = 0; r < REG_M; r++) av[r] = as[kk][ty + r * TILE_TM];
+            UNROLL for (int c = 0; c < REG_N; c++) wv[c] = ws[kk][tx + c * TILE_TN];
+            UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] +=
+                av[r] * wv[c];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    UNROLL for (int r = 0; r < REG_M; r++)
+    {
+        const ulong m = m0 + (ulong)(ty + r * TILE_TM);
+        UNROLL for (int c = 0; c < REG_N; c++)
+        {
+            const int n = n0 + tx + c * TILE_TN;
+            if (m < rows && n < s.cout)
+                z[m * (ulong)s.cout + (ulong)n] = acc[r][c] + (has_bias ? b[n] : (REAL)0);
+        }
     }
 }
 #endif

@@ -35,6 +35,7 @@ typedef enum {
     CLCNN_KERNEL_CONV_PAD_INPUT_8,
     CLCNN_KERNEL_CONV_PAD_INPUT_16,
     CLCNN_KERNEL_CONV_BLOCK_WEIGHTS,   /* the forward's weights in blocks of N channels (conv.cl part 4) */
+    CLCNN_KERNEL_CONV_FORWARD_TILED,   /* the forward as a tiled implicit GEMM (GPUs; conv.cl part 5) */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
@@ -71,9 +72,9 @@ typedef enum {
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
-/* Program builds per source file and dtype: conv.cl's parts 0-4 times
+/* Program builds per source file and dtype: conv.cl's parts 0-5 times
  * width slots 0-5 (cl_program.c). */
-enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = 5 * CLCNN_WIDTH_SLOTS };
+enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = 6 * CLCNN_WIDTH_SLOTS };
 
 /* A built kernel and the work-group size it is launched with (64 on GPUs,
  * 16 on CPUs, or less where the kernel allows less), found once when the
@@ -86,14 +87,15 @@ typedef struct {
 /* What a measured choice names (cl_tune.c, cl_conv.c): an algorithm and,
  * for the direct kernel that takes one (forward, and backward data with
  * stride 1, which runs it), its work-item order (conv.cl: channel-major or
- * pixel-major). DIRECT and GEMM are clcnn_conv_algo's values; a plain
- * DIRECT leaves the order to the heuristic. No variant changes a result's
- * bits but GEMM. */
+ * pixel-major), or for the forward the tiled kernel (conv_forward_tiled,
+ * the same sums in the same order). DIRECT and GEMM are clcnn_conv_algo's
+ * values; a plain DIRECT leaves the kernel and order to the heuristics. */
 enum {
     CLCNN_VARIANT_DIRECT = CLCNN_CONV_DIRECT,
     CLCNN_VARIANT_GEMM = CLCNN_CONV_GEMM,
     CLCNN_VARIANT_CHANNEL_MAJOR,
     CLCNN_VARIANT_PIXEL_MAJOR,
+    CLCNN_VARIANT_TILED, /* the forward as conv_forward_tiled */
     CLCNN_VARIANT_END
 };
 
@@ -150,6 +152,8 @@ struct clcnn_cl {
     int conv_cgroup;    /* channel blocks per forward work-item: 0 by rule, else CLCNN_CONV_CGROUP */
     int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
     int conv_flat;      /* 1x1 stride-1 unpadded layers as one row of pixels: 0 never (CLCNN_CONV_FLAT=0) */
+    int conv_tiled;     /* the direct forward as conv_forward_tiled: -1 by heuristic, 0 never, 1 always */
+    int conv_tile[5];   /* its TILE_M, TILE_N, TILE_K, REG_M, REG_N (CLCNN_CONV_TILE) */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
     cl_mem scratch[CLCNN_SCRATCH_SLOTS]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */

@@ -198,9 +198,12 @@ static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, directi
  * kernel in each work-item order where it takes one (forward; backward data
  * with stride 1, which runs the forward kernel), has more than one channel
  * block to order, and no order is forced (CLCNN_CONV_PIXEL_MAJOR), else the
- * direct kernel as it is; and GEMM where its workspace fits. Into out[3];
- * returns how many. */
-static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clcnn_dtype dt, int out[3])
+ * direct kernel as it is; the tiled forward kernel on GPUs (or with
+ * CLCNN_CONV_TILED=1; never with 0); and GEMM where its workspace fits.
+ * Into out; returns how many. */
+enum { MAX_CANDIDATES = 4 };
+static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clcnn_dtype dt,
+                      int out[MAX_CANDIDATES])
 {
     const int channels = d == DIR_FORWARD ? cs->cout : cs->cin;
     const int blocks = channels >> vector_width_log2(channels, clcnn__cl_max_width(ctx->cl, dt));
@@ -211,6 +214,8 @@ static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clc
     } else {
         out[n++] = CLCNN_VARIANT_DIRECT;
     }
+    if (d == DIR_FORWARD && (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu)))
+        out[n++] = CLCNN_VARIANT_TILED;
     if (clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
         out[n++] = CLCNN_VARIANT_GEMM;
     return n;
@@ -229,7 +234,7 @@ enum { PLAN_MEASURE = -1 };
 
 static int plan(clcnn_context *ctx, clcnn_conv_algo asked, direction d, const conv_shape *cs, clcnn_dtype dt)
 {
-    int c[3];
+    int c[MAX_CANDIDATES];
     if (!ctx->tuning || asked != CLCNN_CONV_AUTO || ctx->conv_algo != CLCNN_CONV_AUTO ||
         candidates(ctx, d, cs, dt, c) < 2)
         return (int)choose(ctx, asked, d, cs, dt);
@@ -291,7 +296,7 @@ static clcnn_status decide(clcnn_context *ctx, int plan_d, direction d, const co
         *variant = plan_d;
         return CLCNN_OK;
     }
-    int c[3];
+    int c[MAX_CANDIDATES];
     const int n = candidates(ctx, d, cs, dt, c);
     return clcnn__cl_tune(ctx, clcnn__cl_tune_key(ctx, (int)d, cs, dt), run, args, c, n, variant);
 }
@@ -413,6 +418,35 @@ static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_te
     return CLCNN_OK;
 }
 
+/* Whether the direct forward with `variant` runs conv_forward_tiled: never
+ * with CLCNN_CONV_TILED=0; always with 1 or as the variant TILED; for a
+ * plain DIRECT on GPUs. (Where the device cannot run the tile's work-group,
+ * conv_forward_<N> runs instead.) */
+static int tiled(const clcnn_context *ctx, int variant)
+{
+    const int on = ctx->cl->conv_tiled;
+    if (on == 0 || variant == CLCNN_VARIANT_CHANNEL_MAJOR || variant == CLCNN_VARIANT_PIXEL_MAJOR)
+        return 0;
+    return on == 1 || variant == CLCNN_VARIANT_TILED || !ctx->cl->cpu;
+}
+
+/* z as conv_forward_tiled computes it: a work-group per tile of TILE_M
+ * output pixels by TILE_N channels, k->local work-items each. */
+static clcnn_status forward_tiled(clcnn_context *ctx, const char *fn, const clcnn_cl_kernel *k,
+                                  const clcnn_tensor *a_prev, const clcnn_tensor *w, const clcnn_tensor *b,
+                                  clcnn_conv_params p, clcnn_tensor *z)
+{
+    const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
+    const size_t rows = (size_t)cs.n * (size_t)cs.ho * (size_t)cs.wo;
+    const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
+    const size_t tiles = (rows + tm - 1) / tm * (((size_t)cs.cout + tn - 1) / tn);
+    const cl_int has_bias = b != NULL;
+    const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem), ARG(bias), ARG(has_bias), ARG(cs), ARG(z->mem)};
+    clcnn_status s = set_args(ctx, fn, k, args, 6);
+    return s ? s : launch(ctx, fn, k, tiles * k->local);
+}
+
 static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
                                  const clcnn_tensor *b, clcnn_conv_params p, int plan_f, clcnn_tensor *z)
 {
@@ -427,6 +461,12 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
         ctx->conv_running[0] = algo_of(variant);
         if (variant == CLCNN_VARIANT_GEMM)
             return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
+    }
+    if (tiled(ctx, variant)) {
+        const clcnn_cl_kernel *kt;
+        clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD_TILED, a_prev->dtype, &kt);
+        if (s || kt->local > 0)
+            return s ? s : forward_tiled(ctx, fn, kt, a_prev, w, b, p, z);
     }
     /* N output channels per work-item: the largest of 16, 8, 4, 2, 1 that
      * divides cout and the device's limit allows. */

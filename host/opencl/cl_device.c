@@ -125,6 +125,32 @@ static int env_switch(const char *name)
     return v && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) ? v[0] - '0' : -1;
 }
 
+/* The tiled forward's TILE_M, TILE_N, TILE_K, REG_M and REG_N (conv.cl,
+ * conv_forward_tiled): 64, 64, 16, 4, 4, or CLCNN_CONV_TILE="M:N:K:RM:RN"
+ * where those are powers of two that the kernel's staging can share out:
+ * RM and RN divide the tile, at most 1024 work-items, and the work-items
+ * a multiple of TILE_K and TILE_N that divides TILE_M*TILE_K and
+ * TILE_N*TILE_K. Anything else leaves the defaults. */
+static void tile_sizes(int tile[5])
+{
+    static const int defaults[5] = {64, 64, 16, 4, 4};
+    int v[5];
+    const char *e = getenv("CLCNN_CONV_TILE");
+    memcpy(tile, defaults, sizeof defaults);
+    if (!e || sscanf(e, "%d:%d:%d:%d:%d", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
+        return;
+    for (int i = 0; i < 5; i++)
+        if (v[i] < 1 || v[i] > 256 || (v[i] & (v[i] - 1)))
+            return;
+    if (v[3] > v[0] || v[4] > v[1])
+        return;
+    const int threads = (v[0] / v[3]) * (v[1] / v[4]);
+    if (threads > 1024 || threads % v[2] || threads % v[1] || (v[0] * v[2]) % threads ||
+        (v[1] * v[2]) % threads)
+        return;
+    memcpy(tile, v, sizeof v);
+}
+
 /* Reads the device's name, fp64 support and largest allocation into ctx. */
 static void describe_device(clcnn_context *ctx)
 {
@@ -180,6 +206,8 @@ static void describe_device(clcnn_context *ctx)
     cl->conv_order = env_switch("CLCNN_CONV_PIXEL_MAJOR");
     cl->filter_blocked = env_switch("CLCNN_FILTER_BLOCKED");
     cl->conv_flat = env_switch("CLCNN_CONV_FLAT");
+    cl->conv_tiled = env_switch("CLCNN_CONV_TILED");
+    tile_sizes(cl->conv_tile);
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);

@@ -26,7 +26,7 @@ static const struct {
  * holds it (0 for kernels without a width, built with -DWIDTH=0, else
  * 1 + log2 N for the <N>-wide variants, -DWIDTH=N) and, in conv.cl, its
  * part (-DPART: 1 forward, 2 backward data, 3 backward filter, 4 the
- * forward's weight copy; 0 in the other files). */
+ * forward's weight copy, 5 the tiled forward; 0 in the other files). */
 static const struct {
     const char *name;
     clcnn_program_id program;
@@ -46,6 +46,7 @@ static const struct {
     [CLCNN_KERNEL_CONV_PAD_INPUT_8] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 4, 1},
     [CLCNN_KERNEL_CONV_PAD_INPUT_16] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 5, 1},
     [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 0, 4},
+    [CLCNN_KERNEL_CONV_FORWARD_TILED] = {"conv_forward_tiled", CLCNN_PROGRAM_CONV, 0, 5},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV, 1, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV, 2, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV, 3, 2},
@@ -138,13 +139,19 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
      * honour) went to stderr as "N warnings generated." on every first
      * build (PoCL); kernels from CLCNN_KERNEL_DIR, under development, keep
      * them. */
-    char options[256]; /* at most about 210: 110 of text, 40 of flags, six ints of up to 11 */
+    /* the tiled forward's tile sizes, in its program's options only (the
+     * others' cache keys stay as they were) */
+    char tile[96] = "";
+    if (id == CLCNN_PROGRAM_CONV && part == 5)
+        snprintf(tile, sizeof tile, " -DTILE_M=%d -DTILE_N=%d -DTILE_K=%d -DREG_M=%d -DREG_N=%d",
+                 cl->conv_tile[0], cl->conv_tile[1], cl->conv_tile[2], cl->conv_tile[3], cl->conv_tile[4]);
+    char options[384]; /* at most about 300: 110 of text, 40 of flags, eleven ints of up to 11 */
     snprintf(options, sizeof options,
              "-cl-std=CL1.2 %s -DWIDTH=%d -DPART=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d "
-             "-DSTREAM_STORES=%d%s%s",
+             "-DSTREAM_STORES=%d%s%s%s",
              dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float",
              width_slot ? 1 << (width_slot - 1) : 0, part, cl->conv_px, cl->filter_kb,
-             clcnn__cl_max_width(cl, dtype), cl->cpu,
+             clcnn__cl_max_width(cl, dtype), cl->cpu, tile,
              dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "",
              owned ? "" : " -w");
 
@@ -219,6 +226,14 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
          * filter 1.04-1.18x faster, the others within 3%). */
         if (cl->cpu && id == CLCNN_KERNEL_CONV_BACKWARD_BIAS)
             local = 1;
+        /* The tiled forward's work-group is its tile's work-items (the
+         * kernel requires that size); 0 where the device cannot run so
+         * many, and the forward then takes conv_forward_<N>. */
+        if (id == CLCNN_KERNEL_CONV_FORWARD_TILED) {
+            const size_t threads = (size_t)(cl->conv_tile[0] / cl->conv_tile[3]) *
+                                   (size_t)(cl->conv_tile[1] / cl->conv_tile[4]);
+            local = kernel_max >= threads ? threads : 0;
+        }
         cl->kernels[id][dtype] = (clcnn_cl_kernel){k, local};
     }
     *out = &cl->kernels[id][dtype];
