@@ -25,10 +25,12 @@
 #   resnet     clcnn-bench --suite resnet (CSV, JSON, SVG)
 #   peers      clcnn-bench --suite peers
 #   direct, gemm  clcnn-bench --suite peers --algo direct|gemm: each convolution path forced
+#   tiled      bench/gpu-sweep-tiles.sh PARTS=data: the tiled kernel's backward data against
+#              GEMM and the direct kernel it replaces (the dry run: one small shape)
 #   torch      bench/torch_peer.py: the same conv and pool rows through PyTorch
 #              (cuDNN, F32, TF32 off, channels_last), forward and backward
 # Each step has its own time limit inside one deadline (GPU_CHECK_DEADLINE,
-# 450 s), a failed step does not stop the next, and $OUT/summary.txt says
+# 540 s), a failed step does not stop the next, and $OUT/summary.txt says
 # PASS or FAIL per step. The exit status is 0 only when every step passed.
 #
 # Usage: OUT=DIR bash bench/gpu-check.sh [--dry-run [--system] | --prefix-only | --rehearse]
@@ -53,7 +55,7 @@
 # logs.tar.gz (every log, CSV, JSON and SVG, the CMake cache, ctest's log),
 # resnet.json, peers.json, torch.json, resnet.svg, peers.svg.
 #
-# Environment: OUT, GPU_CHECK_DEADLINE (seconds, default 450; 900 for
+# Environment: OUT, GPU_CHECK_DEADLINE (seconds, default 540; 900 for
 # --dry-run), GPU_CHECK_TESTS (a ctest -R regex: only those tests, two at a
 # time, verbose, with the whole deadline, and no benchmark or torch steps), GPU_DEBS (bench/gpu-debs), GPU_PREFIX (.gpu-prefix),
 # GPU_CHECK_SCRIPT (a bash script run after ctest, in the check's
@@ -164,7 +166,7 @@ elif [ "$use_debs" = auto ] && compgen -G "$DEBS/*.deb" >/dev/null; then
   with_prefix=1
 fi
 case $mode in
-  gpu) BUILD=${GPU_BUILD:-$ROOT/build-gpu}; DEADLINE=${GPU_CHECK_DEADLINE:-450} ;;
+  gpu) BUILD=${GPU_BUILD:-$ROOT/build-gpu}; DEADLINE=${GPU_CHECK_DEADLINE:-540} ;;
   dry) BUILD=${GPU_BUILD:-$ROOT/build-dry$([ "$with_prefix" = 1 ] || echo -system)}; DEADLINE=${GPU_CHECK_DEADLINE:-900} ;;
   prefix) BUILD=${GPU_BUILD:-$ROOT/build-prefix}; DEADLINE=${GPU_CHECK_DEADLINE:-300} ;;
   rehearse) BUILD=${GPU_BUILD:-$ROOT/build-rehearse}; DEADLINE=${GPU_CHECK_DEADLINE:-900} ;;
@@ -258,7 +260,7 @@ finish() {
   tar -czf "$OUT/logs.tar.gz" -C "$WORK" . 2>/dev/null
   {
     echo
-    for s in probe-out found-out ctest-out script-out resnet-out peers-out direct-out gemm-out torch-out; do
+    for s in probe-out found-out ctest-out script-out resnet-out peers-out direct-out gemm-out tiled-out torch-out; do
       [ -s "$WORK/$s" ] && cat "$WORK/$s" && echo
     done
     if [ "$failures" -eq 0 ] && [ "$rc" -eq 0 ]; then
@@ -620,7 +622,7 @@ ctest_run() {
 }
 export -f ctest_run
 if [ -f "$BUILD/CMakeCache.txt" ]; then
-  run_step ctest "$([ -n "${GPU_CHECK_TESTS:-}" ] && echo "$DEADLINE" || echo 240)" bash -c ctest_run || true
+  run_step ctest "$([ -n "${GPU_CHECK_TESTS:-}" ] && echo "$DEADLINE" || echo 300)" bash -c ctest_run || true
 else
   record ctest FAIL 0 "not run: nothing configured"
 fi
@@ -676,6 +678,20 @@ for algo in direct gemm; do
     --no-clblast --reps 3 --budget 20 "${BENCH_EXTRA[@]}" --json "$RES/peers-$algo.json" &&
     { echo "== clcnn-bench --suite peers --algo $algo"; sed -n '/^clcnn-bench: done/,$p' "$LOGS/$algo.log" | tail -n +2 | grep -E 'conv|algorithm'; } >"$WORK/$algo-out" 2>/dev/null || true
 done
+
+# ---- the tiled kernel's backward data against GEMM and the direct kernel -------------------------
+if [ -x "$BUILD/bench/clcnn-ab" ]; then
+  if [ "$mode" = gpu ]; then
+    run_step tiled 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS=data ROUNDS=8 \
+      bash "$ROOT/bench/gpu-sweep-tiles.sh" || true
+  else
+    run_step tiled 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="tiles gemm data" ROUNDS=2 \
+      TILES=32:16:8:4:2 SHAPES=x:1,6,6,8,16,3,3,1,1 bash "$ROOT/bench/gpu-sweep-tiles.sh" || true
+  fi
+  { echo "== bench/gpu-sweep-tiles.sh"; cat "$LOGS/tiled.log"; } >"$WORK/tiled-out" 2>/dev/null || true
+else
+  record tiled FAIL 0 "not run: no $BUILD/bench/clcnn-ab"
+fi
 
 # ---- the PyTorch peer ---------------------------------------------------------------------------
 jsons=()

@@ -5,12 +5,24 @@
 #
 #   GPU_CHECK_TESTS='^random$' GPU_CHECK_SCRIPT=bench/gpu-sweep-tiles.sh bash bench/gpu-check.sh
 #
-# For each shape, clcnn-ab (one process, alternating calls, fastest of
-# ROUNDS) compares conv_forward_<N> (CLCNN_CONV_TILED=0) with each tile
-# size in TILES, and the GEMM path with the default tiles. Then the resnet
-# and peers suites with the direct algorithm, whose error columns check the
-# tiled kernel's results against the host reference.
+# PARTS (default "tiles gemm bench") picks what runs. For each shape,
+# clcnn-ab (one process, alternating calls, fastest of ROUNDS) compares:
+#   tiles  the forward's conv_forward_<N> (CLCNN_CONV_TILED=0) with the
+#          tiled kernel at each tile size in TILES;
+#   gemm   the forward's GEMM path with the tiled kernel (default tiles);
+#   data   backward data (stride-1 shapes): the GEMM path, and the direct
+#          path without the tiled kernel, each against the tiled kernel.
+#   bench  the resnet and peers suites with the direct algorithm, whose
+#          error columns check the tiled kernel against the host reference;
+#   auto   the same suites with AUTO (every direction).
 set -uo pipefail
+PARTS=${PARTS:-tiles gemm bench}
+has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+ab() { # name what spec op A B: one clcnn-ab line, "A ms, B ms, B/A speed"
+  local r
+  r=$("$AB" "conv:$3" "$4" "$5" "$6" "$ROUNDS" 2>&1)
+  echo "$1 $2: $(echo "$r" | awk '/^A /{a=$(NF-3)} /^B /{b=$(NF-3)} /speed/{print "A " a " ms, B " b " ms, speed B/A " $3}')"
+}
 AB=$BUILD/bench/clcnn-ab
 ROUNDS=${ROUNDS:-10}
 TILES=${TILES:-64:64:16:4:4 128:64:8:8:4 128:128:8:8:8 64:32:16:4:2}
@@ -22,16 +34,32 @@ SHAPES=${SHAPES:-a:64,56,56,64,64,3,3,1,1 b:32,28,28,128,128,3,3,1,1 c:32,14,14,
 export CLCNN_DEVICE=${DEVICE:-gpu}
 for s in $SHAPES; do
   name=${s%%:*} spec=${s#*:}
-  for t in $TILES; do
-    r=$("$AB" "conv:$spec" fwd CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=0 \
-      "CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1,CLCNN_CONV_TILE=$t" "$ROUNDS" 2>&1)
-    echo "$name tile $t: $(echo "$r" | awk '/^A /{a=$(NF-3)} /^B /{b=$(NF-3)} /speed/{print "direct " a " ms, tiled " b " ms, B/A " $3}')"
+  if has tiles; then
+    for t in $TILES; do
+      ab "$name" "fwd direct (A) vs tiled $t (B)" "$spec" fwd CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=0 \
+        "CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1,CLCNN_CONV_TILE=$t"
+    done
+  fi
+  if has gemm; then
+    ab "$name" "fwd gemm (A) vs tiled (B)" "$spec" fwd CLCNN_CONV_ALGO=gemm CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
+  fi
+  if has data && [ "$(echo "$spec" | cut -d, -f8)" = 1 ]; then
+    ab "$name" "data gemm (A) vs tiled (B)" "$spec" data CLCNN_CONV_ALGO=gemm CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
+    ab "$name" "data direct (A) vs tiled (B)" "$spec" data CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=0 \
+      CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
+  fi
+done
+if has bench; then
+  for suite in peers resnet; do
+    echo "== clcnn-bench --suite $suite --algo direct (tiled forward by default)"
+    "$BUILD/bench/clcnn-bench" --suite "$suite" --device "$CLCNN_DEVICE" --algo direct --no-clblast --reps 3 \
+      --budget 15 2>&1 | grep -E 'conv_fwd|conv_bwd_data|algorithm'
   done
-  r=$("$AB" "conv:$spec" fwd CLCNN_CONV_ALGO=gemm CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1 "$ROUNDS" 2>&1)
-  echo "$name gemm vs tiled: $(echo "$r" | awk '/^A /{a=$(NF-3)} /^B /{b=$(NF-3)} /speed/{print "gemm " a " ms, tiled " b " ms, B/A " $3}')"
-done
-for suite in peers resnet; do
-  echo "== clcnn-bench --suite $suite --algo direct (tiled forward by default)"
-  "$BUILD/bench/clcnn-bench" --suite "$suite" --device "$CLCNN_DEVICE" --algo direct --no-clblast --reps 3 \
-    --budget 15 2>&1 | grep -E 'conv_fwd|algorithm'
-done
+fi
+if has auto; then
+  for suite in peers resnet; do
+    echo "== clcnn-bench --suite $suite (AUTO)"
+    "$BUILD/bench/clcnn-bench" --suite "$suite" --device "$CLCNN_DEVICE" --no-clblast --reps 3 \
+      --budget 15 --json "$BUILD/$suite-auto.json" 2>&1 | grep -E 'conv_|algorithm'
+  done
+fi

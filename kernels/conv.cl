@@ -808,7 +808,10 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
  * terms past the ends) and TILE_K x TILE_N of W in local memory, so that
  * each value read from global memory serves TILE_N (or TILE_M) products.
  * Each output still sums its terms one after the other in the reference
- * order, then adds the bias: the same sums as conv_forward_<N>.
+ * order, then adds the bias: the same sums as conv_forward_<N>. Backward
+ * data with stride 1 runs it as conv_forward_<N>: on dz, padded by f - 1 -
+ * pad, with the weights flipped and transposed (HWIO of that convolution),
+ * skip_padding and the flag of non-finite weights.
  * Work-item mapping: one work-group of TILE_THREADS = (TILE_M / REG_M) *
  * (TILE_N / REG_N) work-items per tile, group id g = mt*ntiles + nt (the
  * tiles of a row of z side by side, sharing its patches in cache),
@@ -841,12 +844,35 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
 #define LOADS_A (TILE_M * TILE_K / TILE_THREADS)
 #define LOADS_W (TILE_N * TILE_K / TILE_THREADS)
 
+/* One step of TILE_K terms from the staged tiles into acc; with TEST, a
+ * term whose input lies in the padding is left out (skip). */
+#define TILE_PRODUCTS(TEST)                                                                                    \
+    UNROLL for (int kk = 0; kk < TILE_K; kk++)                                                                 \
+    {                                                                                                          \
+        REAL av[REG_M], wv[REG_N];                                                                             \
+        int ok[REG_M];                                                                                         \
+        UNROLL for (int r = 0; r < REG_M; r++)                                                                 \
+        {                                                                                                      \
+            av[r] = as[kk][ty + r * TILE_TM];                                                                  \
+            ok[r] = !(TEST) || inside[kk][ty + r * TILE_TM];                                                   \
+        }                                                                                                      \
+        UNROLL for (int c = 0; c < REG_N; c++) wv[c] = ws[kk][tx + c * TILE_TN];                               \
+        UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] =              \
+            ok[r] ? acc[r][c] + av[r] * wv[c] : acc[r][c];                                                     \
+    }
+
 __kernel __attribute__((reqd_work_group_size(TILE_THREADS, 1, 1))) void
 conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global const REAL *b, int has_bias,
-                   const conv_shape s, __global REAL *z)
+                   const conv_shape s, int skip_padding, __global const int *nonfinite, __global REAL *z)
 {
     __local REAL as[TILE_K][TILE_M + 1]; /* + 1: the staging stores, TILE_M apart, hit different banks */
     __local REAL ws[TILE_K][TILE_N];
+    __local char inside[TILE_K][TILE_M + 1]; /* A's staged value is not padding (skip mode) */
+    /* Backward data (skip_padding) leaves padding terms out where some
+     * weight is not finite (the flag conv_block_weights set; none: assume
+     * so); with finite weights a padding term adds +-0, which changes no
+     * bit (see conv_forward_<N>), and the loop without tests runs. */
+    const int skip = skip_padding && (!nonfinite || *nonfinite);
     const int t = (int)get_local_id(0), tx = t % TILE_TN, ty = t / TILE_TN;
     const int ntiles = (s.cout + TILE_N - 1) / TILE_N;
     const ulong g = get_group_id(0), m0 = g / (ulong)ntiles * TILE_M;
@@ -878,10 +904,11 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         const int fy = tap / s.fw, fx = tap % s.fw;
         UNROLL for (int j = 0; j < LOADS_A; j++)
         {
-            const int y = y0[j] + fy, x = x0[j] + fx;
-            const int inside = k < kterms && img[j] >= 0 && y >= 0 && y < s.h && x >= 0 && x < s.w;
-            as[ka][t / TILE_K + j * (TILE_THREADS / TILE_K)] =
-                inside ? a[AT(img[j], y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
+            const int y = y0[j] + fy, x = x0[j] + fx, row = t / TILE_K + j * (TILE_THREADS / TILE_K);
+            const int in = k < kterms && img[j] >= 0 && y >= 0 && y < s.h && x >= 0 && x < s.w;
+            as[ka][row] = in ? a[AT(img[j], y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
+            if (skip)
+                inside[ka][row] = (char)in;
         }
         UNROLL for (int j = 0; j < LOADS_W; j++)
         {
@@ -890,13 +917,10 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
                 kk < kterms && nw < s.cout ? w[kk * (ulong)s.cout + (ulong)nw] : (REAL)0;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        UNROLL for (int kk = 0; kk < TILE_K; kk++)
-        {
-            REAL av[REG_M], wv[REG_N];
-            UNROLL for (int r = 0; r < REG_M; r++) av[r] = as[kk][ty + r * TILE_TM];
-            UNROLL for (int c = 0; c < REG_N; c++) wv[c] = ws[kk][tx + c * TILE_TN];
-            UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] +=
-                av[r] * wv[c];
+        if (skip) {
+            TILE_PRODUCTS(1);
+        } else {
+            TILE_PRODUCTS(0);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

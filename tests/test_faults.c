@@ -49,6 +49,7 @@ typedef struct {
     size_t workspace_limit; /* 0: the default; small: the GEMM path in chunks */
     int tuning;             /* tuning on: an AUTO call runs both algorithms first */
     int views;              /* conv: bigger tensors, CLCNN_GEMM_INDEX_LIMIT=1024 (GEMM sub-buffer views) */
+    int tiled;              /* conv: CLCNN_CONV_TILED=1 (conv_forward_tiled, also for stride-1 backward data) */
 } op_case;
 
 enum { MAX_T = 4 };
@@ -125,9 +126,12 @@ static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
     if (c->tuning)
         forget_tuning(); /* before the context reads the tune file */
     char *saved = c->views ? th_env_swap("CLCNN_GEMM_INDEX_LIMIT", "1024") : NULL;
+    char *saved_tiled = c->tiled ? th_env_swap("CLCNN_CONV_TILED", "1") : NULL;
     f->ctx = th_context(be);
     if (c->views)
         th_env_restore("CLCNN_GEMM_INDEX_LIMIT", saved); /* read at context creation */
+    if (c->tiled)
+        th_env_restore("CLCNN_CONV_TILED", saved_tiled);
     if (c->workspace_limit)
         assert_int_equal(clcnn_context_set_workspace_limit(f->ctx, c->workspace_limit), CLCNN_OK);
     if (c->tuning)
@@ -573,6 +577,8 @@ int main(void)
         {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048, 0, 0},
         {"conv2d_forward gemm views", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 1},
         {"conv2d_backward gemm views", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0, 1},
+        {"conv2d_forward direct tiled", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0, 0, 1},
+        {"conv2d_backward direct tiled", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0, 0, 1},
         {"conv2d_forward tuned", OP_CONV_FWD, CLCNN_CONV_AUTO, 0, 0, 0, 0, 0, 1, 0},
         {"conv2d_backward tuned all", OP_CONV_BWD, CLCNN_CONV_AUTO, 1, 1, 1, 0, 0, 1, 0},
         {"conv2d_backward tuned dw", OP_CONV_BWD, CLCNN_CONV_AUTO, 0, 1, 0, 0, 0, 1, 0},

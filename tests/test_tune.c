@@ -203,8 +203,9 @@ static void each_direction_is_measured_once_and_reused(void **state)
     assert_memory_equal(&r1, &r2, sizeof r1);
 }
 
-/* Each variant the file may name for forward and backward data (and an
- * order named for the filter, which has none) runs from the file, without
+/* Each variant the file may name for forward and backward data (orders,
+ * the tiled kernel, GEMM; and an order or the tiled kernel named for the
+ * filter, which has neither) runs from the file, without
  * measuring, and gives the exact result; a remembered GEMM whose workspace
  * no longer fits falls back to the direct kernel. */
 static void every_remembered_variant_runs_exactly(void **state)
@@ -214,7 +215,8 @@ static void every_remembered_variant_runs_exactly(void **state)
     clcnn_context *ctx = tuned_context();
     run_conv(ctx, &r); /* measures, writes the three lines */
     clcnn_context_destroy(ctx);
-    static const int sets[][3] = {{3, 3, 3}, {4, 4, 4}, {1, 1, 1}, {2, 2, 2}, {3, 4, 1}, {4, 3, 2}};
+    static const int sets[][3] = {{3, 3, 3}, {4, 4, 4}, {1, 1, 1}, {2, 2, 2},
+                                  {3, 4, 1}, {4, 3, 2}, {5, 5, 5}};
     for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
         set_variants(f, sets[s]);
         char before[4096];
@@ -238,7 +240,7 @@ static void every_remembered_variant_runs_exactly(void **state)
     expect_reference(&r);
     assert_string_equal(file_text(f), before);
     /* Variants out of range are no choice: each direction is measured again. */
-    set_variants(f, (const int[3]){0, 5, -1});
+    set_variants(f, (const int[3]){0, 6, -1});
     ctx = tuned_context();
     run_conv(ctx, &r);
     clcnn_context_destroy(ctx);
@@ -251,7 +253,7 @@ static void a_damaged_tune_file_is_skipped_line_by_line(void **state)
     fx *f = *state;
     FILE *fp = fopen(f->file, "w");
     assert_non_null(fp);
-    fputs("garbage\n0123456789abcdef 7\n0123456789abcdef 5\n0123456789abcdef 0\nzzzzzzzzzzzzzzzz 1\n0123\n",
+    fputs("garbage\n0123456789abcdef 7\n0123456789abcdef 6\n0123456789abcdef 0\nzzzzzzzzzzzzzzzz 1\n0123\n",
           fp);
     fclose(fp);
     static results r;

@@ -142,6 +142,7 @@ struct clcnn_cl {
     int fp32_div_exact; /* it can divide F32 correctly rounded (build option asks for it) */
     int cpu;            /* a CPU device (PoCL): algorithm and blocking defaults differ */
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    cl_uint units;      /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
     size_t base_align;  /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */
     size_t gemm_index;  /* elements CLBlast may index from a matrix's offset (INT_MAX; cl_gemm.c) */
     int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */

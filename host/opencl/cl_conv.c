@@ -7,6 +7,7 @@
 #include "cl_short_names.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 
 /* Outputs saved before a call that writes them with several enqueues: if
@@ -151,6 +152,13 @@ static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, cl
 
 typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
 
+/* The work-groups of conv_forward_tiled for shape cs. */
+static double tiles(const clcnn_context *ctx, const conv_shape *cs)
+{
+    const double tm = ctx->cl->conv_tile[0], tn = ctx->cl->conv_tile[1];
+    return ceil((double)cs->n * cs->ho * cs->wo / tm) * ceil(cs->cout / tn);
+}
+
 /* The algorithm for one direction of a convolution: the caller's, or for
  * AUTO the context's override (CLCNN_CONV_ALGO), else the heuristic below;
  * GEMM only where its workspace fits the limit. */
@@ -160,16 +168,20 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
     clcnn_conv_algo a = asked == CLCNN_CONV_AUTO ? ctx->conv_algo : asked;
     if (a == CLCNN_CONV_AUTO) {
         /* Heuristic, from `clcnn-bench --suite peers --algo direct|gemm`
-         * (README, "Algorithms, workspace and tuning"). On an H200 the GEMM
-         * path wins backward data on every shape but a (1.3-2.8x on b-e,
-         * 0.92x on a, where one shape does not justify a rule), forward
-         * once the reduction K = fh fw cin reaches about 1000 (3x3 over
-         * 128+ channels: 1.3-2.3x; the direct kernel wins below: 64
-         * channels, conv1), and backward filter once dW has 10^5 elements
-         * and 16 or more per reduction step N Ho Wo (c: 1.24x; on b, 5.9
-         * per step, the direct kernel took 1.03 ms and GEMM 2.27 at
-         * f2b974f; with fewer outputs CLBlast's GEMM has too few tiles for
-         * the long reduction). On PoCL CLBlast's untuned GEMM loses to the
+         * and bench/gpu-sweep-tiles.sh (README, "Algorithms, workspace and
+         * tuning"). On an H200 the GEMM path wins backward data on every
+         * shape but a (1.3-2.8x on b-e, 0.92x on a, where one shape does
+         * not justify a rule); forward where the reduction K = fh fw cin
+         * reaches about 1000 and the tiled kernel would have fewer than 3
+         * tiles per compute unit (32x7x7x512->512 3x3, 200 tiles on 132
+         * units: GEMM 0.60 ms, tiled 0.85; 32x14x14x256->256, 392: 0.62
+         * and 0.61; 32x28x28x128->128, 784: 0.82 and 0.58; below K 1000
+         * the tiled kernel won by 1.1-3.6x, and 128x28x28x192->32, which
+         * runs conv_forward_<N>, tied); and backward filter once dW has
+         * 10^5 elements and 16 or more per reduction step N Ho Wo (c:
+         * 1.24x; on b, 5.9 per step, the direct kernel took 1.03 ms and
+         * GEMM 2.27 at f2b974f; with fewer outputs CLBlast's GEMM has too
+         * few tiles for the long reduction). On PoCL CLBlast's untuned GEMM loses to the
          * direct kernels in every direction. */
         const double kk = (double)cs->fh * cs->fw * cs->cin, dw = kk * cs->cout;
         const double steps = (double)cs->n * cs->ho * cs->wo;
@@ -178,7 +190,7 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
         else if (d == DIR_DATA)
             a = CLCNN_CONV_GEMM;
         else if (d == DIR_FORWARD)
-            a = kk >= 1000 ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+            a = kk >= 1000 && tiles(ctx, cs) < 3.0 * ctx->cl->units ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
         else
             a = dw >= 1e5 && dw >= 16 * steps ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
     }
@@ -198,8 +210,9 @@ static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, directi
  * kernel in each work-item order where it takes one (forward; backward data
  * with stride 1, which runs the forward kernel), has more than one channel
  * block to order, and no order is forced (CLCNN_CONV_PIXEL_MAJOR), else the
- * direct kernel as it is; the tiled forward kernel on GPUs (or with
- * CLCNN_CONV_TILED=1; never with 0); and GEMM where its workspace fits.
+ * direct kernel as it is; the tiled forward kernel (forward, and backward
+ * data with stride 1) on GPUs (or with CLCNN_CONV_TILED=1; never with 0);
+ * and GEMM where its workspace fits.
  * Into out; returns how many. */
 enum { MAX_CANDIDATES = 4 };
 static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clcnn_dtype dt,
@@ -214,7 +227,8 @@ static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clc
     } else {
         out[n++] = CLCNN_VARIANT_DIRECT;
     }
-    if (d == DIR_FORWARD && (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu)))
+    if ((d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1)) &&
+        (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu)))
         out[n++] = CLCNN_VARIANT_TILED;
     if (clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
         out[n++] = CLCNN_VARIANT_GEMM;
@@ -349,9 +363,10 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
 
 /* The direct forward's weights (shape *fs, the forward's; with flip, w
  * holds the original weights of backward data as a forward convolution):
- * on CPUs, in blocks of N = 2^log_n channels (conv_block_weights into
- * workspace CLCNN_SCRATCH_WEIGHTS; *wblock = N); on GPUs HWIO, which with
- * flip is also a copy. With neither blocks nor flip, w itself (*weights
+ * with `blocked` (CPUs' default; never for the tiled kernel), in blocks of
+ * N = 2^log_n channels (conv_block_weights into workspace
+ * CLCNN_SCRATCH_WEIGHTS; *wblock = N); else HWIO, which with flip is also
+ * a copy. With neither blocks nor flip, w itself (*weights
  * and *wblock as they are: w->mem and cout); so too without flip where
  * the blocked copy does not fit the workspace limit beside the call's
  * other workspaces. The copy sets *flag (a cl_int the caller cleared;
@@ -359,10 +374,10 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
 enum { BLOCK_KTILE = 16 };
 
 static clcnn_status block_weights(clcnn_context *ctx, const char *fn, const clcnn_tensor *w,
-                                  const conv_shape *fs, cl_int flip, int log_n, cl_mem flag, cl_mem *weights,
-                                  cl_int *wblock)
+                                  const conv_shape *fs, cl_int flip, int blocked, int log_n, cl_mem flag,
+                                  cl_mem *weights, cl_int *wblock)
 {
-    cl_int nb = ctx->cl->conv_blocked ? (cl_int)1 << log_n : fs->cout;
+    cl_int nb = blocked ? (cl_int)1 << log_n : fs->cout;
     if (!flip && w->nbytes > clcnn__cl_scratch_room(ctx, CLCNN_SCRATCH_WEIGHTS))
         nb = fs->cout; /* blocks only speed the reads: HWIO where they do not fit */
     if (nb == fs->cout && !flip)
@@ -390,6 +405,23 @@ static clcnn_status block_weights(clcnn_context *ctx, const char *fn, const clcn
     return CLCNN_OK;
 }
 
+/* The flag of non-finite weights (workspace CLCNN_SCRATCH_FLAG), cleared,
+ * for block_weights to set. */
+static clcnn_status cleared_flag(clcnn_context *ctx, const char *fn, cl_mem *flag)
+{
+    const cl_int zero = 0;
+    cl_mem f;
+    clcnn_status s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_FLAG, sizeof zero, &f);
+    if (s)
+        return s;
+    const cl_int err =
+        clEnqueueFillBuffer(ctx->cl->queue, f, &zero, sizeof zero, 0, sizeof zero, 0, NULL, NULL);
+    if (err != CL_SUCCESS)
+        return clcnn__cl_fail(ctx, err, fn, "clEnqueueFillBuffer (weights flag)");
+    *flag = f;
+    return CLCNN_OK;
+}
+
 /* Backward data as a forward convolution (shape *ts) on CPUs: a zero-padded
  * copy of dz with slack, as prepad makes for the forward, and a flag
  * (workspace CLCNN_SCRATCH_FLAG, cleared here) for block_weights to set if
@@ -403,31 +435,52 @@ static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_te
     if (ts->pad_h != ts->pad_w || ts->pad_h < 0)
         return CLCNN_OK;
     conv_shape ps = *ts;
-    cl_mem input = dz->mem, f;
+    cl_mem input = dz->mem;
     cl_int row_slack = 0;
-    const cl_int zero = 0;
     clcnn_status s = prepad(ctx, fn, dz, (size_t)ctx->cl->conv_px, log_n, &ps, &input, &row_slack);
-    if (s || !row_slack || (s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_FLAG, sizeof zero, &f)))
+    if (s || !row_slack || (s = cleared_flag(ctx, fn, flag)))
         return s;
-    const cl_int err =
-        clEnqueueFillBuffer(ctx->cl->queue, f, &zero, sizeof zero, 0, sizeof zero, 0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        return clcnn__cl_fail(ctx, err, fn, "clEnqueueFillBuffer (weights flag)");
     *dz_slack = input;
-    *flag = f;
     return CLCNN_OK;
 }
 
 /* Whether the direct forward with `variant` runs conv_forward_tiled: never
  * with CLCNN_CONV_TILED=0; always with 1 or as the variant TILED; for a
- * plain DIRECT on GPUs. (Where the device cannot run the tile's work-group,
- * conv_forward_<N> runs instead.) */
-static int tiled(const clcnn_context *ctx, int variant)
+ * plain DIRECT on GPUs where cout fills a tile's TILE_N channels. H200,
+ * bench/gpu-sweep-tiles.sh (2026-11-27), conv_forward_<N> time / tiled
+ * time with 64 x 64 tiles: 3x3 layers 1.7-2.2, 1x1 layers of 64-2048
+ * channels 1.1-1.7, 7x7 s2 from 3 channels 1.4; 128x28x28x192->32 1x1
+ * 0.89 (32x32 tiles: 0.99). On CPUs (PoCL) the work-group's barriers make
+ * it many times slower. (Where the device cannot run the tile's
+ * work-group, conv_forward_<N> runs instead.) */
+static int tiled(const clcnn_context *ctx, int variant, int channels)
 {
     const int on = ctx->cl->conv_tiled;
     if (on == 0 || variant == CLCNN_VARIANT_CHANNEL_MAJOR || variant == CLCNN_VARIANT_PIXEL_MAJOR)
         return 0;
-    return on == 1 || variant == CLCNN_VARIANT_TILED || !ctx->cl->cpu;
+    return on == 1 || variant == CLCNN_VARIANT_TILED || (!ctx->cl->cpu && channels >= ctx->cl->conv_tile[1]);
+}
+
+/* conv_forward_tiled for dtype where tiled() asks for it and the device
+ * can run its work-group, else NULL in *k. */
+static clcnn_status tiled_kernel(clcnn_context *ctx, const char *fn, int variant, int channels,
+                                 clcnn_dtype dt, const clcnn_cl_kernel **k)
+{
+    *k = NULL;
+    if (!tiled(ctx, variant, channels))
+        return CLCNN_OK;
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD_TILED, dt, k);
+    if (!s && (*k)->local == 0)
+        *k = NULL;
+    return s;
+}
+
+/* The work-items of conv_forward_tiled (kernel k) for shape cs. */
+static size_t tiled_items(const clcnn_context *ctx, const conv_shape *cs, const clcnn_cl_kernel *k)
+{
+    const size_t rows = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo;
+    const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
+    return (rows + tm - 1) / tm * (((size_t)cs->cout + tn - 1) / tn) * k->local;
 }
 
 /* z as conv_forward_tiled computes it: a work-group per tile of TILE_M
@@ -437,14 +490,12 @@ static clcnn_status forward_tiled(clcnn_context *ctx, const char *fn, const clcn
                                   clcnn_conv_params p, clcnn_tensor *z)
 {
     const conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
-    const size_t rows = (size_t)cs.n * (size_t)cs.ho * (size_t)cs.wo;
-    const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
-    const size_t tiles = (rows + tm - 1) / tm * (((size_t)cs.cout + tn - 1) / tn);
-    const cl_int has_bias = b != NULL;
-    const cl_mem bias = b ? b->mem : w->mem; /* any valid buffer when there is no bias */
-    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem), ARG(bias), ARG(has_bias), ARG(cs), ARG(z->mem)};
-    clcnn_status s = set_args(ctx, fn, k, args, 6);
-    return s ? s : launch(ctx, fn, k, tiles * k->local);
+    const cl_int has_bias = b != NULL, skip_padding = 0;
+    const cl_mem bias = b ? b->mem : w->mem, none = NULL; /* any valid buffer when there is no bias */
+    const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem),       ARG(bias), ARG(has_bias),
+                               ARG(cs),          ARG(skip_padding), ARG(none), ARG(z->mem)};
+    clcnn_status s = set_args(ctx, fn, k, args, 8);
+    return s ? s : launch(ctx, fn, k, tiled_items(ctx, &cs, k));
 }
 
 static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
@@ -462,10 +513,10 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
         if (variant == CLCNN_VARIANT_GEMM)
             return clcnn__cl_gemm_forward(ctx, &cs, a_prev, w, b, z);
     }
-    if (tiled(ctx, variant)) {
+    {
         const clcnn_cl_kernel *kt;
-        clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD_TILED, a_prev->dtype, &kt);
-        if (s || kt->local > 0)
+        clcnn_status s = tiled_kernel(ctx, fn, variant, w->shape.c, a_prev->dtype, &kt);
+        if (s || kt)
             return s ? s : forward_tiled(ctx, fn, kt, a_prev, w, b, p, z);
     }
     /* N output channels per work-item: the largest of 16, 8, 4, 2, 1 that
@@ -484,7 +535,7 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     cl_mem input = a_prev->mem, weights = w->mem;
     cl_int row_slack = 0, wblock = cs.cout;
     if ((s = prepad(ctx, fn, a_prev, px, log_n, &cs, &input, &row_slack)) ||
-        (s = block_weights(ctx, fn, w, &cs, 0, log_n, NULL, &weights, &wblock)))
+        (s = block_weights(ctx, fn, w, &cs, 0, ctx->cl->conv_blocked, log_n, NULL, &weights, &wblock)))
         return s;
     const cl_int has_bias = b != NULL;
     const cl_mem bias = b ? b->mem : w->mem, none = NULL; /* any valid buffer when there is no bias */
@@ -669,7 +720,20 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
         if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)))
             s = set_args(ctx, fn, kd, args, 4);
-    } else if (da_prev && as_forward) {
+    } else if (da_prev && as_forward && !(s = tiled_kernel(ctx, fn, variant_data, cs.cin, dt, &kd)) && kd) {
+        /* conv_forward_tiled on the flipped, transposed weights in HWIO,
+         * with the flag of non-finite weights */
+        const cl_int skip_padding = 1;
+        cl_int wblock = ts.cout;
+        cl_mem flag = NULL;
+        if (!(s = cleared_flag(ctx, fn, &flag)) &&
+            !(s = block_weights(ctx, fn, w, &ts, 1, 0, data_log_n, flag, &w_t, &wblock))) {
+            const kernel_arg fargs[] = {ARG(dz->mem), ARG(w_t),          ARG(w_t),  ARG(no_bias),
+                                        ARG(ts),      ARG(skip_padding), ARG(flag), ARG(da_prev->mem)};
+            s = set_args(ctx, fn, kd, fargs, 8);
+        }
+        data_items = tiled_items(ctx, &ts, kd);
+    } else if (!s && da_prev && as_forward) {
         /* The flipped, transposed weights (in blocks on CPUs) are written
          * at once: they go to a workspace, so a later failure changes no
          * output. */
@@ -680,14 +744,15 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         cl_mem dz_slack = NULL, flag = NULL;
         if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
             !(s = padded_dz(ctx, fn, dz, &ts, data_log_n, &dz_slack, &flag)) &&
-            !(s = block_weights(ctx, fn, w, &ts, 1, data_log_n, flag, &w_t, &wblock))) {
+            !(s = block_weights(ctx, fn, w, &ts, 1, ctx->cl->conv_blocked, data_log_n, flag, &w_t,
+                                &wblock))) {
             const kernel_arg fargs[] = {
                 ARG(dz->mem),     ARG(w_t),         ARG(w_t),          ARG(no_bias),   ARG(ts),
                 ARG(pixel_major), ARG(data_cgroup), ARG(skip_padding), ARG(row_slack), ARG(wblock),
                 ARG(dz_slack),    ARG(flag),        ARG(da_prev->mem)};
             s = set_args(ctx, fn, kd, fargs, 13);
         }
-    } else if (da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
+    } else if (!s && da_prev && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_TRANSPOSE_WEIGHTS, dt, &kt)) &&
                !(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
                !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_WEIGHTS, w->nbytes, &w_t))) {
         const kernel_arg targs[] = {ARG(w->mem), ARG(cs), ARG(w_t)};

@@ -220,6 +220,10 @@ static void describe_device(clcnn_context *ctx)
         cl->filter_kb = atoi(kb);
     cl->max_alloc = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
+    cl->units = 1;
+    clGetDeviceInfo(cl->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cl->units, &cl->units, NULL);
+    if (cl->units < 1)
+        cl->units = 1;
     cl_uint align_bits = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
     cl->base_align = align_bits >= 64 ? align_bits / 8 : 8;

@@ -230,8 +230,8 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
          * kernel requires that size); 0 where the device cannot run so
          * many, and the forward then takes conv_forward_<N>. */
         if (id == CLCNN_KERNEL_CONV_FORWARD_TILED) {
-            const size_t threads = (size_t)(cl->conv_tile[0] / cl->conv_tile[3]) *
-                                   (size_t)(cl->conv_tile[1] / cl->conv_tile[4]);
+            const size_t threads =
+                (size_t)(cl->conv_tile[0] / cl->conv_tile[3]) * (size_t)(cl->conv_tile[1] / cl->conv_tile[4]);
             local = kernel_max >= threads ? threads : 0;
         }
         cl->kernels[id][dtype] = (clcnn_cl_kernel){k, local};
