@@ -59,7 +59,8 @@
 # --dry-run), GPU_CHECK_TESTS (a ctest -R regex: only those tests, two at a
 # time, verbose, with the whole deadline, and no benchmark or torch steps), GPU_DEBS (bench/gpu-debs), GPU_PREFIX (.gpu-prefix),
 # GPU_CHECK_SCRIPT (a bash script run after ctest, in the check's
-# environment, with BUILD and DEVICE set; its output goes into the summary),
+# environment, with BUILD and DEVICE set; its output goes into the summary;
+# the rest of the deadline with GPU_CHECK_TESTS, else at most 120 s),
 # GPU_BUILD (build-gpu; build-dry, build-dry-system, build-prefix and
 # build-rehearse for the other modes), NVIDIA_OPENCL (the
 # driver's libnvidia-opencl.so.1, if not found by itself), PYTHON (a python3
@@ -632,7 +633,10 @@ fi
 BENCH=$BUILD/bench/clcnn-bench
 # ---- a follow-up script of the caller's (GPU_CHECK_SCRIPT), in this environment --------------------
 if [ -n "${GPU_CHECK_SCRIPT:-}" ]; then
+  # the whole deadline that is left with GPU_CHECK_TESTS (no benchmark
+  # steps follow), else at most 120 s, so that those steps keep theirs
   left=$((DEADLINE - (SECONDS - T0) - RESERVE))
+  [ -n "${GPU_CHECK_TESTS:-}" ] || [ "$left" -le 120 ] || left=120
   run_step script "$left" env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" bash "$GPU_CHECK_SCRIPT" || true
   { echo "== $GPU_CHECK_SCRIPT"; cat "$LOGS/script.log"; } >"$WORK/script-out" 2>/dev/null || true
 fi

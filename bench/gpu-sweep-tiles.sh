@@ -18,9 +18,16 @@
 set -uo pipefail
 PARTS=${PARTS:-tiles gemm bench}
 has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
-ab() { # name what spec op A B: one clcnn-ab line, "A ms, B ms, B/A speed"
-  local r
-  r=$("$AB" "conv:$3" "$4" "$5" "$6" "$ROUNDS" 2>&1)
+failed=0
+ab() { # name what spec op A B: one clcnn-ab line, "A ms, B ms, B/A speed"; its output where it fails
+  local r rc=0
+  r=$("$AB" "conv:$3" "$4" "$5" "$6" "$ROUNDS" 2>&1) || rc=$?
+  if [ "$rc" -ne 0 ] || ! echo "$r" | grep -q '^speed'; then
+    echo "$1 $2: FAILED (exit $rc):"
+    echo "$r" | sed 's/^/  /'
+    failed=$((failed + 1))
+    return
+  fi
   echo "$1 $2: $(echo "$r" | awk '/^A /{a=$(NF-3)} /^B /{b=$(NF-3)} /speed/{print "A " a " ms, B " b " ms, speed B/A " $3}')"
 }
 AB=$BUILD/bench/clcnn-ab
@@ -52,14 +59,17 @@ done
 if has bench; then
   for suite in peers resnet; do
     echo "== clcnn-bench --suite $suite --algo direct (tiled forward by default)"
-    "$BUILD/bench/clcnn-bench" --suite "$suite" --device "$CLCNN_DEVICE" --algo direct --no-clblast --reps 3 \
-      --budget 15 2>&1 | grep -E 'conv_fwd|conv_bwd_data|algorithm'
+    out=$("$BUILD/bench/clcnn-bench" --suite "$suite" --device "$CLCNN_DEVICE" --algo direct --no-clblast \
+      --reps 3 --budget 15 2>&1) || { failed=$((failed + 1)); echo "$out" | tail -n 5; }
+    echo "$out" | grep -E 'conv_fwd|conv_bwd_data|algorithm'
   done
 fi
 if has auto; then
   for suite in peers resnet; do
     echo "== clcnn-bench --suite $suite (AUTO)"
-    "$BUILD/bench/clcnn-bench" --suite "$suite" --device "$CLCNN_DEVICE" --no-clblast --reps 3 \
-      --budget 15 --json "$BUILD/$suite-auto.json" 2>&1 | grep -E 'conv_|algorithm'
+    out=$("$BUILD/bench/clcnn-bench" --suite "$suite" --device "$CLCNN_DEVICE" --no-clblast --reps 3 \
+      --budget 15 --json "$BUILD/$suite-auto.json" 2>&1) || { failed=$((failed + 1)); echo "$out" | tail -n 5; }
+    echo "$out" | grep -E 'conv_|algorithm'
   done
 fi
+[ "$failed" -eq 0 ] || { echo "gpu-sweep-tiles: $failed run(s) failed"; exit 1; }

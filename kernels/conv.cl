@@ -874,7 +874,7 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
      * bit (see conv_forward_<N>), and the loop without tests runs. */
     const int skip = skip_padding && (!nonfinite || *nonfinite);
     const int t = (int)get_local_id(0), tx = t % TILE_TN, ty = t / TILE_TN;
-    const int ntiles = (s.cout + TILE_N - 1) / TILE_N;
+    const int ntiles = s.cout / TILE_N + (s.cout % TILE_N != 0); /* no cout + TILE_N - 1 to overflow */
     const ulong g = get_group_id(0), m0 = g / (ulong)ntiles * TILE_M;
     const int n0 = (int)(g % (ulong)ntiles) * TILE_N;
     const ulong rows = (ulong)s.n * (ulong)s.ho * (ulong)s.wo, kterms = (ulong)s.fh * s.fw * s.cin;
@@ -892,7 +892,8 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         y0[j] = (int)(q % (ulong)s.ho) * s.stride - s.pad_h;
         x0[j] = x * s.stride - s.pad_w;
     }
-    const int nw = n0 + t % TILE_N, kw = t / TILE_N;
+    const long nw = (long)n0 + t % TILE_N; /* long: n0 + TILE_N - 1 may pass INT_MAX */
+    const int kw = t / TILE_N;
 
     REAL acc[REG_M][REG_N];
     UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] = (REAL)0;
@@ -900,8 +901,8 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
     for (ulong k0 = 0; k0 < kterms; k0 += TILE_K) {
         /* A: term k = k0 + ka is tap (fy, fx), channel ch */
         const ulong k = k0 + (ulong)ka;
-        const int ch = (int)(k % (ulong)s.cin), tap = (int)(k / (ulong)s.cin);
-        const int fy = tap / s.fw, fx = tap % s.fw;
+        const ulong tap = k / (ulong)s.cin; /* fh*fw may pass INT_MAX */
+        const int ch = (int)(k % (ulong)s.cin), fy = (int)(tap / (ulong)s.fw), fx = (int)(tap % (ulong)s.fw);
         UNROLL for (int j = 0; j < LOADS_A; j++)
         {
             const int y = y0[j] + fy, x = x0[j] + fx, row = t / TILE_K + j * (TILE_THREADS / TILE_K);
@@ -929,7 +930,7 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         const ulong m = m0 + (ulong)(ty + r * TILE_TM);
         UNROLL for (int c = 0; c < REG_N; c++)
         {
-            const int n = n0 + tx + c * TILE_TN;
+            const long n = (long)n0 + tx + c * TILE_TN;
             if (m < rows && n < s.cout)
                 z[m * (ulong)s.cout + (ulong)n] = acc[r][c] + (has_bias ? b[n] : (REAL)0);
         }

@@ -87,8 +87,8 @@ typedef struct {
 /* What a measured choice names (cl_tune.c, cl_conv.c): an algorithm and,
  * for the direct kernel that takes one (forward, and backward data with
  * stride 1, which runs it), its work-item order (conv.cl: channel-major or
- * pixel-major), or for the forward the tiled kernel (conv_forward_tiled,
- * the same sums in the same order). DIRECT and GEMM are clcnn_conv_algo's
+ * pixel-major), or the tiled kernel (conv_forward_tiled, the same sums in
+ * the same order; forward and stride-1 backward data). DIRECT and GEMM are clcnn_conv_algo's
  * values; a plain DIRECT leaves the kernel and order to the heuristics. */
 enum {
     CLCNN_VARIANT_DIRECT = CLCNN_CONV_DIRECT,
@@ -155,6 +155,7 @@ struct clcnn_cl {
     int conv_flat;      /* 1x1 stride-1 unpadded layers as one row of pixels: 0 never (CLCNN_CONV_FLAT=0) */
     int conv_tiled;     /* the direct forward as conv_forward_tiled: -1 by heuristic, 0 never, 1 always */
     int conv_tile[5];   /* its TILE_M, TILE_N, TILE_K, REG_M, REG_N (CLCNN_CONV_TILE) */
+    int tile_fits;      /* the device can run that tile's work-group and local memory */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
     cl_mem scratch[CLCNN_SCRATCH_SLOTS]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */

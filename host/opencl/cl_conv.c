@@ -152,6 +152,8 @@ static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, cl
 
 typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
 
+static int tiled(const clcnn_context *ctx, int variant, int channels);
+
 /* The work-groups of conv_forward_tiled for shape cs. */
 static double tiles(const clcnn_context *ctx, const conv_shape *cs)
 {
@@ -172,8 +174,8 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
          * tuning"). On an H200 the GEMM path wins backward data on every
          * shape but a (1.3-2.8x on b-e, 0.92x on a, where one shape does
          * not justify a rule); forward where the reduction K = fh fw cin
-         * reaches about 1000 and the tiled kernel would have fewer than 3
-         * tiles per compute unit (32x7x7x512->512 3x3, 200 tiles on 132
+         * reaches about 1000 and the tiled kernel would not run or have
+         * fewer than 3 tiles per compute unit (32x7x7x512->512 3x3, 200 tiles on 132
          * units: GEMM 0.60 ms, tiled 0.85; 32x14x14x256->256, 392: 0.62
          * and 0.61; 32x28x28x128->128, 784: 0.82 and 0.58; below K 1000
          * the tiled kernel won by 1.1-3.6x, and 128x28x28x192->32, which
@@ -190,7 +192,10 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
         else if (d == DIR_DATA)
             a = CLCNN_CONV_GEMM;
         else if (d == DIR_FORWARD)
-            a = kk >= 1000 && tiles(ctx, cs) < 3.0 * ctx->cl->units ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
+            a = kk >= 1000 &&
+                        (!tiled(ctx, CLCNN_VARIANT_DIRECT, cs->cout) || tiles(ctx, cs) < 3.0 * ctx->cl->units)
+                    ? CLCNN_CONV_GEMM
+                    : CLCNN_CONV_DIRECT;
         else
             a = dw >= 1e5 && dw >= 16 * steps ? CLCNN_CONV_GEMM : CLCNN_CONV_DIRECT;
     }
@@ -221,14 +226,18 @@ static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clc
     const int channels = d == DIR_FORWARD ? cs->cout : cs->cin;
     const int blocks = channels >> vector_width_log2(channels, clcnn__cl_max_width(ctx->cl, dt));
     int n = 0;
-    if ((d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1)) && blocks > 1 && ctx->cl->conv_order < 0) {
+    const int as_forward = d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1);
+    const int with_tiled = as_forward && ctx->cl->tile_fits &&
+                           (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu));
+    if (as_forward && blocks > 1 && ctx->cl->conv_order < 0) {
         out[n++] = CLCNN_VARIANT_CHANNEL_MAJOR;
         out[n++] = CLCNN_VARIANT_PIXEL_MAJOR;
     } else {
-        out[n++] = CLCNN_VARIANT_DIRECT;
+        /* beside TILED, conv_forward_<N> as such (a plain DIRECT could be
+         * the tiled kernel again); CHANNEL_MAJOR leaves a forced order be */
+        out[n++] = with_tiled ? CLCNN_VARIANT_CHANNEL_MAJOR : CLCNN_VARIANT_DIRECT;
     }
-    if ((d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1)) &&
-        (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu)))
+    if (with_tiled)
         out[n++] = CLCNN_VARIANT_TILED;
     if (clcnn__cl_gemm_fits(ctx, cs, dt, d == DIR_DATA))
         out[n++] = CLCNN_VARIANT_GEMM;
@@ -450,13 +459,14 @@ static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_te
  * bench/gpu-sweep-tiles.sh (2026-11-27), conv_forward_<N> time / tiled
  * time with 64 x 64 tiles: 3x3 layers 1.7-2.2, 1x1 layers of 64-2048
  * channels 1.1-1.7, 7x7 s2 from 3 channels 1.4; 128x28x28x192->32 1x1
- * 0.89 (32x32 tiles: 0.99). On CPUs (PoCL) the work-group's barriers make
+ * 0.89 (64 x 32 tiles: 0.99). On CPUs (PoCL) the work-group's barriers make
  * it many times slower. (Where the device cannot run the tile's
  * work-group, conv_forward_<N> runs instead.) */
 static int tiled(const clcnn_context *ctx, int variant, int channels)
 {
     const int on = ctx->cl->conv_tiled;
-    if (on == 0 || variant == CLCNN_VARIANT_CHANNEL_MAJOR || variant == CLCNN_VARIANT_PIXEL_MAJOR)
+    if (on == 0 || !ctx->cl->tile_fits || variant == CLCNN_VARIANT_CHANNEL_MAJOR ||
+        variant == CLCNN_VARIANT_PIXEL_MAJOR)
         return 0;
     return on == 1 || variant == CLCNN_VARIANT_TILED || (!ctx->cl->cpu && channels >= ctx->cl->conv_tile[1]);
 }

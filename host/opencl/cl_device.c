@@ -127,28 +127,45 @@ static int env_switch(const char *name)
 
 /* The tiled forward's TILE_M, TILE_N, TILE_K, REG_M and REG_N (conv.cl,
  * conv_forward_tiled): 64, 64, 16, 4, 4, or CLCNN_CONV_TILE="M:N:K:RM:RN"
- * where those are powers of two that the kernel's staging can share out:
- * RM and RN divide the tile, at most 1024 work-items, and the work-items
- * a multiple of TILE_K and TILE_N that divides TILE_M*TILE_K and
- * TILE_N*TILE_K. Anything else leaves the defaults. */
-static void tile_sizes(int tile[5])
+ * where those are powers of two that the kernel's staging can share out
+ * and the device can run: RM and RN divide the tile, RM x RN at most 64
+ * accumulators, the work-items (M/RM x N/RN) a multiple of TILE_K and
+ * TILE_N that divides TILE_M*TILE_K and TILE_N*TILE_K, at most 1024 and
+ * the device's work-group limit, and the staged tiles of F64 within its
+ * local memory (tile_fits). Anything else leaves the defaults; where those
+ * do not fit the device either, the tiled kernel is not used. */
+static int tile_fits(const struct clcnn_cl *cl, const int v[5])
+{
+    size_t max_group = 0;
+    cl_ulong local_mem = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_group, &max_group, NULL);
+    clGetDeviceInfo(cl->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
+    /* as[K][M + 1] and ws[K][N] of doubles, inside[K][M + 1] of chars */
+    const cl_ulong staged = (cl_ulong)v[2] * ((cl_ulong)(v[0] + 1) * 9 + (cl_ulong)v[1] * 8);
+    const size_t threads = (size_t)(v[0] / v[3]) * (size_t)(v[1] / v[4]);
+    return threads <= max_group && staged <= local_mem;
+}
+
+static void tile_sizes(struct clcnn_cl *cl)
 {
     static const int defaults[5] = {64, 64, 16, 4, 4};
     int v[5];
     const char *e = getenv("CLCNN_CONV_TILE");
-    memcpy(tile, defaults, sizeof defaults);
+    memcpy(cl->conv_tile, defaults, sizeof defaults);
+    cl->tile_fits = tile_fits(cl, defaults);
     if (!e || sscanf(e, "%d:%d:%d:%d:%d", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
         return;
     for (int i = 0; i < 5; i++)
         if (v[i] < 1 || v[i] > 256 || (v[i] & (v[i] - 1)))
             return;
-    if (v[3] > v[0] || v[4] > v[1])
+    if (v[3] > v[0] || v[4] > v[1] || v[3] * v[4] > 64)
         return;
     const int threads = (v[0] / v[3]) * (v[1] / v[4]);
     if (threads > 1024 || threads % v[2] || threads % v[1] || (v[0] * v[2]) % threads ||
         (v[1] * v[2]) % threads)
         return;
-    memcpy(tile, v, sizeof v);
+    if (tile_fits(cl, v))
+        memcpy(cl->conv_tile, v, sizeof v), cl->tile_fits = 1;
 }
 
 /* Reads the device's name, fp64 support and largest allocation into ctx. */
@@ -207,7 +224,7 @@ static void describe_device(clcnn_context *ctx)
     cl->filter_blocked = env_switch("CLCNN_FILTER_BLOCKED");
     cl->conv_flat = env_switch("CLCNN_CONV_FLAT");
     cl->conv_tiled = env_switch("CLCNN_CONV_TILED");
-    tile_sizes(cl->conv_tile);
+    tile_sizes(cl);
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
     if (px && atoi(px) >= 1 && atoi(px) <= 16)
         cl->conv_px = atoi(px);
