@@ -51,7 +51,9 @@ command -v valgrind >/dev/null || { echo "sanitize: valgrind is not installed (a
 # ---- 1. ASan + UBSan --------------------------------------------------------
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLCNN_SANITIZE=ON -DCLCNN_CANARIES=ON -DCLCNN_WERROR=OFF >/dev/null
 cmake --build build-sanitize -j "$jobs" >&2
-if ! ldd build-sanitize/libclcnn.so | grep -q libasan; then
+# grep without -q: under pipefail, grep -q leaving at the first match can
+# kill ldd with SIGPIPE and fail the pipeline (it did once, in CI)
+if ! ldd build-sanitize/libclcnn.so | grep libasan >/dev/null; then
   echo "sanitize: build-sanitize/libclcnn.so is not linked with ASan; is CLCNN_SANITIZE applied?" >&2
   exit 1
 fi

@@ -453,7 +453,7 @@ if [ "$mode" = gpu ] || [ "$mode" = rehearse ]; then
     # The driver's own libraries (libcuda, the PTX JIT) after the prefix's.
     export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$nvdir
     { echo "nvidia.icd: $nv"; ls -l "$nvdir"/libnvidia-opencl* "$nvdir"/libcuda.so* 2>&1; ldd "$nv" 2>&1; } >"$LOGS/icd.log" || true
-    if ldd "$nv" 2>/dev/null | grep -q 'not found'; then
+    if ldd "$nv" 2>/dev/null | grep 'not found' >/dev/null; then
       record icd FAIL $((SECONDS - t)) "$nv lacks libraries: $(ldd "$nv" | grep 'not found' | awk '{print $1}' | paste -sd ' ' -)"
     else
       record icd PASS $((SECONDS - t)) "OCL_ICD_VENDORS=$VENDORS with nvidia.icd -> $nv"

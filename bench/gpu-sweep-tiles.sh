@@ -22,7 +22,7 @@ failed=0
 ab() { # name what spec op A B: one clcnn-ab line, "A ms, B ms, B/A speed"; its output where it fails
   local r rc=0
   r=$("$AB" "conv:$3" "$4" "$5" "$6" "$ROUNDS" 2>&1) || rc=$?
-  if [ "$rc" -ne 0 ] || ! echo "$r" | grep -q '^speed'; then
+  if [ "$rc" -ne 0 ] || ! echo "$r" | grep '^speed' >/dev/null; then
     echo "$1 $2: FAILED (exit $rc):"
     echo "$r" | sed 's/^/  /'
     failed=$((failed + 1))

@@ -844,9 +844,9 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
 #define LOADS_A (TILE_M * TILE_K / TILE_THREADS)
 #define LOADS_W (TILE_N * TILE_K / TILE_THREADS)
 
-/* One step of TILE_K terms from the staged tiles into acc; with TEST, a
- * term whose input lies in the padding is left out (skip). */
-#define TILE_PRODUCTS(TEST)                                                                                    \
+/* One step of TILE_K terms from the staged tiles as and ws into acc; a
+ * term of row r counts where OK (an expression of kk and r) holds. */
+#define TILE_PRODUCTS(OK)                                                                                      \
     UNROLL for (int kk = 0; kk < TILE_K; kk++)                                                                 \
     {                                                                                                          \
         REAL av[REG_M], wv[REG_N];                                                                             \
@@ -854,7 +854,7 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
         UNROLL for (int r = 0; r < REG_M; r++)                                                                 \
         {                                                                                                      \
             av[r] = as[kk][ty + r * TILE_TM];                                                                  \
-            ok[r] = !(TEST) || inside[kk][ty + r * TILE_TM];                                                   \
+            ok[r] = (OK);                                                                                      \
         }                                                                                                      \
         UNROLL for (int c = 0; c < REG_N; c++) wv[c] = ws[kk][tx + c * TILE_TN];                               \
         UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] =              \
@@ -918,10 +918,10 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
                 kk < kterms && nw < s.cout ? w[kk * (ulong)s.cout + (ulong)nw] : (REAL)0;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        if (skip) {
-            TILE_PRODUCTS(1);
+        if (skip) { /* the terms whose input is padding left out */
+            TILE_PRODUCTS(inside[kk][ty + r * TILE_TM]);
         } else {
-            TILE_PRODUCTS(0);
+            TILE_PRODUCTS(1);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
@@ -933,6 +933,82 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
             const long n = (long)n0 + tx + c * TILE_TN;
             if (m < rows && n < s.cout)
                 z[m * (ulong)s.cout + (ulong)n] = acc[r][c] + (has_bias ? b[n] : (REAL)0);
+        }
+    }
+}
+/* Backward filter as a tiled GEMM: dW[K][cout] (K = fh*fw*cin, HWIO) is
+ * the product of the transposed patches A^T[K][P] and dz[P][cout] over
+ * the output positions P of a run of output rows, ascending (the runs of
+ * conv_backward_filter_<N>, which conv_backward_filter_sum adds up). A
+ * work-group computes a TILE_M x TILE_N tile of one run's dW, walking the
+ * run's positions TILE_K at a time with TILE_K x TILE_M of A^T (padding
+ * read as 0 and multiplied, as the reference does) and TILE_K x TILE_N of
+ * dz staged in local memory. Each element sums its terms one after the
+ * other, positions ascending, as conv_backward_filter_<N> does.
+ * Work-item mapping: group id g = (chunk*ktiles + kt)*ntiles + nt, ktiles
+ * = ceil(K / TILE_M), ntiles = ceil(cout / TILE_N); local id t = ty*(TILE_N
+ * / REG_N) + tx computes dW[k0 + ty + r*(TILE_M / REG_M)][n0 + tx +
+ * c*(TILE_N / REG_N)] (strided, as the forward). Staging: work-item t loads
+ * A^T's term k0 + t % TILE_M (one tap and channel, decoded once) at the
+ * positions t / TILE_M + j*(TILE_THREADS / TILE_M) of each step
+ * (neighbouring work-items read neighbouring channels of a pixel), and
+ * dz's channel t % TILE_N at positions t / TILE_N + j*(TILE_THREADS /
+ * TILE_N). It writes out[chunk*out_stride + k*cout + n]. */
+#define LOADS_AT (TILE_M * TILE_K / TILE_THREADS)
+
+__kernel __attribute__((reqd_work_group_size(TILE_THREADS, 1, 1))) void
+conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, const conv_shape s, long chunk_len,
+                           __global REAL *out, long out_stride)
+{
+    __local REAL as[TILE_K][TILE_M + 1]; /* A^T: [position][term] */
+    __local REAL ws[TILE_K][TILE_N];     /* dz: [position][channel] */
+    const int t = (int)get_local_id(0), tx = t % TILE_TN, ty = t / TILE_TN;
+    const ulong kterms = (ulong)s.fh * s.fw * s.cin;
+    const ulong ktiles = kterms / TILE_M + (kterms % TILE_M != 0);
+    const int ntiles = s.cout / TILE_N + (s.cout % TILE_N != 0);
+    ulong g = get_group_id(0);
+    const int n0 = (int)(g % (ulong)ntiles) * TILE_N;
+    g /= (ulong)ntiles;
+    const ulong k0 = g % ktiles * TILE_M, chunk = g / ktiles;
+    const ulong rows = (ulong)s.n * (ulong)s.ho, r0 = chunk * (ulong)chunk_len;
+    const ulong r1 = min(rows, r0 + (ulong)chunk_len), p0 = r0 * (ulong)s.wo, p1 = r1 * (ulong)s.wo;
+
+    /* this work-item's term of A^T: tap (fy, fx), channel ch */
+    const ulong ka = k0 + (ulong)(t % TILE_M), tap = ka / (ulong)s.cin;
+    const int ch = (int)(ka % (ulong)s.cin), fy = (int)(tap / (ulong)s.fw), fx = (int)(tap % (ulong)s.fw);
+    const long nw = (long)n0 + t % TILE_N;
+
+    REAL acc[REG_M][REG_N];
+    UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] = (REAL)0;
+
+    for (ulong q0 = p0; q0 < p1; q0 += TILE_K) {
+        UNROLL for (int j = 0; j < LOADS_AT; j++)
+        {
+            const int pl = t / TILE_M + j * (TILE_THREADS / TILE_M);
+            const ulong p = q0 + (ulong)pl, q = p / (ulong)s.wo;
+            const int ox = (int)(p % (ulong)s.wo), oy = (int)(q % (ulong)s.ho), i = (int)(q / (ulong)s.ho);
+            const int y = oy * s.stride - s.pad_h + fy, x = ox * s.stride - s.pad_w + fx;
+            const int in = p < p1 && ka < kterms && y >= 0 && y < s.h && x >= 0 && x < s.w;
+            as[pl][t % TILE_M] = in ? a[AT(i, y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
+        }
+        UNROLL for (int j = 0; j < LOADS_W; j++)
+        {
+            const int pl = t / TILE_N + j * (TILE_THREADS / TILE_N);
+            const ulong p = q0 + (ulong)pl;
+            ws[pl][t % TILE_N] = p < p1 && nw < s.cout ? dz[p * (ulong)s.cout + (ulong)nw] : (REAL)0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        TILE_PRODUCTS(1);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    UNROLL for (int r = 0; r < REG_M; r++)
+    {
+        const ulong k = k0 + (ulong)(ty + r * TILE_TM);
+        UNROLL for (int c = 0; c < REG_N; c++)
+        {
+            const long n = (long)n0 + tx + c * TILE_TN;
+            if (k < kterms && n < s.cout)
+                out[chunk * (ulong)out_stride + k * (ulong)s.cout + (ulong)n] = acc[r][c];
         }
     }
 }

@@ -36,6 +36,7 @@ typedef enum {
     CLCNN_KERNEL_CONV_PAD_INPUT_16,
     CLCNN_KERNEL_CONV_BLOCK_WEIGHTS,   /* the forward's weights in blocks of N channels (conv.cl part 4) */
     CLCNN_KERNEL_CONV_FORWARD_TILED,   /* the forward as a tiled implicit GEMM (GPUs; conv.cl part 5) */
+    CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED, /* the backward filter the same way (part 5) */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,

@@ -215,9 +215,9 @@ static clcnn_conv_algo choose(clcnn_context *ctx, clcnn_conv_algo asked, directi
  * kernel in each work-item order where it takes one (forward; backward data
  * with stride 1, which runs the forward kernel), has more than one channel
  * block to order, and no order is forced (CLCNN_CONV_PIXEL_MAJOR), else the
- * direct kernel as it is; the tiled forward kernel (forward, and backward
- * data with stride 1) on GPUs (or with CLCNN_CONV_TILED=1; never with 0);
- * and GEMM where its workspace fits.
+ * direct kernel as it is; the tiled kernels (forward, backward data with
+ * stride 1, backward filter) on GPUs (or with CLCNN_CONV_TILED=1; never
+ * with 0); and GEMM where its workspace fits.
  * Into out; returns how many. */
 enum { MAX_CANDIDATES = 4 };
 static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clcnn_dtype dt,
@@ -227,7 +227,7 @@ static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clc
     const int blocks = channels >> vector_width_log2(channels, clcnn__cl_max_width(ctx->cl, dt));
     int n = 0;
     const int as_forward = d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1);
-    const int with_tiled = as_forward && ctx->cl->tile_fits &&
+    const int with_tiled = (as_forward || d == DIR_FILTER) && ctx->cl->tile_fits &&
                            (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu));
     if (as_forward && blocks > 1 && ctx->cl->conv_order < 0) {
         out[n++] = CLCNN_VARIANT_CHANNEL_MAJOR;
@@ -491,6 +491,28 @@ static size_t tiled_items(const clcnn_context *ctx, const conv_shape *cs, const 
     const size_t rows = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo;
     const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
     return (rows + tm - 1) / tm * (((size_t)cs->cout + tn - 1) / tn) * k->local;
+}
+
+/* Whether dw runs on conv_backward_filter_tiled: never with
+ * CLCNN_CONV_TILED=0 or where the device cannot run the tile; with 1, or
+ * as the variant TILED (tuning), but for an order variant (which tuning
+ * names for conv_backward_filter_<N> as such). Not by default on GPUs:
+ * it has not run on one yet. */
+static int tiled_filter(const clcnn_context *ctx, int variant)
+{
+    const int on = ctx->cl->conv_tiled;
+    if (on == 0 || !ctx->cl->tile_fits || variant == CLCNN_VARIANT_CHANNEL_MAJOR ||
+        variant == CLCNN_VARIANT_PIXEL_MAJOR)
+        return 0;
+    return on == 1 || variant == CLCNN_VARIANT_TILED;
+}
+
+/* Work-groups of conv_backward_filter_tiled per run of rows: tiles of dW. */
+static size_t tiled_filter_groups(const clcnn_context *ctx, const conv_shape *cs)
+{
+    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
+    const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
+    return (kk + tm - 1) / tm * (((size_t)cs->cout + tn - 1) / tn);
 }
 
 /* z as conv_forward_tiled computes it: a work-group per tile of TILE_M
@@ -799,18 +821,27 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
      * from the dz vectors they have just read, instead of conv_backward_bias
      * reading dz once more (PoCL, 4x56x56x64->256 1x1: 14% of the backward
      * filter's time). */
-    const int fused = dw && db;
+    /* dw on conv_backward_filter_tiled (tiled_filter), db then alone */
+    const clcnn_cl_kernel *kft = NULL;
+    if (!s && dw && tiled_filter(ctx, variant_filter) &&
+        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED, dt, &kft)) &&
+        kft->local == 0)
+        kft = NULL;
+    const int fused = dw && db && !kft;
     const cl_long bias_count = fused ? (cl_long)cs.cout : 0, out_stride = dw_count + bias_count;
     /* Elements per work-item of the sums across runs and of the bias. */
     const cl_int sum_run = ctx->cl->cpu ? 16 : 1;
     const clcnn_cl_kernel *ks = NULL;
     cl_mem partial = NULL;
-    if (!s && dw &&
-        !(s = clcnn__cl_kernel(
-              ctx, fn,
-              (small ? CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_1 : CLCNN_KERNEL_CONV_BACKWARD_FILTER_1) +
-                  filter_log_n,
-              dt, &kw))) {
+    if (!s && dw && kft)
+        kw = kft;
+    else if (!s && dw)
+        s = clcnn__cl_kernel(
+            ctx, fn,
+            (small ? CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_1 : CLCNN_KERNEL_CONV_BACKWARD_FILTER_1) +
+                filter_log_n,
+            dt, &kw);
+    if (!s && dw) {
         cl_mem out = dw->mem, db_out = fused ? db->mem : NULL;
         cl_long db_offset = 0;
         if (chunks > 1 && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM, dt, &ks)))
@@ -821,9 +852,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
             db_out = fused ? partial : NULL;
             db_offset = dw_count;
         }
-        /* Both copies or neither (the kernel has one flag). */
+        /* Both copies or neither (the kernel has one flag); none for the
+         * tiled kernel. */
         cl_mem a_in = a_prev->mem, dz_in = dz->mem, a_blk = NULL, dz_blk = NULL;
-        if (!s && filter_blocked(ctx, &cs, fkb, (size_t)1 << filter_log_n) &&
+        if (!s && !kft && filter_blocked(ctx, &cs, fkb, (size_t)1 << filter_log_n) &&
             !(s = block_channels(ctx, fn, a_prev, fkb, CLCNN_SCRATCH_BLOCKED_INPUT, &a_blk)) && a_blk)
             s = block_channels(ctx, fn, dz, (size_t)1 << filter_log_n, CLCNN_SCRATCH_BLOCKED_DZ, &dz_blk);
         const cl_int blocked = a_blk && dz_blk;
@@ -837,7 +869,9 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
             ARG(channel_first), ARG(out),  ARG(out_stride), ARG(db_out), ARG(db_offset)};
         const kernel_arg sargs[] = {ARG(partial), ARG(chunks),  ARG(dw_count),   ARG(out_stride),
                                     ARG(sum_run), ARG(dw->mem), ARG(bias_count), ARG(sum_db)};
-        if (!s && !(s = set_args(ctx, fn, kw, args, 11)) && ks)
+        const kernel_arg targs[] = {ARG(dz->mem),   ARG(a_prev->mem), ARG(cs),
+                                    ARG(chunk_len), ARG(out),         ARG(out_stride)};
+        if (!s && !(s = kft ? set_args(ctx, fn, kw, targs, 6) : set_args(ctx, fn, kw, args, 11)) && ks)
             s = set_args(ctx, fn, ks, sargs, 8);
     }
     if (!s && db && !fused && !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_BIAS, dt, &kb))) {
@@ -849,10 +883,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
      * da_prev, the largest output, comes last: it needs no saved copy. */
     if (!s && kt)
         s = launch(ctx, fn, kt, w->count);
-    if (!s && kw && ks)
-        s = launch(ctx, fn, kw, (size_t)chunks * filter_items);
-    if (!s && kw && !ks)
-        s = launch(ctx, fn, kw, filter_items);
+    if (!s && kw)
+        s = launch(ctx, fn, kw,
+                   kft ? (size_t)chunks * tiled_filter_groups(ctx, &cs) * kft->local
+                       : (ks ? (size_t)chunks : 1) * filter_items);
     if (!s && ks)
         s = launch(ctx, fn, ks, ((size_t)out_stride + (size_t)sum_run - 1) / (size_t)sum_run);
     if (!s && kb)

@@ -47,6 +47,7 @@ static const struct {
     [CLCNN_KERNEL_CONV_PAD_INPUT_16] = {"conv_pad_input", CLCNN_PROGRAM_CONV, 5, 1},
     [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS] = {"conv_block_weights", CLCNN_PROGRAM_CONV, 0, 4},
     [CLCNN_KERNEL_CONV_FORWARD_TILED] = {"conv_forward_tiled", CLCNN_PROGRAM_CONV, 0, 5},
+    [CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED] = {"conv_backward_filter_tiled", CLCNN_PROGRAM_CONV, 0, 5},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_1] = {"conv_backward_data_1", CLCNN_PROGRAM_CONV, 1, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_2] = {"conv_backward_data_2", CLCNN_PROGRAM_CONV, 2, 2},
     [CLCNN_KERNEL_CONV_BACKWARD_DATA_4] = {"conv_backward_data_4", CLCNN_PROGRAM_CONV, 3, 2},
@@ -226,10 +227,10 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
          * filter 1.04-1.18x faster, the others within 3%). */
         if (cl->cpu && id == CLCNN_KERNEL_CONV_BACKWARD_BIAS)
             local = 1;
-        /* The tiled forward's work-group is its tile's work-items (the
-         * kernel requires that size); 0 where the device cannot run so
-         * many, and the forward then takes conv_forward_<N>. */
-        if (id == CLCNN_KERNEL_CONV_FORWARD_TILED) {
+        /* The tiled kernels' work-group is their tile's work-items (the
+         * kernels require that size); 0 where the device cannot run so
+         * many, and the direct path then takes its other kernels. */
+        if (id == CLCNN_KERNEL_CONV_FORWARD_TILED || id == CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED) {
             const size_t threads =
                 (size_t)(cl->conv_tile[0] / cl->conv_tile[3]) * (size_t)(cl->conv_tile[1] / cl->conv_tile[4]);
             local = kernel_max >= threads ? threads : 0;
