@@ -25,8 +25,8 @@
 #   resnet     clcnn-bench --suite resnet (CSV, JSON, SVG)
 #   peers      clcnn-bench --suite peers
 #   direct, gemm  clcnn-bench --suite peers --algo direct|gemm: each convolution path forced
-#   tiled      bench/gpu-sweep-tiles.sh PARTS=data: the tiled kernel's backward data against
-#              GEMM and the direct kernel it replaces (the dry run: one small shape)
+#   tiled      bench/gpu-sweep-tiles.sh PARTS="data filter": the tiled kernels' backward data
+#              and filter against GEMM and the direct kernels (the dry run: one small shape)
 #   torch      bench/torch_peer.py: the same conv and pool rows through PyTorch
 #              (cuDNN, F32, TF32 off, channels_last), forward and backward
 # Each step has its own time limit inside one deadline (GPU_CHECK_DEADLINE,
@@ -683,13 +683,13 @@ for algo in direct gemm; do
     { echo "== clcnn-bench --suite peers --algo $algo"; sed -n '/^clcnn-bench: done/,$p' "$LOGS/$algo.log" | tail -n +2 | grep -E 'conv|algorithm'; } >"$WORK/$algo-out" 2>/dev/null || true
 done
 
-# ---- the tiled kernel's backward data against GEMM and the direct kernel -------------------------
+# ---- the tiled kernels' backward data and filter against GEMM and the direct kernels -------------
 if [ -x "$BUILD/bench/clcnn-ab" ]; then
   if [ "$mode" = gpu ]; then
-    run_step tiled 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS=data ROUNDS=8 \
+    run_step tiled 90 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="data filter" ROUNDS=8 \
       bash "$ROOT/bench/gpu-sweep-tiles.sh" || true
   else
-    run_step tiled 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="tiles gemm data" ROUNDS=2 \
+    run_step tiled 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="tiles gemm data filter" ROUNDS=2 \
       TILES=32:16:8:4:2 SHAPES=x:1,6,6,8,16,3,3,1,1 bash "$ROOT/bench/gpu-sweep-tiles.sh" || true
   fi
   { echo "== bench/gpu-sweep-tiles.sh"; cat "$LOGS/tiled.log"; } >"$WORK/tiled-out" 2>/dev/null || true

@@ -11,7 +11,8 @@
 #          tiled kernel at each tile size in TILES;
 #   gemm   the forward's GEMM path with the tiled kernel (default tiles);
 #   data   backward data (stride-1 shapes): the GEMM path, and the direct
-#          path without the tiled kernel, each against the tiled kernel.
+#          path without the tiled kernel, each against the tiled kernel;
+#   filter backward filter: the same two against conv_backward_filter_tiled.
 #   bench  the resnet and peers suites with the direct algorithm, whose
 #          error columns check the tiled kernel against the host reference;
 #   auto   the same suites with AUTO (every direction).
@@ -53,6 +54,11 @@ for s in $SHAPES; do
   if has data && [ "$(echo "$spec" | cut -d, -f8)" = 1 ]; then
     ab "$name" "data gemm (A) vs tiled (B)" "$spec" data CLCNN_CONV_ALGO=gemm CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
     ab "$name" "data direct (A) vs tiled (B)" "$spec" data CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=0 \
+      CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
+  fi
+  if has filter; then
+    ab "$name" "filter gemm (A) vs tiled (B)" "$spec" filter CLCNN_CONV_ALGO=gemm CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
+    ab "$name" "filter direct (A) vs tiled (B)" "$spec" filter CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=0 \
       CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
   fi
 done

@@ -88,8 +88,9 @@ typedef struct {
 /* What a measured choice names (cl_tune.c, cl_conv.c): an algorithm and,
  * for the direct kernel that takes one (forward, and backward data with
  * stride 1, which runs it), its work-item order (conv.cl: channel-major or
- * pixel-major), or the tiled kernel (conv_forward_tiled, the same sums in
- * the same order; forward and stride-1 backward data). DIRECT and GEMM are clcnn_conv_algo's
+ * pixel-major), or the tiled kernels (conv_forward_tiled for the forward
+ * and stride-1 backward data, conv_backward_filter_tiled; the same sums in
+ * the same order). DIRECT and GEMM are clcnn_conv_algo's
  * values; a plain DIRECT leaves the kernel and order to the heuristics. */
 enum {
     CLCNN_VARIANT_DIRECT = CLCNN_CONV_DIRECT,
