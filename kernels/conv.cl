@@ -861,6 +861,21 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
             ok[r] ? acc[r][c] + av[r] * wv[c] : acc[r][c];                                                     \
     }
 
+/* The work-item's outputs: row m = ROW0 + ty + r*TILE_TM below ROWS and
+ * channel n = n0 + tx + c*TILE_TN below cout, each written by STORE (an
+ * expression of m, n and acc[r][c]). */
+#define TILE_STORE(ROW0, ROWS, STORE)                                                                          \
+    UNROLL for (int r = 0; r < REG_M; r++)                                                                     \
+    {                                                                                                          \
+        const ulong m = (ROW0) + (ulong)(ty + r * TILE_TM);                                                    \
+        UNROLL for (int c = 0; c < REG_N; c++)                                                                 \
+        {                                                                                                      \
+            const long n = (long)n0 + tx + c * TILE_TN;                                                        \
+            if (m < (ROWS) && n < s.cout)                                                                      \
+                STORE;                                                                                         \
+        }                                                                                                      \
+    }
+
 __kernel __attribute__((reqd_work_group_size(TILE_THREADS, 1, 1))) void
 conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global const REAL *b, int has_bias,
                    const conv_shape s, int skip_padding, __global const int *nonfinite, __global REAL *z)
@@ -925,16 +940,7 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    UNROLL for (int r = 0; r < REG_M; r++)
-    {
-        const ulong m = m0 + (ulong)(ty + r * TILE_TM);
-        UNROLL for (int c = 0; c < REG_N; c++)
-        {
-            const long n = (long)n0 + tx + c * TILE_TN;
-            if (m < rows && n < s.cout)
-                z[m * (ulong)s.cout + (ulong)n] = acc[r][c] + (has_bias ? b[n] : (REAL)0);
-        }
-    }
+    TILE_STORE(m0, rows, z[m * (ulong)s.cout + (ulong)n] = acc[r][c] + (has_bias ? b[n] : (REAL)0));
 }
 /* Backward filter as a tiled GEMM: dW[K][cout] (K = fh*fw*cin, HWIO) is
  * the product of the transposed patches A^T[K][P] and dz[P][cout] over
@@ -1001,15 +1007,6 @@ conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, cons
         TILE_PRODUCTS(1);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    UNROLL for (int r = 0; r < REG_M; r++)
-    {
-        const ulong k = k0 + (ulong)(ty + r * TILE_TM);
-        UNROLL for (int c = 0; c < REG_N; c++)
-        {
-            const long n = (long)n0 + tx + c * TILE_TN;
-            if (k < kterms && n < s.cout)
-                out[chunk * (ulong)out_stride + k * (ulong)s.cout + (ulong)n] = acc[r][c];
-        }
-    }
+    TILE_STORE(k0, kterms, out[chunk * (ulong)out_stride + m * (ulong)s.cout + (ulong)n] = acc[r][c]);
 }
 #endif
