@@ -978,6 +978,8 @@ conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, cons
     const ulong k0 = g % ktiles * TILE_M, chunk = g / ktiles;
     const ulong rows = (ulong)s.n * (ulong)s.ho, r0 = chunk * (ulong)chunk_len;
     const ulong r1 = min(rows, r0 + (ulong)chunk_len), p0 = r0 * (ulong)s.wo, p1 = r1 * (ulong)s.wo;
+    if (r0 >= rows) /* past the last run (the same for the whole work-group, before any barrier) */
+        return;
 
     /* this work-item's term of A^T: tap (fy, fx), channel ch */
     const ulong ka = k0 + (ulong)(t % TILE_M), tap = ka / (ulong)s.cin;

@@ -305,6 +305,60 @@ static void pointwise_layers_match_reference(void **state)
     }
 }
 
+/* The tiled kernels (conv_forward_tiled, conv_backward_filter_tiled) sum
+ * the same terms in the same order as the kernels they stand in for, so
+ * tuning may switch between them (variant 5 and the direct kernels) without
+ * changing a bit: random F32 and F64 data through a context with
+ * CLCNN_CONV_TILED=1 and one with 0, z, da_prev, dw and db compared byte
+ * for byte (3x3 padded, 1x1, 5x3 with stride 2 and pad 2, whose backward
+ * data takes no tiled kernel; several runs of rows for dw). */
+static void tiled_kernels_give_the_direct_kernels_bits(void **state)
+{
+    (void)state;
+    const conv_case cases[3] = {
+        {2, 9, 11, 12, 3, 3, 20, 1, 1, 9, 11, 1, CLCNN_CONV_DIRECT},
+        {3, 7, 7, 24, 1, 1, 40, 1, 0, 7, 7, 1, CLCNN_CONV_DIRECT},
+        {2, 13, 10, 5, 5, 3, 6, 2, 2, 7, 6, 0, CLCNN_CONV_DIRECT},
+    };
+    clcnn_context *ctx[2];
+    for (int on = 0; on < 2; on++) {
+        char *saved = th_env_swap("CLCNN_CONV_TILED", on ? "1" : "0");
+        ctx[on] = th_context(CLCNN_BACKEND_OPENCL);
+        th_env_restore("CLCNN_CONV_TILED", saved); /* read at context creation */
+    }
+    np_random r;
+    np_random_seed(&r, 5150);
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < 3; i++) {
+            const conv_case *k = &cases[i];
+            const clcnn_dtype dt = d ? CLCNN_F64 : CLCNN_F32;
+            double *a = values(&r, (size_t)k->n * k->h * k->w * k->cin, 0, 1.0);
+            double *w = values(&r, (size_t)k->fh * k->fw * k->cin * k->cout, 0, 1.0);
+            double *b = values(&r, (size_t)k->cout, 0, 1.0);
+            double *dz = values(&r, (size_t)k->n * k->ho * k->wo * k->cout, 0, 1.0);
+            conv_tensors t[2];
+            for (int on = 0; on < 2; on++) {
+                t[on] = conv_make(ctx[on], dt, k, a, w, b, dz);
+                conv_run(ctx[on], k, &t[on]);
+            }
+            const clcnn_tensor *outs[2][4] = {{t[0].z, t[0].da, t[0].dw, t[0].db},
+                                              {t[1].z, t[1].da, t[1].dw, t[1].db}};
+            static const char *const names[4] = {"z", "da_prev", "dw", "db"};
+            for (int o = 0; o < 4; o++) {
+                size_t n0, n1;
+                unsigned char *x = th_snapshot(outs[0][o], &n0), *y = th_snapshot(outs[1][o], &n1);
+                if (n0 != n1 || memcmp(x, y, n0) != 0)
+                    fail_msg("%s case %d: %s differs between CLCNN_CONV_TILED=0 and 1", th_dtype_name(dt), i,
+                             names[o]);
+                free(x), free(y);
+            }
+            conv_free(&t[0]), conv_free(&t[1]);
+            free(a), free(w), free(b), free(dz);
+        }
+    clcnn_context_destroy(ctx[0]);
+    clcnn_context_destroy(ctx[1]);
+}
+
 /* ------------------------------------------------------- GEMM views --- */
 
 /* CLBlast indexes in int, so the GEMM path hands a tensor past 2^31
@@ -709,10 +763,11 @@ static void f64_without_cl_khr_fp64_is_unsupported(void **state)
 /* A stride close to INT_MAX is valid (the output is 1 wide) and must not
  * overflow the kernels' window arithmetic: backward-data and pool-backward
  * against the reference on a 16-row input. */
-/* Non-finite weights: every direction and algorithm gives NaN and
- * infinities exactly where the reference does (padding is multiplied in
- * forward and backward filter, as the notebook's padded array is, but
- * backward data sums only products of real dz elements). The fuzzer found
+/* Non-finite weights, then non-finite dz: every direction and algorithm
+ * gives NaN and infinities exactly where the reference does (padding is
+ * multiplied in forward and backward filter, as the notebook's padded array
+ * is, so an infinite dz whose window reaches into the padding makes NaN in
+ * dw; backward data sums only products of real dz elements). The fuzzer found
  * backward data, computed as a forward convolution of padded dz, putting
  * 0 * inf terms where the reference has none. Filters 3x2 and 3x3: on
  * CPUs, backward data with a square filter reads a zero-padded copy of dz
@@ -725,13 +780,16 @@ static void non_finite_weights_spread_like_the_reference(void **state)
     double a[2 * 5 * 4 * 3], w[3 * 3 * 3 * 2], dz[2 * 5 * 5 * 2];
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
         a[i] = (double)((int)(i % 7) - 3);
-    for (size_t i = 0; i < sizeof dz / sizeof dz[0]; i++)
-        dz[i] = (double)((int)(i % 3) - 1);
-    for (int g = 0; g < 4; g++) {
-        const int fw = 2 + g / 2, wo = 4 + 2 - fw + 1; /* pad 1, stride 1 */
+    for (int g = 0; g < 8; g++) {
+        const int fw = 2 + (g / 2) % 2, wo = 4 + 2 - fw + 1; /* pad 1, stride 1 */
         for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
             w[i] = (double)((int)(i % 5) - 2);
-        w[0] = INFINITY, w[7] = -INFINITY, w[11] = NAN;
+        for (size_t i = 0; i < sizeof dz / sizeof dz[0]; i++)
+            dz[i] = (double)((int)(i % 3) - 1);
+        if (g < 4)
+            w[0] = INFINITY, w[7] = -INFINITY, w[11] = NAN;
+        else /* the first and last outputs' windows reach into the padding */
+            dz[0] = INFINITY, dz[2 * 5 * wo * 2 - 1] = -INFINITY;
         setenv("CLCNN_CONV_ALGO", algos[g % 2], 1);
         contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
         unsetenv("CLCNN_CONV_ALGO");
@@ -756,8 +814,8 @@ static void non_finite_weights_spread_like_the_reference(void **state)
             double *dev = th_read(t[0][o]), *ref = th_read(t[1][o]);
             for (size_t i = 0; i < th_count(t[0][o]); i++)
                 if (!(dev[i] == ref[i] || (isnan(dev[i]) && isnan(ref[i]))))
-                    fail_msg("%s, 3x%d filter, %s element %zu: device %g, reference %g", algos[g % 2], fw,
-                             names[o - 3], i, dev[i], ref[i]);
+                    fail_msg("%s, 3x%d filter, non-finite %s, %s element %zu: device %g, reference %g",
+                             algos[g % 2], fw, g < 4 ? "w" : "dz", names[o - 3], i, dev[i], ref[i]);
             free(dev), free(ref);
         }
         for (int s = 0; s < 2; s++)
@@ -913,6 +971,8 @@ int main(void)
         (struct CMUnitTest){"device_context_runs_on_opencl", device_context_runs_on_opencl, NULL, NULL, NULL};
     tests[n++] =
         (struct CMUnitTest){"huge_strides_match_reference", huge_strides_match_reference, NULL, NULL, NULL};
+    tests[n++] = (struct CMUnitTest){"tiled_kernels_give_the_direct_kernels_bits",
+                                     tiled_kernels_give_the_direct_kernels_bits, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"non_finite_weights_spread_like_the_reference",
                                      non_finite_weights_spread_like_the_reference, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"non_finite_pool_inputs_match_the_reference",

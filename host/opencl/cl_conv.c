@@ -153,6 +153,7 @@ static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, cl
 typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
 
 static int tiled(const clcnn_context *ctx, int variant, int channels);
+static int tiled_filter(const clcnn_context *ctx, int variant);
 
 /* The work-groups of conv_forward_tiled for shape cs. */
 static double tiles(const clcnn_context *ctx, const conv_shape *cs)
@@ -227,7 +228,8 @@ static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clc
     const int blocks = channels >> vector_width_log2(channels, clcnn__cl_max_width(ctx->cl, dt));
     int n = 0;
     const int as_forward = d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1);
-    const int with_tiled = (as_forward || d == DIR_FILTER) && ctx->cl->tile_fits &&
+    const int with_tiled = (as_forward || (d == DIR_FILTER && tiled_filter(ctx, CLCNN_VARIANT_TILED))) &&
+                           ctx->cl->tile_fits &&
                            (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu));
     if (as_forward && blocks > 1 && ctx->cl->conv_order < 0) {
         out[n++] = CLCNN_VARIANT_CHANNEL_MAJOR;
@@ -494,14 +496,16 @@ static size_t tiled_items(const clcnn_context *ctx, const conv_shape *cs, const 
 }
 
 /* Whether dw runs on conv_backward_filter_tiled: never with
- * CLCNN_CONV_TILED=0 or where the device cannot run the tile; with 1, or
+ * CLCNN_CONV_TILED=0, where the device cannot run the tile or where its
+ * work-items are not a multiple of TILE_M; with 1, or
  * as the variant TILED (tuning), but for an order variant (which tuning
  * names for conv_backward_filter_<N> as such). Not by default on GPUs:
  * it has not run on one yet. */
 static int tiled_filter(const clcnn_context *ctx, int variant)
 {
-    const int on = ctx->cl->conv_tiled;
-    if (on == 0 || !ctx->cl->tile_fits || variant == CLCNN_VARIANT_CHANNEL_MAJOR ||
+    const int on = ctx->cl->conv_tiled, *t = ctx->cl->conv_tile;
+    const int threads = (t[0] / t[3]) * (t[1] / t[4]); /* its staging of A^T: a multiple of TILE_M */
+    if (on == 0 || !ctx->cl->tile_fits || threads % t[0] || variant == CLCNN_VARIANT_CHANNEL_MAJOR ||
         variant == CLCNN_VARIANT_PIXEL_MAJOR)
         return 0;
     return on == 1 || variant == CLCNN_VARIANT_TILED;

@@ -129,9 +129,9 @@ static int env_switch(const char *name)
  * conv_forward_tiled): 64, 64, 16, 4, 4, or CLCNN_CONV_TILE="M:N:K:RM:RN"
  * where those are powers of two that the kernel's staging can share out
  * and the device can run: RM and RN divide the tile, RM x RN at most 64
- * accumulators, the work-items (M/RM x N/RN) a multiple of TILE_K, TILE_N
- * and TILE_M (the backward filter stages A^T) that divides TILE_M*TILE_K
- * and TILE_N*TILE_K, at most 1024 and
+ * accumulators, the work-items (M/RM x N/RN) a multiple of TILE_K and
+ * TILE_N that divides TILE_M*TILE_K and TILE_N*TILE_K (the backward
+ * filter's staging of A^T also wants a multiple of TILE_M: tiled_filter), at most 1024 and
  * the device's work-group limit, and the staged tiles of F64 within its
  * local memory (tile_fits). Anything else leaves the defaults; where those
  * do not fit the device either, the tiled kernel is not used. */
@@ -162,7 +162,7 @@ static void tile_sizes(struct clcnn_cl *cl)
     if (v[3] > v[0] || v[4] > v[1] || v[3] * v[4] > 64)
         return;
     const int threads = (v[0] / v[3]) * (v[1] / v[4]);
-    if (threads > 1024 || threads % v[2] || threads % v[1] || threads % v[0] || (v[0] * v[2]) % threads ||
+    if (threads > 1024 || threads % v[2] || threads % v[1] || (v[0] * v[2]) % threads ||
         (v[1] * v[2]) % threads)
         return;
     if (tile_fits(cl, v))
