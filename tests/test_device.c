@@ -111,6 +111,19 @@ typedef struct {
     clcnn_conv_algo algo; /* of the device's calls; 0 (left out) is AUTO */
 } conv_case;
 
+/* An OpenCL context created with environment variable `var` set to
+ * `value` (NULL: as it is), as contexts read such settings at creation;
+ * the variable is restored afterwards. */
+static clcnn_context *context_with(const char *var, const char *value)
+{
+    if (!value)
+        return th_context(CLCNN_BACKEND_OPENCL);
+    char *saved = th_env_swap(var, value);
+    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    th_env_restore(var, saved);
+    return ctx;
+}
+
 static conv_case draw_conv(np_random *r)
 {
     conv_case k;
@@ -293,10 +306,7 @@ static void pointwise_layers_match_reference(void **state)
         {4, 3, 6, 5, 1, 1, 32, 1, 0, 3, 6, 0, CLCNN_CONV_AUTO},
     };
     for (int rows = 0; rows < 2; rows++) {
-        char *saved = rows ? th_env_swap("CLCNN_CONV_FLAT", "0") : NULL;
-        contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
-        if (rows)
-            th_env_restore("CLCNN_CONV_FLAT", saved); /* read at context creation */
+        contexts c = {context_with("CLCNN_CONV_FLAT", rows ? "0" : NULL), th_context(CLCNN_BACKEND_HOST)};
         np_random r;
         np_random_seed(&r, 1414);
         check_cases(&c, &r, cases, 4, 1);
@@ -320,12 +330,7 @@ static void tiled_kernels_give_the_direct_kernels_bits(void **state)
         {3, 7, 7, 24, 1, 1, 40, 1, 0, 7, 7, 1, CLCNN_CONV_DIRECT},
         {2, 13, 10, 5, 5, 3, 6, 2, 2, 7, 6, 0, CLCNN_CONV_DIRECT},
     };
-    clcnn_context *ctx[2];
-    for (int on = 0; on < 2; on++) {
-        char *saved = th_env_swap("CLCNN_CONV_TILED", on ? "1" : "0");
-        ctx[on] = th_context(CLCNN_BACKEND_OPENCL);
-        th_env_restore("CLCNN_CONV_TILED", saved); /* read at context creation */
-    }
+    clcnn_context *ctx[2] = {context_with("CLCNN_CONV_TILED", "0"), context_with("CLCNN_CONV_TILED", "1")};
     np_random r;
     np_random_seed(&r, 5150);
     for (int d = 0; d < 2; d++)
@@ -374,9 +379,7 @@ static void tiled_kernels_give_the_direct_kernels_bits(void **state)
 static void gemm_views_past_the_index_limit_match_reference(void **state)
 {
     (void)state;
-    char *saved = th_env_swap("CLCNN_GEMM_INDEX_LIMIT", "1024");
-    contexts c = {th_context(CLCNN_BACKEND_OPENCL), th_context(CLCNN_BACKEND_HOST)};
-    th_env_restore("CLCNN_GEMM_INDEX_LIMIT", saved); /* read at context creation */
+    contexts c = {context_with("CLCNN_GEMM_INDEX_LIMIT", "1024"), th_context(CLCNN_BACKEND_HOST)};
     /* the default workspace limit (ctest runs this suite with a 2 KiB one
      * too), so that which algorithm runs depends on the index bound alone */
     assert_int_equal(clcnn_context_set_workspace_limit(c.dev, (size_t)256 << 20), CLCNN_OK);
