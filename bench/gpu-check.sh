@@ -30,7 +30,7 @@
 #   torch      bench/torch_peer.py: the same conv and pool rows through PyTorch
 #              (cuDNN, F32, TF32 off, channels_last), forward and backward
 # Each step has its own time limit inside one deadline (GPU_CHECK_DEADLINE,
-# 540 s), a failed step does not stop the next, and $OUT/summary.txt says
+# 570 s), a failed step does not stop the next, and $OUT/summary.txt says
 # PASS or FAIL per step. The exit status is 0 only when every step passed.
 #
 # Usage: OUT=DIR bash bench/gpu-check.sh [--dry-run [--system] | --prefix-only | --rehearse]
@@ -55,7 +55,7 @@
 # logs.tar.gz (every log, CSV, JSON and SVG, the CMake cache, ctest's log),
 # resnet.json, peers.json, torch.json, resnet.svg, peers.svg.
 #
-# Environment: OUT, GPU_CHECK_DEADLINE (seconds, default 540; 900 for
+# Environment: OUT, GPU_CHECK_DEADLINE (seconds, default 570; 900 for
 # --dry-run), GPU_CHECK_TESTS (a ctest -R regex: only those tests, two at a
 # time, verbose, with the whole deadline, and no benchmark or torch steps), GPU_DEBS (bench/gpu-debs), GPU_PREFIX (.gpu-prefix),
 # GPU_CHECK_SCRIPT (a bash script run after ctest, in the check's
@@ -167,7 +167,7 @@ elif [ "$use_debs" = auto ] && compgen -G "$DEBS/*.deb" >/dev/null; then
   with_prefix=1
 fi
 case $mode in
-  gpu) BUILD=${GPU_BUILD:-$ROOT/build-gpu}; DEADLINE=${GPU_CHECK_DEADLINE:-540} ;;
+  gpu) BUILD=${GPU_BUILD:-$ROOT/build-gpu}; DEADLINE=${GPU_CHECK_DEADLINE:-570} ;;
   dry) BUILD=${GPU_BUILD:-$ROOT/build-dry$([ "$with_prefix" = 1 ] || echo -system)}; DEADLINE=${GPU_CHECK_DEADLINE:-900} ;;
   prefix) BUILD=${GPU_BUILD:-$ROOT/build-prefix}; DEADLINE=${GPU_CHECK_DEADLINE:-300} ;;
   rehearse) BUILD=${GPU_BUILD:-$ROOT/build-rehearse}; DEADLINE=${GPU_CHECK_DEADLINE:-900} ;;
@@ -623,7 +623,7 @@ ctest_run() {
 }
 export -f ctest_run
 if [ -f "$BUILD/CMakeCache.txt" ]; then
-  run_step ctest "$([ -n "${GPU_CHECK_TESTS:-}" ] && echo "$DEADLINE" || echo 300)" bash -c ctest_run || true
+  run_step ctest "$([ -n "${GPU_CHECK_TESTS:-}" ] && echo "$DEADLINE" || echo 330)" bash -c ctest_run || true
 else
   record ctest FAIL 0 "not run: nothing configured"
 fi
