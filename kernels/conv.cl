@@ -980,6 +980,7 @@ conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, cons
     const ulong r1 = min(rows, r0 + (ulong)chunk_len), p0 = r0 * (ulong)s.wo, p1 = r1 * (ulong)s.wo;
     if (r0 >= rows) /* past the last run (the same for the whole work-group, before any barrier) */
         return;
+    const int narrow = rows * (ulong)s.wo + TILE_K <= (ulong)UINT_MAX; /* every staged position fits a uint */
 
     /* this work-item's term of A^T: tap (fy, fx), channel ch */
     const ulong ka = k0 + (ulong)(t % TILE_M), tap = ka / (ulong)s.cin;
@@ -993,8 +994,15 @@ conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, cons
         UNROLL for (int j = 0; j < LOADS_AT; j++)
         {
             const int pl = t / TILE_M + j * (TILE_THREADS / TILE_M);
-            const ulong p = q0 + (ulong)pl, q = p / (ulong)s.wo;
-            const int ox = (int)(p % (ulong)s.wo), oy = (int)(q % (ulong)s.ho), i = (int)(q / (ulong)s.ho);
+            const ulong p = q0 + (ulong)pl;
+            int ox, oy, i;
+            if (narrow) { /* 32-bit division: 64-bit is a long routine on GPUs, 4 of them per value */
+                const uint q = (uint)p / (uint)s.wo;
+                ox = (int)((uint)p % (uint)s.wo), oy = (int)(q % (uint)s.ho), i = (int)(q / (uint)s.ho);
+            } else {
+                const ulong q = p / (ulong)s.wo;
+                ox = (int)(p % (ulong)s.wo), oy = (int)(q % (ulong)s.ho), i = (int)(q / (ulong)s.ho);
+            }
             const int y = oy * s.stride - s.pad_h + fy, x = ox * s.stride - s.pad_w + fx;
             const int in = p < p1 && ka < kterms && y >= 0 && y < s.h && x >= 0 && x < s.w;
             as[pl][t % TILE_M] = in ? a[AT(i, y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
