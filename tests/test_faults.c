@@ -49,7 +49,7 @@ typedef struct {
     size_t workspace_limit; /* 0: the default; small: the GEMM path in chunks */
     int tuning;             /* tuning on: an AUTO call runs both algorithms first */
     int views;              /* conv: bigger tensors, CLCNN_GEMM_INDEX_LIMIT=1024 (GEMM sub-buffer views) */
-    int tiled; /* conv: CLCNN_CONV_TILED=1 (conv_forward_tiled, also for stride-1 backward data) */
+    int tiled;              /* conv: CLCNN_CONV_TILED=1 (the tiled kernels of every direction) */
 } op_case;
 
 enum { MAX_T = 4 };

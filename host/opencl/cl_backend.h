@@ -34,10 +34,10 @@ typedef enum {
     CLCNN_KERNEL_CONV_PAD_INPUT_4,
     CLCNN_KERNEL_CONV_PAD_INPUT_8,
     CLCNN_KERNEL_CONV_PAD_INPUT_16,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS,   /* the forward's weights in blocks of N channels (conv.cl part 4) */
-    CLCNN_KERNEL_CONV_FORWARD_TILED,   /* the forward as a tiled implicit GEMM (GPUs; conv.cl part 5) */
+    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS, /* the forward's weights in blocks of N channels (conv.cl part 4) */
+    CLCNN_KERNEL_CONV_FORWARD_TILED, /* the forward as a tiled implicit GEMM (GPUs; conv.cl part 5) */
     CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED, /* the backward filter the same way (part 5) */
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_1, /* conv_backward_data_<N>: N input channels per work-item */
+    CLCNN_KERNEL_CONV_BACKWARD_DATA_1,       /* conv_backward_data_<N>: N input channels per work-item */
     CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
     CLCNN_KERNEL_CONV_BACKWARD_DATA_8,
@@ -97,7 +97,7 @@ enum {
     CLCNN_VARIANT_GEMM = CLCNN_CONV_GEMM,
     CLCNN_VARIANT_CHANNEL_MAJOR,
     CLCNN_VARIANT_PIXEL_MAJOR,
-    CLCNN_VARIANT_TILED, /* the forward as conv_forward_tiled */
+    CLCNN_VARIANT_TILED, /* the tiled kernels (conv_forward_tiled, conv_backward_filter_tiled) */
     CLCNN_VARIANT_END
 };
 
@@ -155,8 +155,8 @@ struct clcnn_cl {
     int conv_cgroup;    /* channel blocks per forward work-item: 0 by rule, else CLCNN_CONV_CGROUP */
     int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
     int conv_flat;      /* 1x1 stride-1 unpadded layers as one row of pixels: 0 never (CLCNN_CONV_FLAT=0) */
-    int conv_tiled;     /* the direct forward as conv_forward_tiled: -1 by heuristic, 0 never, 1 always */
-    int conv_tile[5];   /* its TILE_M, TILE_N, TILE_K, REG_M, REG_N (CLCNN_CONV_TILE) */
+    int conv_tiled;     /* the direct path's tiled kernels: -1 by heuristic, 0 never, 1 always */
+    int conv_tile[5];   /* their TILE_M, TILE_N, TILE_K, REG_M, REG_N (CLCNN_CONV_TILE) */
     int tile_fits;      /* the device can run that tile's work-group and local memory */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
@@ -199,6 +199,13 @@ void clcnn__cl_release_idle(struct clcnn_cl *cl);
 
 /* The name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *clcnn__cl_error_name(cl_int err);
+
+/* The work-items of a tiled kernel's work-group: (TILE_M / REG_M) x
+ * (TILE_N / REG_N) of the context's tile. */
+static inline size_t clcnn__cl_tile_threads(const int tile[5])
+{
+    return (size_t)(tile[0] / tile[3]) * (size_t)(tile[1] / tile[4]);
+}
 
 /* The widest channel vector a work-item uses for dtype: conv_max_oc for F32
  * and half as many (the same bytes) for F64, at least 1. */

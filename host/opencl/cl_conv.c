@@ -7,7 +7,6 @@
 #include "cl_short_names.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 
 /* Outputs saved before a call that writes them with several enqueues: if
@@ -152,14 +151,22 @@ static conv_shape conv_shape_of(const clcnn_tensor *a, const clcnn_tensor *w, cl
 
 typedef enum { DIR_FORWARD, DIR_DATA, DIR_FILTER } direction;
 
+static int tiled_allowed(const clcnn_context *ctx, int variant);
 static int tiled(const clcnn_context *ctx, int variant, int channels);
 static int tiled_filter(const clcnn_context *ctx, int variant);
 
-/* The work-groups of conv_forward_tiled for shape cs. */
-static double tiles(const clcnn_context *ctx, const conv_shape *cs)
+/* The tiles of a tiled kernel's output of `rows` rows and `channels`
+ * columns: TILE_M x TILE_N each, a work-group per tile. */
+static size_t tile_count(const clcnn_context *ctx, size_t rows, size_t channels)
 {
-    const double tm = ctx->cl->conv_tile[0], tn = ctx->cl->conv_tile[1];
-    return ceil((double)cs->n * cs->ho * cs->wo / tm) * ceil(cs->cout / tn);
+    const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
+    return (rows + tm - 1) / tm * ((channels + tn - 1) / tn);
+}
+
+/* conv_forward_tiled's tiles for shape cs: output pixels by channels. */
+static size_t forward_tiles(const clcnn_context *ctx, const conv_shape *cs)
+{
+    return tile_count(ctx, (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo, (size_t)cs->cout);
 }
 
 /* The algorithm for one direction of a convolution: the caller's, or for
@@ -193,8 +200,8 @@ static clcnn_conv_algo preferred(const clcnn_context *ctx, clcnn_conv_algo asked
         else if (d == DIR_DATA)
             a = CLCNN_CONV_GEMM;
         else if (d == DIR_FORWARD)
-            a = kk >= 1000 &&
-                        (!tiled(ctx, CLCNN_VARIANT_DIRECT, cs->cout) || tiles(ctx, cs) < 3.0 * ctx->cl->units)
+            a = kk >= 1000 && (!tiled(ctx, CLCNN_VARIANT_DIRECT, cs->cout) ||
+                               forward_tiles(ctx, cs) < 3 * (size_t)ctx->cl->units)
                     ? CLCNN_CONV_GEMM
                     : CLCNN_CONV_DIRECT;
         else
@@ -228,9 +235,9 @@ static int candidates(clcnn_context *ctx, direction d, const conv_shape *cs, clc
     const int blocks = channels >> vector_width_log2(channels, clcnn__cl_max_width(ctx->cl, dt));
     int n = 0;
     const int as_forward = d == DIR_FORWARD || (d == DIR_DATA && cs->stride == 1);
-    const int with_tiled = (as_forward || (d == DIR_FILTER && tiled_filter(ctx, CLCNN_VARIANT_TILED))) &&
-                           ctx->cl->tile_fits &&
-                           (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu));
+    const int with_tiled = (ctx->cl->conv_tiled == 1 || (ctx->cl->conv_tiled < 0 && !ctx->cl->cpu)) &&
+                           (as_forward ? tiled_allowed(ctx, CLCNN_VARIANT_TILED)
+                                       : d == DIR_FILTER && tiled_filter(ctx, CLCNN_VARIANT_TILED));
     if (as_forward && blocks > 1 && ctx->cl->conv_order < 0) {
         out[n++] = CLCNN_VARIANT_CHANNEL_MAJOR;
         out[n++] = CLCNN_VARIANT_PIXEL_MAJOR;
@@ -455,6 +462,15 @@ static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_te
     return CLCNN_OK;
 }
 
+/* What both tiled kernels need: not CLCNN_CONV_TILED=0, a tile the device
+ * can run, and no work-item order named (tuning's name for the other
+ * direct kernels as such). */
+static int tiled_allowed(const clcnn_context *ctx, int variant)
+{
+    return ctx->cl->conv_tiled != 0 && ctx->cl->tile_fits && variant != CLCNN_VARIANT_CHANNEL_MAJOR &&
+           variant != CLCNN_VARIANT_PIXEL_MAJOR;
+}
+
 /* Whether the direct forward with `variant` runs conv_forward_tiled: never
  * with CLCNN_CONV_TILED=0; always with 1 or as the variant TILED; for a
  * plain DIRECT on GPUs where cout fills a tile's TILE_N channels. H200,
@@ -466,33 +482,22 @@ static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_te
  * work-group, conv_forward_<N> runs instead.) */
 static int tiled(const clcnn_context *ctx, int variant, int channels)
 {
-    const int on = ctx->cl->conv_tiled;
-    if (on == 0 || !ctx->cl->tile_fits || variant == CLCNN_VARIANT_CHANNEL_MAJOR ||
-        variant == CLCNN_VARIANT_PIXEL_MAJOR)
-        return 0;
-    return on == 1 || variant == CLCNN_VARIANT_TILED || (!ctx->cl->cpu && channels >= ctx->cl->conv_tile[1]);
+    return tiled_allowed(ctx, variant) && (ctx->cl->conv_tiled == 1 || variant == CLCNN_VARIANT_TILED ||
+                                           (!ctx->cl->cpu && channels >= ctx->cl->conv_tile[1]));
 }
 
-/* conv_forward_tiled for dtype where tiled() asks for it and the device
- * can run its work-group, else NULL in *k. */
-static clcnn_status tiled_kernel(clcnn_context *ctx, const char *fn, int variant, int channels,
+/* Tiled kernel `id` for dtype where `want` and the device can run its
+ * work-group, else NULL in *k. */
+static clcnn_status tiled_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, int want,
                                  clcnn_dtype dt, const clcnn_cl_kernel **k)
 {
     *k = NULL;
-    if (!tiled(ctx, variant, channels))
+    if (!want)
         return CLCNN_OK;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD_TILED, dt, k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, id, dt, k);
     if (!s && (*k)->local == 0)
         *k = NULL;
     return s;
-}
-
-/* The work-items of conv_forward_tiled (kernel k) for shape cs. */
-static size_t tiled_items(const clcnn_context *ctx, const conv_shape *cs, const clcnn_cl_kernel *k)
-{
-    const size_t rows = (size_t)cs->n * (size_t)cs->ho * (size_t)cs->wo;
-    const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
-    return (rows + tm - 1) / tm * (((size_t)cs->cout + tn - 1) / tn) * k->local;
 }
 
 /* Whether dw runs on conv_backward_filter_tiled: never with
@@ -503,20 +508,10 @@ static size_t tiled_items(const clcnn_context *ctx, const conv_shape *cs, const 
  * it has not run on one yet. */
 static int tiled_filter(const clcnn_context *ctx, int variant)
 {
-    const int on = ctx->cl->conv_tiled, *t = ctx->cl->conv_tile;
-    const int threads = (t[0] / t[3]) * (t[1] / t[4]); /* its staging of A^T: a multiple of TILE_M */
-    if (on == 0 || !ctx->cl->tile_fits || threads % t[0] || variant == CLCNN_VARIANT_CHANNEL_MAJOR ||
-        variant == CLCNN_VARIANT_PIXEL_MAJOR)
-        return 0;
-    return on == 1 || variant == CLCNN_VARIANT_TILED;
-}
-
-/* Work-groups of conv_backward_filter_tiled per run of rows: tiles of dW. */
-static size_t tiled_filter_groups(const clcnn_context *ctx, const conv_shape *cs)
-{
-    const size_t kk = (size_t)cs->fh * (size_t)cs->fw * (size_t)cs->cin;
-    const size_t tm = (size_t)ctx->cl->conv_tile[0], tn = (size_t)ctx->cl->conv_tile[1];
-    return (kk + tm - 1) / tm * (((size_t)cs->cout + tn - 1) / tn);
+    /* its staging of A^T wants work-items a multiple of TILE_M */
+    return tiled_allowed(ctx, variant) &&
+           clcnn__cl_tile_threads(ctx->cl->conv_tile) % (size_t)ctx->cl->conv_tile[0] == 0 &&
+           (ctx->cl->conv_tiled == 1 || variant == CLCNN_VARIANT_TILED);
 }
 
 /* z as conv_forward_tiled computes it: a work-group per tile of TILE_M
@@ -531,7 +526,7 @@ static clcnn_status forward_tiled(clcnn_context *ctx, const char *fn, const clcn
     const kernel_arg args[] = {ARG(a_prev->mem), ARG(w->mem),       ARG(bias), ARG(has_bias),
                                ARG(cs),          ARG(skip_padding), ARG(none), ARG(z->mem)};
     clcnn_status s = set_args(ctx, fn, k, args, 8);
-    return s ? s : launch(ctx, fn, k, tiled_items(ctx, &cs, k));
+    return s ? s : launch(ctx, fn, k, forward_tiles(ctx, &cs) * k->local);
 }
 
 static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
@@ -551,7 +546,8 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
     }
     {
         const clcnn_cl_kernel *kt;
-        clcnn_status s = tiled_kernel(ctx, fn, variant, w->shape.c, a_prev->dtype, &kt);
+        clcnn_status s = tiled_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD_TILED,
+                                      tiled(ctx, variant, w->shape.c), a_prev->dtype, &kt);
         if (s || kt)
             return s ? s : forward_tiled(ctx, fn, kt, a_prev, w, b, p, z);
     }
@@ -756,7 +752,10 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
         if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)))
             s = set_args(ctx, fn, kd, args, 4);
-    } else if (da_prev && as_forward && !(s = tiled_kernel(ctx, fn, variant_data, cs.cin, dt, &kd)) && kd) {
+    } else if (da_prev && as_forward &&
+               !(s = tiled_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD_TILED, tiled(ctx, variant_data, cs.cin),
+                                  dt, &kd)) &&
+               kd) {
         /* conv_forward_tiled on the flipped, transposed weights in HWIO,
          * with the flag of non-finite weights */
         const cl_int skip_padding = 1;
@@ -768,7 +767,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
                                         ARG(ts),      ARG(skip_padding), ARG(flag), ARG(da_prev->mem)};
             s = set_args(ctx, fn, kd, fargs, 8);
         }
-        data_items = tiled_items(ctx, &ts, kd);
+        data_items = forward_tiles(ctx, &ts) * kd->local;
     } else if (!s && da_prev && as_forward) {
         /* The flipped, transposed weights (in blocks on CPUs) are written
          * at once: they go to a workspace, so a later failure changes no
@@ -827,10 +826,9 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
      * filter's time). */
     /* dw on conv_backward_filter_tiled (tiled_filter), db then alone */
     const clcnn_cl_kernel *kft = NULL;
-    if (!s && dw && tiled_filter(ctx, variant_filter) &&
-        !(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED, dt, &kft)) &&
-        kft->local == 0)
-        kft = NULL;
+    if (!s)
+        s = tiled_kernel(ctx, fn, CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED,
+                         dw && tiled_filter(ctx, variant_filter), dt, &kft);
     const int fused = dw && db && !kft;
     const cl_long bias_count = fused ? (cl_long)cs.cout : 0, out_stride = dw_count + bias_count;
     /* Elements per work-item of the sums across runs and of the bias. */
@@ -887,10 +885,11 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
      * da_prev, the largest output, comes last: it needs no saved copy. */
     if (!s && kt)
         s = launch(ctx, fn, kt, w->count);
-    if (!s && kw)
+    if (!s && kw) /* per run of rows: the tiled kernel's tiles of dW, or filter_items */
         s = launch(ctx, fn, kw,
-                   kft ? (size_t)chunks * tiled_filter_groups(ctx, &cs) * kft->local
-                       : (ks ? (size_t)chunks : 1) * filter_items);
+                   (ks ? (size_t)chunks : 1) *
+                       (kft ? tile_count(ctx, dw_elems / (size_t)cs.cout, (size_t)cs.cout) * kft->local
+                            : filter_items));
     if (!s && ks)
         s = launch(ctx, fn, ks, ((size_t)out_stride + (size_t)sum_run - 1) / (size_t)sum_run);
     if (!s && kb)

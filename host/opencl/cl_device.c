@@ -125,7 +125,7 @@ static int env_switch(const char *name)
     return v && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) ? v[0] - '0' : -1;
 }
 
-/* The tiled forward's TILE_M, TILE_N, TILE_K, REG_M and REG_N (conv.cl,
+/* The tiled kernels' TILE_M, TILE_N, TILE_K, REG_M and REG_N (conv.cl,
  * conv_forward_tiled): 64, 64, 16, 4, 4, or CLCNN_CONV_TILE="M:N:K:RM:RN"
  * where those are powers of two that the kernel's staging can share out
  * and the device can run: RM and RN divide the tile, RM x RN at most 64
@@ -143,8 +143,7 @@ static int tile_fits(const struct clcnn_cl *cl, const int v[5])
     clGetDeviceInfo(cl->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
     /* as[K][M + 1] and ws[K][N] of doubles, inside[K][M + 1] of chars */
     const cl_ulong staged = (cl_ulong)v[2] * ((cl_ulong)(v[0] + 1) * 9 + (cl_ulong)v[1] * 8);
-    const size_t threads = (size_t)(v[0] / v[3]) * (size_t)(v[1] / v[4]);
-    return threads <= max_group && staged <= local_mem;
+    return clcnn__cl_tile_threads(v) <= max_group && staged <= local_mem;
 }
 
 static void tile_sizes(struct clcnn_cl *cl)
@@ -161,7 +160,7 @@ static void tile_sizes(struct clcnn_cl *cl)
             return;
     if (v[3] > v[0] || v[4] > v[1] || v[3] * v[4] > 64)
         return;
-    const int threads = (v[0] / v[3]) * (v[1] / v[4]);
+    const int threads = (int)clcnn__cl_tile_threads(v);
     if (threads > 1024 || threads % v[2] || threads % v[1] || (v[0] * v[2]) % threads ||
         (v[1] * v[2]) % threads)
         return;

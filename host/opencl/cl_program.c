@@ -26,7 +26,7 @@ static const struct {
  * holds it (0 for kernels without a width, built with -DWIDTH=0, else
  * 1 + log2 N for the <N>-wide variants, -DWIDTH=N) and, in conv.cl, its
  * part (-DPART: 1 forward, 2 backward data, 3 backward filter, 4 the
- * forward's weight copy, 5 the tiled forward; 0 in the other files). */
+ * forward's weight copy, 5 the tiled kernels; 0 in the other files). */
 static const struct {
     const char *name;
     clcnn_program_id program;
@@ -140,7 +140,7 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
      * honour) went to stderr as "N warnings generated." on every first
      * build (PoCL); kernels from CLCNN_KERNEL_DIR, under development, keep
      * them. */
-    /* the tiled forward's tile sizes, in its program's options only (the
+    /* the tiled kernels' tile sizes, in their program's options only (the
      * others' cache keys stay as they were) */
     char tile[96] = "";
     if (id == CLCNN_PROGRAM_CONV && part == 5)
@@ -231,8 +231,7 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
          * kernels require that size); 0 where the device cannot run so
          * many, and the direct path then takes its other kernels. */
         if (id == CLCNN_KERNEL_CONV_FORWARD_TILED || id == CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED) {
-            const size_t threads =
-                (size_t)(cl->conv_tile[0] / cl->conv_tile[3]) * (size_t)(cl->conv_tile[1] / cl->conv_tile[4]);
+            const size_t threads = clcnn__cl_tile_threads(cl->conv_tile);
             local = kernel_max >= threads ? threads : 0;
         }
         cl->kernels[id][dtype] = (clcnn_cl_kernel){k, local};
