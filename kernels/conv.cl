@@ -894,10 +894,12 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
     const int n0 = (int)(g % (ulong)ntiles) * TILE_N;
     const ulong rows = (ulong)s.n * (ulong)s.ho * (ulong)s.wo, kterms = (ulong)s.fh * s.fw * s.cin;
 
-    /* This work-item's staged rows of A: image, and the top-left input
-     * pixel of the window (before the tap's offset); i < 0 past the end. */
+    /* This work-item's staged rows of A: image, the top-left input pixel
+     * of the window (before the tap's offset), and that pixel's offset in
+     * a (signed: it may lie in the padding); i < 0 past the end. */
     const int ka = t % TILE_K;
     int img[LOADS_A], y0[LOADS_A], x0[LOADS_A];
+    long base[LOADS_A];
     UNROLL for (int j = 0; j < LOADS_A; j++)
     {
         const ulong m = m0 + (ulong)(t / TILE_K + j * (TILE_THREADS / TILE_K));
@@ -906,23 +908,31 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         img[j] = m < rows ? (int)(q / (ulong)s.ho) : -1;
         y0[j] = (int)(q % (ulong)s.ho) * s.stride - s.pad_h;
         x0[j] = x * s.stride - s.pad_w;
+        base[j] = (((long)max(img[j], 0) * s.h + y0[j]) * s.w + x0[j]) * s.cin;
     }
+    /* Its term of A, k = k0 + ka: tap (fy, fx) and channel ch, and tap_off,
+     * the term's offset from the window's top-left pixel, (fy*w + fx)*cin +
+     * ch. Decoded once here, then moved TILE_K terms on each step: adding
+     * TILE_K to ch, and dividing only where the channels (or the taps of a
+     * row) wrap, in 32 bits (64-bit division is a long routine on GPUs). */
+    int ch = ka % s.cin, fx = ka / s.cin % s.fw;
+    long fy = ka / s.cin / s.fw, tap_off = ((long)fy * s.w + fx) * s.cin + ch;
+    /* its staged weights: term kw (+ j*(TILE_THREADS / TILE_N)) of channel nw */
     const long nw = (long)n0 + t % TILE_N; /* long: n0 + TILE_N - 1 may pass INT_MAX */
     const int kw = t / TILE_N;
+    ulong w_off = (ulong)kw * (ulong)s.cout + (ulong)nw;
 
     REAL acc[REG_M][REG_N];
     UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] = (REAL)0;
 
     for (ulong k0 = 0; k0 < kterms; k0 += TILE_K) {
-        /* A: term k = k0 + ka is tap (fy, fx), channel ch */
         const ulong k = k0 + (ulong)ka;
-        const ulong tap = k / (ulong)s.cin; /* fh*fw may pass INT_MAX */
-        const int ch = (int)(k % (ulong)s.cin), fy = (int)(tap / (ulong)s.fw), fx = (int)(tap % (ulong)s.fw);
         UNROLL for (int j = 0; j < LOADS_A; j++)
         {
-            const int y = y0[j] + fy, x = x0[j] + fx, row = t / TILE_K + j * (TILE_THREADS / TILE_K);
+            const long y = (long)y0[j] + fy, x = (long)x0[j] + fx;
+            const int row = t / TILE_K + j * (TILE_THREADS / TILE_K);
             const int in = k < kterms && img[j] >= 0 && y >= 0 && y < s.h && x >= 0 && x < s.w;
-            as[ka][row] = in ? a[AT(img[j], y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
+            as[ka][row] = in ? a[base[j] + tap_off] : (REAL)0;
             if (skip)
                 inside[ka][row] = (char)in;
         }
@@ -930,7 +940,25 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         {
             const ulong kk = k0 + (ulong)(kw + j * (TILE_THREADS / TILE_N));
             ws[kw + j * (TILE_THREADS / TILE_N)][t % TILE_N] =
-                kk < kterms && nw < s.cout ? w[kk * (ulong)s.cout + (ulong)nw] : (REAL)0;
+                kk < kterms && nw < s.cout ? w[w_off + (ulong)j * (TILE_THREADS / TILE_N) * (ulong)s.cout]
+                                           : (REAL)0;
+        }
+        w_off += (ulong)TILE_K * (ulong)s.cout;
+        /* the next step's term: ch + TILE_K < cin + TILE_K, which passes cin
+         * q times (q = 1 where cin >= TILE_K; else a 32-bit quotient of a
+         * number below 2*TILE_K); likewise fx + q and fw */
+        const long c2 = (long)ch + TILE_K;
+        if (c2 < s.cin) {
+            ch = (int)c2;
+            tap_off += TILE_K;
+        } else {
+            const int q = s.cin >= TILE_K ? 1 : (int)c2 / s.cin;
+            const long f2 = (long)fx + q;
+            const int qx = f2 < s.fw ? 0 : s.fw >= TILE_K ? 1 : (int)f2 / s.fw;
+            ch = (int)(c2 - (long)q * s.cin);
+            fx = (int)(f2 - (long)qx * s.fw);
+            fy += qx;
+            tap_off = ((long)fy * s.w + fx) * s.cin + ch;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (skip) { /* the terms whose input is padding left out */
@@ -980,12 +1008,23 @@ conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, cons
     const ulong r1 = min(rows, r0 + (ulong)chunk_len), p0 = r0 * (ulong)s.wo, p1 = r1 * (ulong)s.wo;
     if (r0 >= rows) /* past the last run (the same for the whole work-group, before any barrier) */
         return;
-    const int narrow = rows * (ulong)s.wo + TILE_K <= (ulong)UINT_MAX; /* every staged position fits a uint */
-
     /* this work-item's term of A^T: tap (fy, fx), channel ch */
     const ulong ka = k0 + (ulong)(t % TILE_M), tap = ka / (ulong)s.cin;
     const int ch = (int)(ka % (ulong)s.cin), fy = (int)(tap / (ulong)s.fw), fx = (int)(tap % (ulong)s.fw);
     const long nw = (long)n0 + t % TILE_N;
+    /* and its staged positions, p0 + t / TILE_M + j*(TILE_THREADS / TILE_M):
+     * column ox, row oy, image i, decoded once here, then moved TILE_K
+     * positions on each step: adding TILE_K to ox, and dividing only where
+     * the columns (or rows) wrap, in 32 bits (division is a long routine
+     * on GPUs, 64-bit division longer, and it ran four times a staged
+     * value) */
+    int ox[LOADS_AT], oy[LOADS_AT];
+    long img[LOADS_AT];
+    UNROLL for (int j = 0; j < LOADS_AT; j++)
+    {
+        const ulong off = (ulong)(t / TILE_M + j * (TILE_THREADS / TILE_M)), row = r0 + off / (ulong)s.wo;
+        ox[j] = (int)(off % (ulong)s.wo), oy[j] = (int)(row % (ulong)s.ho), img[j] = (long)(row / (ulong)s.ho);
+    }
 
     REAL acc[REG_M][REG_N];
     UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] = (REAL)0;
@@ -994,18 +1033,23 @@ conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, cons
         UNROLL for (int j = 0; j < LOADS_AT; j++)
         {
             const int pl = t / TILE_M + j * (TILE_THREADS / TILE_M);
-            const ulong p = q0 + (ulong)pl;
-            int ox, oy, i;
-            if (narrow) { /* 32-bit division: 64-bit is a long routine on GPUs, 4 of them per value */
-                const uint q = (uint)p / (uint)s.wo;
-                ox = (int)((uint)p % (uint)s.wo), oy = (int)(q % (uint)s.ho), i = (int)(q / (uint)s.ho);
+            const long y = (long)oy[j] * s.stride - s.pad_h + fy, x = (long)ox[j] * s.stride - s.pad_w + fx;
+            const int in = q0 + (ulong)pl < p1 && ka < kterms && y >= 0 && y < s.h && x >= 0 && x < s.w;
+            as[pl][t % TILE_M] = in ? a[AT(img[j], y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
+            /* the next step's position: ox + TILE_K passes wo q times (q = 1
+             * where wo >= TILE_K, else a 32-bit quotient below 2*TILE_K);
+             * likewise oy + q and ho */
+            const long o2 = (long)ox[j] + TILE_K;
+            if (o2 >= s.wo) {
+                const int q = s.wo >= TILE_K ? 1 : (int)o2 / s.wo;
+                const long y2 = (long)oy[j] + q;
+                const int qi = y2 < s.ho ? 0 : s.ho >= TILE_K ? 1 : (int)y2 / s.ho;
+                ox[j] = (int)(o2 - (long)q * s.wo);
+                oy[j] = (int)(y2 - (long)qi * s.ho);
+                img[j] += qi;
             } else {
-                const ulong q = p / (ulong)s.wo;
-                ox = (int)(p % (ulong)s.wo), oy = (int)(q % (ulong)s.ho), i = (int)(q / (ulong)s.ho);
+                ox[j] = (int)o2;
             }
-            const int y = oy * s.stride - s.pad_h + fy, x = ox * s.stride - s.pad_w + fx;
-            const int in = p < p1 && ka < kterms && y >= 0 && y < s.h && x >= 0 && x < s.w;
-            as[pl][t % TILE_M] = in ? a[AT(i, y, x, ch, s.h, s.w, s.cin)] : (REAL)0;
         }
         UNROLL for (int j = 0; j < LOADS_W; j++)
         {

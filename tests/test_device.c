@@ -321,20 +321,26 @@ static void pointwise_layers_match_reference(void **state)
  * changing a bit: random F32 and F64 data through a context with
  * CLCNN_CONV_TILED=1 and one with 0, z, da_prev, dw and db compared byte
  * for byte (3x3 padded, 1x1, 5x3 with stride 2 and pad 2, whose backward
- * data takes no tiled kernel; several runs of rows for dw). */
+ * data takes no tiled kernel; several runs of rows for dw; a 2x17 filter,
+ * wider than a step of the K walk, over 2 channels, so that one step's
+ * terms wrap past the end of a row of taps; rows and columns of 17-18
+ * outputs, more than a step of dW's walk over the positions, which wrap
+ * from row to row and image to image in steps of one and of several). */
 static void tiled_kernels_give_the_direct_kernels_bits(void **state)
 {
     (void)state;
-    const conv_case cases[3] = {
+    const conv_case cases[5] = {
         {2, 9, 11, 12, 3, 3, 20, 1, 1, 9, 11, 1, CLCNN_CONV_DIRECT},
         {3, 7, 7, 24, 1, 1, 40, 1, 0, 7, 7, 1, CLCNN_CONV_DIRECT},
         {2, 13, 10, 5, 5, 3, 6, 2, 2, 7, 6, 0, CLCNN_CONV_DIRECT},
+        {1, 6, 20, 2, 2, 17, 9, 1, 1, 7, 6, 1, CLCNN_CONV_DIRECT},
+        {3, 17, 18, 3, 3, 3, 8, 1, 1, 17, 18, 0, CLCNN_CONV_DIRECT},
     };
     clcnn_context *ctx[2] = {context_with("CLCNN_CONV_TILED", "0"), context_with("CLCNN_CONV_TILED", "1")};
     np_random r;
     np_random_seed(&r, 5150);
     for (int d = 0; d < 2; d++)
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 5; i++) {
             const conv_case *k = &cases[i];
             const clcnn_dtype dt = d ? CLCNN_F64 : CLCNN_F32;
             double *a = values(&r, (size_t)k->n * k->h * k->w * k->cin, 0, 1.0);
