@@ -27,6 +27,9 @@
 #   direct, gemm  clcnn-bench --suite peers --algo direct|gemm: each convolution path forced
 #   tiled      bench/gpu-sweep-tiles.sh PARTS="data filter": the tiled kernels' backward data
 #              and filter against GEMM and the direct kernels (the dry run: one small shape)
+#   vec        bench/gpu-sweep-tiles.sh PARTS="vec" on a, c and res3_1x1_512: the tiled kernels
+#              reading their staged tiles as scalars against vectors (TILE_VEC; in the dry
+#              run, part of the tiled step)
 #   torch      bench/torch_peer.py: the same conv and pool rows through PyTorch
 #              (cuDNN, F32, TF32 off, channels_last), forward and backward
 # Each step has its own time limit inside one deadline (GPU_CHECK_DEADLINE,
@@ -684,15 +687,20 @@ for algo in direct gemm; do
 done
 
 # ---- the tiled kernels' backward data and filter against GEMM and the direct kernels -------------
+# ---- and their staged tiles read as scalars against vectors (TILE_VEC) ---------------------------
 if [ -x "$BUILD/bench/clcnn-ab" ]; then
   if [ "$mode" = gpu ]; then
     run_step tiled 90 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="data filter" ROUNDS=8 \
       bash "$ROOT/bench/gpu-sweep-tiles.sh" || true
+    run_step vec 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="vec" ROUNDS=8 \
+      SHAPES="a:64,56,56,64,64,3,3,1,1 c:32,14,14,256,256,3,3,1,1 res3_1x1_512:32,28,28,128,512,1,1,1,0" \
+      bash "$ROOT/bench/gpu-sweep-tiles.sh" || true
   else
-    run_step tiled 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="tiles gemm data filter" ROUNDS=2 \
-      TILES=32:16:8:4:2 SHAPES=x:1,6,6,8,16,3,3,1,1 bash "$ROOT/bench/gpu-sweep-tiles.sh" || true
+    run_step tiled 60 env BUILD="$BUILD" DEVICE="$CLCNN_DEVICE" PARTS="tiles gemm data filter vec" ROUNDS=2 \
+      TILES=32:16:8:4:2 VEC_TILES=32:16:8:4:2 SHAPES=x:1,6,6,8,16,3,3,1,1 bash "$ROOT/bench/gpu-sweep-tiles.sh" ||
+      true
   fi
-  { echo "== bench/gpu-sweep-tiles.sh"; cat "$LOGS/tiled.log"; } >"$WORK/tiled-out" 2>/dev/null || true
+  { echo "== bench/gpu-sweep-tiles.sh"; cat "$LOGS/tiled.log" "$LOGS/vec.log" 2>/dev/null; } >"$WORK/tiled-out" || true
 else
   record tiled FAIL 0 "not run: no $BUILD/bench/clcnn-ab"
 fi

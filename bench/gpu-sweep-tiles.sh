@@ -13,6 +13,9 @@
 #   data   backward data (stride-1 shapes): the GEMM path, and the direct
 #          path without the tiled kernel, each against the tiled kernel;
 #   filter backward filter: the same two against conv_backward_filter_tiled.
+#   vec    the tiled kernels reading their staged tiles as scalars, strided
+#          (A), and as vectors (B, TILE_VEC=1), at each tile size in
+#          VEC_TILES: forward, backward data (stride 1) and backward filter.
 #   bench  the resnet and peers suites with the direct algorithm, whose
 #          error columns check the tiled kernel against the host reference;
 #   auto   the same suites with AUTO (every direction).
@@ -33,7 +36,8 @@ ab() { # name what spec op A B: one clcnn-ab line, "A ms, B ms, B/A speed"; its 
 }
 AB=$BUILD/bench/clcnn-ab
 ROUNDS=${ROUNDS:-10}
-TILES=${TILES:-64:64:16:4:4 128:64:8:8:4 128:128:8:8:8 64:32:16:4:2}
+TILES=${TILES:-64:64:16:4:4 128:64:16:8:4 128:128:16:8:8 128:128:8:8:8}
+VEC_TILES=${VEC_TILES:-64:64:16:4:4 128:128:16:8:8}
 SHAPES=${SHAPES:-a:64,56,56,64,64,3,3,1,1 b:32,28,28,128,128,3,3,1,1 c:32,14,14,256,256,3,3,1,1
   d:64,224,224,3,64,7,7,2,3 e:128,28,28,192,32,1,1,1,0 res2_1x1_64:32,56,56,64,64,1,1,1,0
   res2_1x1_256:32,56,56,64,256,1,1,1,0 res2_1x1_256to64:32,56,56,256,64,1,1,1,0
@@ -60,6 +64,17 @@ for s in $SHAPES; do
     ab "$name" "filter gemm (A) vs tiled (B)" "$spec" filter CLCNN_CONV_ALGO=gemm CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
     ab "$name" "filter direct (A) vs tiled (B)" "$spec" filter CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=0 \
       CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1
+  fi
+  if has vec; then
+    ops="fwd filter"
+    [ "$(echo "$spec" | cut -d, -f8)" = 1 ] && ops="fwd data filter"
+    for t in $VEC_TILES; do
+      for op in $ops; do
+        ab "$name" "$op tiled $t scalar (A) vs vector (B)" "$spec" "$op" \
+          "CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1,CLCNN_CONV_TILE=$t:0" \
+          "CLCNN_CONV_ALGO=direct,CLCNN_CONV_TILED=1,CLCNN_CONV_TILE=$t:1"
+      done
+    done
   fi
 done
 if has bench; then

@@ -844,6 +844,63 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
 #define LOADS_A (TILE_M * TILE_K / TILE_THREADS)
 #define LOADS_W (TILE_N * TILE_K / TILE_THREADS)
 
+/* Where a work-item's REG_M x REG_N outputs lie in the tile (row ROW_OF(ty,
+ * r), column COL_OF(tx, c)), and so what it reads from the staged tiles:
+ * - TILE_VEC 0: strided, rows ty + r*TILE_TM and columns tx + c*TILE_TN:
+ *   neighbouring work-items read neighbouring values, one scalar load of
+ *   local memory per value.
+ * - TILE_VEC 1: contiguous, rows ty*REG_M + r and columns tx*REG_N + c: a
+ *   work-item reads its REG_M values of A and its REG_N weights of a term
+ *   as one vector each (vector loads move more bytes per local-memory
+ *   access: with 4 x 4 outputs, 16 products per term against 8 scalar
+ *   loads). Rows of as then start at multiples of REG_M (PAD_A = REG_M).
+ * Either way each output sums the same terms in the same order. */
+#ifndef TILE_VEC
+#define TILE_VEC 0
+#endif
+#if TILE_VEC
+#define PAD_A REG_M
+#define ROW_OF(ty, r) ((ty) * REG_M + (r))
+#define COL_OF(tx, c) ((tx) * REG_N + (c))
+/* VEC_<REG_M>, VEC_<REG_N> (another pasting macro: VEC_<n> itself expands to CAT) */
+#define PASTE_(a, b) a##b
+#define PASTE(a, b) PASTE_(a, b)
+#define VEC_RM PASTE(VEC_, REG_M)
+#define VEC_RN PASTE(VEC_, REG_N)
+/* a vector read whole from local memory, its lanes as an array */
+typedef union {
+    VEC_RM v;
+    REAL s[REG_M];
+} lanes_m;
+typedef union {
+    VEC_RN v;
+    REAL s[REG_N];
+} lanes_n;
+#define READ_REGS(av, wv, kk)                                                                                  \
+    do {                                                                                                       \
+        lanes_m la;                                                                                            \
+        lanes_n lw;                                                                                            \
+        la.v = *(__local const VEC_RM *)&as[kk][ty * REG_M];                                                   \
+        lw.v = *(__local const VEC_RN *)&ws[kk][tx * REG_N];                                                   \
+        UNROLL for (int r = 0; r < REG_M; r++) av[r] = la.s[r];                                                \
+        UNROLL for (int c = 0; c < REG_N; c++) wv[c] = lw.s[c];                                                \
+    } while (0)
+#else
+#define PAD_A 1 /* the staging stores, TILE_M + 1 apart, hit different banks */
+#define ROW_OF(ty, r) ((ty) + (r) * TILE_TM)
+#define COL_OF(tx, c) ((tx) + (c) * TILE_TN)
+#define READ_REGS(av, wv, kk)                                                                                  \
+    do {                                                                                                       \
+        UNROLL for (int r = 0; r < REG_M; r++) av[r] = as[kk][ROW_OF(ty, r)];                                  \
+        UNROLL for (int c = 0; c < REG_N; c++) wv[c] = ws[kk][COL_OF(tx, c)];                                  \
+    } while (0)
+#endif
+/* the local tiles: as[TILE_K][TILE_M + PAD_A], ws[TILE_K][TILE_N], aligned
+ * for READ_REGS's vectors */
+#define LOCAL_TILES                                                                                            \
+    __local REAL as[TILE_K][TILE_M + PAD_A] __attribute__((aligned(sizeof(REAL) * 16)));                      \
+    __local REAL ws[TILE_K][TILE_N] __attribute__((aligned(sizeof(REAL) * 16)))
+
 /* One step of TILE_K terms from the staged tiles as and ws into acc; a
  * term of row r counts where OK (an expression of kk and r) holds. */
 #define TILE_PRODUCTS(OK)                                                                                      \
@@ -851,26 +908,22 @@ __kernel void conv_backward_bias(__global const REAL *dz, const conv_shape s, in
     {                                                                                                          \
         REAL av[REG_M], wv[REG_N];                                                                             \
         int ok[REG_M];                                                                                         \
-        UNROLL for (int r = 0; r < REG_M; r++)                                                                 \
-        {                                                                                                      \
-            av[r] = as[kk][ty + r * TILE_TM];                                                                  \
-            ok[r] = (OK);                                                                                      \
-        }                                                                                                      \
-        UNROLL for (int c = 0; c < REG_N; c++) wv[c] = ws[kk][tx + c * TILE_TN];                               \
+        READ_REGS(av, wv, kk);                                                                                 \
+        UNROLL for (int r = 0; r < REG_M; r++) ok[r] = (OK);                                                   \
         UNROLL for (int r = 0; r < REG_M; r++) UNROLL for (int c = 0; c < REG_N; c++) acc[r][c] =              \
             ok[r] ? acc[r][c] + av[r] * wv[c] : acc[r][c];                                                     \
     }
 
-/* The work-item's outputs: row m = ROW0 + ty + r*TILE_TM below ROWS and
- * channel n = n0 + tx + c*TILE_TN below cout, each written by STORE (an
+/* The work-item's outputs: row m = ROW0 + ROW_OF(ty, r) below ROWS and
+ * channel n = n0 + COL_OF(tx, c) below cout, each written by STORE (an
  * expression of m, n and acc[r][c]). */
 #define TILE_STORE(ROW0, ROWS, STORE)                                                                          \
     UNROLL for (int r = 0; r < REG_M; r++)                                                                     \
     {                                                                                                          \
-        const ulong m = (ROW0) + (ulong)(ty + r * TILE_TM);                                                    \
+        const ulong m = (ROW0) + (ulong)ROW_OF(ty, r);                                                         \
         UNROLL for (int c = 0; c < REG_N; c++)                                                                 \
         {                                                                                                      \
-            const long n = (long)n0 + tx + c * TILE_TN;                                                        \
+            const long n = (long)n0 + COL_OF(tx, c);                                                           \
             if (m < (ROWS) && n < s.cout)                                                                      \
                 STORE;                                                                                         \
         }                                                                                                      \
@@ -880,9 +933,8 @@ __kernel __attribute__((reqd_work_group_size(TILE_THREADS, 1, 1))) void
 conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global const REAL *b, int has_bias,
                    const conv_shape s, int skip_padding, __global const int *nonfinite, __global REAL *z)
 {
-    __local REAL as[TILE_K][TILE_M + 1]; /* + 1: the staging stores, TILE_M apart, hit different banks */
-    __local REAL ws[TILE_K][TILE_N];
-    __local char inside[TILE_K][TILE_M + 1]; /* A's staged value is not padding (skip mode) */
+    LOCAL_TILES;
+    __local char inside[TILE_K][TILE_M + PAD_A]; /* A's staged value is not padding (skip mode) */
     /* Backward data (skip_padding) leaves padding terms out where some
      * weight is not finite (the flag conv_block_weights set; none: assume
      * so); with finite weights a padding term adds +-0, which changes no
@@ -962,7 +1014,7 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (skip) { /* the terms whose input is padding left out */
-            TILE_PRODUCTS(inside[kk][ty + r * TILE_TM]);
+            TILE_PRODUCTS(inside[kk][ROW_OF(ty, r)]);
         } else {
             TILE_PRODUCTS(1);
         }
@@ -994,8 +1046,7 @@ __kernel __attribute__((reqd_work_group_size(TILE_THREADS, 1, 1))) void
 conv_backward_filter_tiled(__global const REAL *dz, __global const REAL *a, const conv_shape s, long chunk_len,
                            __global REAL *out, long out_stride)
 {
-    __local REAL as[TILE_K][TILE_M + 1]; /* A^T: [position][term] */
-    __local REAL ws[TILE_K][TILE_N];     /* dz: [position][channel] */
+    LOCAL_TILES; /* as: A^T, [position][term]; ws: dz, [position][channel] */
     const int t = (int)get_local_id(0), tx = t % TILE_TN, ty = t / TILE_TN;
     const ulong kterms = (ulong)s.fh * s.fw * s.cin;
     const ulong ktiles = kterms / TILE_M + (kterms % TILE_M != 0);

@@ -315,17 +315,31 @@ static void pointwise_layers_match_reference(void **state)
     }
 }
 
+/* A context with CLCNN_CONV_TILED=1 and CLCNN_CONV_TILE=`tile` (NULL: as
+ * the environment has it). */
+static clcnn_context *tiled_context(const char *tile)
+{
+    char *saved = tile ? th_env_swap("CLCNN_CONV_TILE", tile) : NULL;
+    clcnn_context *ctx = context_with("CLCNN_CONV_TILED", "1");
+    if (tile)
+        th_env_restore("CLCNN_CONV_TILE", saved);
+    return ctx;
+}
+
 /* The tiled kernels (conv_forward_tiled, conv_backward_filter_tiled) sum
  * the same terms in the same order as the kernels they stand in for, so
  * tuning may switch between them (variant 5 and the direct kernels) without
- * changing a bit: random F32 and F64 data through a context with
- * CLCNN_CONV_TILED=1 and one with 0, z, da_prev, dw and db compared byte
- * for byte (3x3 padded, 1x1, 5x3 with stride 2 and pad 2, whose backward
- * data takes no tiled kernel; several runs of rows for dw; a 2x17 filter,
- * wider than a step of the K walk, over 2 channels, so that one step's
- * terms wrap past the end of a row of taps; rows and columns of 17-18
- * outputs, more than a step of dW's walk over the positions, which wrap
- * from row to row and image to image in steps of one and of several). */
+ * changing a bit, and so do the tile sizes and the way a work-item reads
+ * the staged tiles (TILE_VEC): random F32 and F64 data through a context
+ * with CLCNN_CONV_TILED=0 and three with 1 (the environment's tiles, and
+ * 32x16 and 64x64 tiles with vector reads), z, da_prev, dw and db compared
+ * byte for byte (3x3 padded, 1x1, 5x3 with stride 2 and pad 2, whose
+ * backward data takes no tiled kernel; several runs of rows for dw; a 2x17
+ * filter, wider than a step of the K walk, over 2 channels, so that one
+ * step's terms wrap past the end of a row of taps; rows and columns of
+ * 17-18 outputs, more than a step of dW's walk over the positions, which
+ * wrap from row to row and image to image in steps of one and of
+ * several). */
 static void tiled_kernels_give_the_direct_kernels_bits(void **state)
 {
     (void)state;
@@ -336,7 +350,11 @@ static void tiled_kernels_give_the_direct_kernels_bits(void **state)
         {1, 6, 20, 2, 2, 17, 9, 1, 1, 7, 6, 1, CLCNN_CONV_DIRECT},
         {3, 17, 18, 3, 3, 3, 8, 1, 1, 17, 18, 0, CLCNN_CONV_DIRECT},
     };
-    clcnn_context *ctx[2] = {context_with("CLCNN_CONV_TILED", "0"), context_with("CLCNN_CONV_TILED", "1")};
+    enum { CONTEXTS = 4 };
+    static const char *const tiles[CONTEXTS] = {"direct", "environment's tiles", "32:16:8:4:2:1",
+                                                "64:64:16:4:4:1"};
+    clcnn_context *ctx[CONTEXTS] = {context_with("CLCNN_CONV_TILED", "0"), tiled_context(NULL),
+                                    tiled_context(tiles[2]), tiled_context(tiles[3])};
     np_random r;
     np_random_seed(&r, 5150);
     for (int d = 0; d < 2; d++)
@@ -347,27 +365,29 @@ static void tiled_kernels_give_the_direct_kernels_bits(void **state)
             double *w = values(&r, (size_t)k->fh * k->fw * k->cin * k->cout, 0, 1.0);
             double *b = values(&r, (size_t)k->cout, 0, 1.0);
             double *dz = values(&r, (size_t)k->n * k->ho * k->wo * k->cout, 0, 1.0);
-            conv_tensors t[2];
-            for (int on = 0; on < 2; on++) {
+            conv_tensors t[CONTEXTS];
+            for (int on = 0; on < CONTEXTS; on++) {
                 t[on] = conv_make(ctx[on], dt, k, a, w, b, dz);
                 conv_run(ctx[on], k, &t[on]);
             }
-            const clcnn_tensor *outs[2][4] = {{t[0].z, t[0].da, t[0].dw, t[0].db},
-                                              {t[1].z, t[1].da, t[1].dw, t[1].db}};
             static const char *const names[4] = {"z", "da_prev", "dw", "db"};
-            for (int o = 0; o < 4; o++) {
-                size_t n0, n1;
-                unsigned char *x = th_snapshot(outs[0][o], &n0), *y = th_snapshot(outs[1][o], &n1);
-                if (n0 != n1 || memcmp(x, y, n0) != 0)
-                    fail_msg("%s case %d: %s differs between CLCNN_CONV_TILED=0 and 1", th_dtype_name(dt), i,
-                             names[o]);
-                free(x), free(y);
-            }
-            conv_free(&t[0]), conv_free(&t[1]);
+            for (int on = 1; on < CONTEXTS; on++)
+                for (int o = 0; o < 4; o++) {
+                    const clcnn_tensor *x_t[4] = {t[0].z, t[0].da, t[0].dw, t[0].db};
+                    const clcnn_tensor *y_t[4] = {t[on].z, t[on].da, t[on].dw, t[on].db};
+                    size_t n0, n1;
+                    unsigned char *x = th_snapshot(x_t[o], &n0), *y = th_snapshot(y_t[o], &n1);
+                    if (n0 != n1 || memcmp(x, y, n0) != 0)
+                        fail_msg("%s case %d: %s differs between the direct kernels and the tiled ones (%s)",
+                                 th_dtype_name(dt), i, names[o], tiles[on]);
+                    free(x), free(y);
+                }
+            for (int on = 0; on < CONTEXTS; on++)
+                conv_free(&t[on]);
             free(a), free(w), free(b), free(dz);
         }
-    clcnn_context_destroy(ctx[0]);
-    clcnn_context_destroy(ctx[1]);
+    for (int on = 0; on < CONTEXTS; on++)
+        clcnn_context_destroy(ctx[on]);
 }
 
 /* ------------------------------------------------------- GEMM views --- */

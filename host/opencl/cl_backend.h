@@ -156,7 +156,7 @@ struct clcnn_cl {
     int filter_blocked; /* the backward filter reads a_prev in blocks: -1 by heuristic, 0 never, 1 always */
     int conv_flat;      /* 1x1 stride-1 unpadded layers as one row of pixels: 0 never (CLCNN_CONV_FLAT=0) */
     int conv_tiled;     /* the direct path's tiled kernels: -1 by heuristic, 0 never, 1 always */
-    int conv_tile[5];   /* their TILE_M, TILE_N, TILE_K, REG_M, REG_N (CLCNN_CONV_TILE) */
+    int conv_tile[6];   /* their TILE_M, TILE_N, TILE_K, REG_M, REG_N, TILE_VEC (CLCNN_CONV_TILE) */
     int tile_fits;      /* the device can run that tile's work-group and local memory */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */

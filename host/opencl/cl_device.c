@@ -125,40 +125,47 @@ static int env_switch(const char *name)
     return v && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) ? v[0] - '0' : -1;
 }
 
-/* The tiled kernels' TILE_M, TILE_N, TILE_K, REG_M and REG_N (conv.cl,
- * conv_forward_tiled): 64, 64, 16, 4, 4, or CLCNN_CONV_TILE="M:N:K:RM:RN"
- * where those are powers of two that the kernel's staging can share out
- * and the device can run: RM and RN divide the tile, RM x RN at most 64
- * accumulators, the work-items (M/RM x N/RN) a multiple of TILE_K and
- * TILE_N that divides TILE_M*TILE_K and TILE_N*TILE_K (the backward
- * filter's staging of A^T also wants a multiple of TILE_M: tiled_filter), at most 1024 and
- * the device's work-group limit, and the staged tiles of F64 within its
- * local memory (tile_fits). Anything else leaves the defaults; where those
- * do not fit the device either, the tiled kernel is not used. */
-static int tile_fits(const struct clcnn_cl *cl, const int v[5])
+/* The tiled kernels' TILE_M, TILE_N, TILE_K, REG_M, REG_N and TILE_VEC
+ * (conv.cl, conv_forward_tiled): 64, 64, 16, 4, 4, 0, or
+ * CLCNN_CONV_TILE="M:N:K:RM:RN[:V]" where those are powers of two that the
+ * kernel's staging can share out and the device can run: RM and RN divide
+ * the tile, RM x RN at most 64 accumulators, the work-items (M/RM x N/RN) a
+ * multiple of TILE_K and TILE_N that divides TILE_M*TILE_K and
+ * TILE_N*TILE_K (the backward filter's staging of A^T also wants a
+ * multiple of TILE_M: tiled_filter), at most 1024 and the device's
+ * work-group limit, and the staged tiles of F64 within its local memory
+ * (tile_fits); V, 0 or 1 (0 when left out), with 1 RM and RN at most 16,
+ * the widest vector. Anything else leaves the defaults; where those do not
+ * fit the device either, the tiled kernel is not used. */
+static int tile_fits(const struct clcnn_cl *cl, const int v[6])
 {
     size_t max_group = 0;
     cl_ulong local_mem = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_group, &max_group, NULL);
     clGetDeviceInfo(cl->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
-    /* as[K][M + 1] and ws[K][N] of doubles, inside[K][M + 1] of chars */
-    const cl_ulong staged = (cl_ulong)v[2] * ((cl_ulong)(v[0] + 1) * 9 + (cl_ulong)v[1] * 8);
+    /* as[K][M + PAD_A] and ws[K][N] of doubles, inside[K][M + PAD_A] of
+     * chars; PAD_A is RM with V, else 1; each array aligned to 128 bytes */
+    const cl_ulong row_a = (cl_ulong)v[0] + (cl_ulong)(v[5] ? v[3] : 1);
+    const cl_ulong staged = (cl_ulong)v[2] * (row_a * 9 + (cl_ulong)v[1] * 8) + 3 * 128;
     return clcnn__cl_tile_threads(v) <= max_group && staged <= local_mem;
 }
 
 static void tile_sizes(struct clcnn_cl *cl)
 {
-    static const int defaults[5] = {64, 64, 16, 4, 4};
-    int v[5];
+    static const int defaults[6] = {64, 64, 16, 4, 4, 0};
+    int v[6] = {0, 0, 0, 0, 0, 0};
     const char *e = getenv("CLCNN_CONV_TILE");
     memcpy(cl->conv_tile, defaults, sizeof defaults);
     cl->tile_fits = tile_fits(cl, defaults);
-    if (!e || sscanf(e, "%d:%d:%d:%d:%d", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
+    char end = 0;
+    const int got = e ? sscanf(e, "%d:%d:%d:%d:%d:%d%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) : 0;
+    if (got != 5 && got != 6)
         return;
     for (int i = 0; i < 5; i++)
         if (v[i] < 1 || v[i] > 256 || (v[i] & (v[i] - 1)))
             return;
-    if (v[3] > v[0] || v[4] > v[1] || v[3] * v[4] > 64)
+    if (v[3] > v[0] || v[4] > v[1] || v[3] * v[4] > 64 || v[5] < 0 || v[5] > 1 ||
+        (v[5] && (v[3] > 16 || v[4] > 16)))
         return;
     const int threads = (int)clcnn__cl_tile_threads(v);
     if (threads > 1024 || threads % v[2] || threads % v[1] || (v[0] * v[2]) % threads ||

@@ -144,8 +144,9 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
      * others' cache keys stay as they were) */
     char tile[96] = "";
     if (id == CLCNN_PROGRAM_CONV && part == 5)
-        snprintf(tile, sizeof tile, " -DTILE_M=%d -DTILE_N=%d -DTILE_K=%d -DREG_M=%d -DREG_N=%d",
-                 cl->conv_tile[0], cl->conv_tile[1], cl->conv_tile[2], cl->conv_tile[3], cl->conv_tile[4]);
+        snprintf(tile, sizeof tile,
+                 " -DTILE_M=%d -DTILE_N=%d -DTILE_K=%d -DREG_M=%d -DREG_N=%d -DTILE_VEC=%d", cl->conv_tile[0],
+                 cl->conv_tile[1], cl->conv_tile[2], cl->conv_tile[3], cl->conv_tile[4], cl->conv_tile[5]);
     char options[384]; /* at most about 300: 110 of text, 40 of flags, eleven ints of up to 11 */
     snprintf(options, sizeof options,
              "-cl-std=CL1.2 %s -DWIDTH=%d -DPART=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d "
