@@ -483,66 +483,75 @@ DEFINE_CONV_BACKWARD_DATA(16)
  * into vector 0) in the reference order; then v0 + v1, its lanes pairwise
  * (halves, then halves again), then the scalar tail past the last multiple
  * of 8: fixed, so deterministic, though not the reference's.
- * Work-item mapping: one work-item per pixel and run of DOT_K channels,
- * global id g = ((i*h + y)*w + x)*kblocks + kb, kblocks = ceil(cin /
- * DOT_K), over at least n*h*w*kblocks items; it writes da_prev[i][y][x][k]
- * for k = kb*DOT_K + j < cin (channels past cin are computed on channel
- * cin - 1 and not stored). */
+ * Work-item mapping: one work-item per run of `run` pixels along a row (1
+ * on GPUs; on CPUs several, so that decoding the work-item's indices, three
+ * 64-bit divisions, is paid once per run) and run of DOT_K channels, global
+ * id g = ((i*h + y)*runs + xr)*kblocks + kb, runs = ceil(w / run),
+ * kblocks = ceil(cin / DOT_K), over at least n*h*runs*kblocks items; it
+ * writes da_prev[i][y][x][k] for the x of run xr and k = kb*DOT_K + j < cin
+ * (channels past cin are computed on channel cin - 1 and not stored). */
 #define DEFINE_CONV_BACKWARD_DATA_DOT(K, NAME)                                                                 \
-    __kernel void NAME(__global const REAL *dz, __global const REAL *w, const conv_shape s,                    \
-                                     __global REAL *da_prev)                                                   \
+    __kernel void NAME(__global const REAL *dz, __global const REAL *w, const conv_shape s, int run,           \
+                       __global REAL *da_prev)                                                                 \
     {                                                                                                          \
-        const int kblocks = (s.cin + K - 1) / K;                                                               \
+        const int kblocks = (s.cin + K - 1) / K, runs = (s.w + run - 1) / run;                                 \
         const ulong g = get_global_id(0);                                                                      \
-        if (g >= (ulong)s.n * (ulong)s.h * (ulong)s.w * (ulong)kblocks)                                        \
+        if (g >= (ulong)s.n * (ulong)s.h * (ulong)runs * (ulong)kblocks)                                       \
             return;                                                                                            \
-        const int4 at = pixel_and_block(g, kblocks, s);                                                        \
-        const int k0 = at.x * K, x = at.y, y = at.z, i = at.w;                                                 \
-        const int py = y + s.pad_h, px = x + s.pad_w;                                                          \
-        const int2 oy = covering(py, s.fh, s.stride, s.ho), ox = covering(px, s.fw, s.stride, s.wo);           \
-        const int oy0 = oy.x, oy1 = oy.y, ox0 = ox.x, ox1 = ox.y;                                              \
-        VEC_8 v0[K], v1[K];                                                                                    \
-        REAL tail[K];                                                                                          \
-        UNROLL for (int j = 0; j < K; j++)                                                                     \
-        {                                                                                                      \
-            v0[j] = v1[j] = (VEC_8)0;                                                                          \
-            tail[j] = (REAL)0;                                                                                 \
-        }                                                                                                      \
+        ulong t = g / (ulong)kblocks;                                                                          \
+        const int k0 = (int)(g % (ulong)kblocks) * K, x0 = (int)(t % (ulong)runs) * run;                       \
+        t /= (ulong)runs;                                                                                      \
+        const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                        \
+        const int py = y + s.pad_h;                                                                            \
+        const int2 oy = covering(py, s.fh, s.stride, s.ho);                                                    \
+        const int oy0 = oy.x, oy1 = oy.y;                                                                      \
         /* channel j's weights from channel k0's: s.cout apart, clamped to cin - 1 */                          \
         const int kmax = min(K, s.cin - k0);                                                                   \
         ulong wofs[K];                                                                                         \
         UNROLL for (int j = 0; j < K; j++) wofs[j] = (ulong)min(j, kmax - 1) * (ulong)s.cout;                  \
         const ulong wstep = (ulong)s.stride * (ulong)s.cin * (ulong)s.cout;                                   \
-        for (int oy = oy0; oy <= oy1; oy++) {                                                                  \
-            const int fy = py - oy * s.stride, fx0 = px - ox0 * s.stride;                                      \
-            __global const REAL *wp = w + AT(fy, fx0, k0, 0, s.fw, s.cin, s.cout);                             \
-            __global const REAL *dp = dz + AT(i, oy, ox0, 0, s.ho, s.wo, s.cout);                              \
-            for (int ox = ox0; ox <= ox1; ox++, wp -= wstep, dp += s.cout) {                                   \
-                int c = 0;                                                                                     \
-                for (; c + 16 <= s.cout; c += 16) {                                                            \
-                    const VEC_8 d0 = VLOAD_8(dp + c), d1 = VLOAD_8(dp + c + 8);                                \
-                    UNROLL for (int j = 0; j < K; j++)                                                         \
-                    {                                                                                          \
-                        v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);                                               \
-                        v1[j] += d1 * VLOAD_8(wp + wofs[j] + c + 8);                                           \
-                    }                                                                                          \
-                }                                                                                              \
-                for (; c + 8 <= s.cout; c += 8) {                                                              \
-                    const VEC_8 d0 = VLOAD_8(dp + c);                                                          \
-                    UNROLL for (int j = 0; j < K; j++) v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);                \
-                }                                                                                              \
-                for (; c < s.cout; c++)                                                                        \
-                    UNROLL for (int j = 0; j < K; j++) tail[j] += dp[c] * wp[wofs[j] + c];                     \
+        for (int x = x0; x < s.w && x - x0 < run; x++) { /* no x0 + run, which could pass INT_MAX */          \
+            const int px = x + s.pad_w;                                                                        \
+            const int2 ox = covering(px, s.fw, s.stride, s.wo);                                                \
+            const int ox0 = ox.x, ox1 = ox.y;                                                                  \
+            VEC_8 v0[K], v1[K];                                                                                \
+            REAL tail[K];                                                                                      \
+            UNROLL for (int j = 0; j < K; j++)                                                                 \
+            {                                                                                                  \
+                v0[j] = v1[j] = (VEC_8)0;                                                                      \
+                tail[j] = (REAL)0;                                                                             \
             }                                                                                                  \
-        }                                                                                                      \
-        __global REAL *out = da_prev + AT(i, y, x, k0, s.h, s.w, s.cin);                                       \
-        UNROLL for (int j = 0; j < K; j++)                                                                     \
-        {                                                                                                      \
-            const VEC_8 acc8 = v0[j] + v1[j];                                                                  \
-            const VEC_4 a4 = acc8.lo + acc8.hi;                                                                \
-            const VEC_2 a2 = a4.lo + a4.hi;                                                                    \
-            if (j < kmax)                                                                                      \
-                out[j] = (a2.x + a2.y) + tail[j];                                                              \
+            for (int oy = oy0; oy <= oy1; oy++) {                                                              \
+                const int fy = py - oy * s.stride, fx0 = px - ox0 * s.stride;                                  \
+                __global const REAL *wp = w + AT(fy, fx0, k0, 0, s.fw, s.cin, s.cout);                         \
+                __global const REAL *dp = dz + AT(i, oy, ox0, 0, s.ho, s.wo, s.cout);                          \
+                for (int ox = ox0; ox <= ox1; ox++, wp -= wstep, dp += s.cout) {                               \
+                    int c = 0;                                                                                 \
+                    for (; c + 16 <= s.cout; c += 16) {                                                        \
+                        const VEC_8 d0 = VLOAD_8(dp + c), d1 = VLOAD_8(dp + c + 8);                            \
+                        UNROLL for (int j = 0; j < K; j++)                                                     \
+                        {                                                                                      \
+                            v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);                                           \
+                            v1[j] += d1 * VLOAD_8(wp + wofs[j] + c + 8);                                       \
+                        }                                                                                      \
+                    }                                                                                          \
+                    for (; c + 8 <= s.cout; c += 8) {                                                          \
+                        const VEC_8 d0 = VLOAD_8(dp + c);                                                      \
+                        UNROLL for (int j = 0; j < K; j++) v0[j] += d0 * VLOAD_8(wp + wofs[j] + c);            \
+                    }                                                                                          \
+                    for (; c < s.cout; c++)                                                                    \
+                        UNROLL for (int j = 0; j < K; j++) tail[j] += dp[c] * wp[wofs[j] + c];                 \
+                }                                                                                              \
+            }                                                                                                  \
+            __global REAL *out = da_prev + AT(i, y, x, k0, s.h, s.w, s.cin);                                   \
+            UNROLL for (int j = 0; j < K; j++)                                                                 \
+            {                                                                                                  \
+                const VEC_8 acc8 = v0[j] + v1[j];                                                              \
+                const VEC_4 a4 = acc8.lo + acc8.hi;                                                            \
+                const VEC_2 a2 = a4.lo + a4.hi;                                                                \
+                if (j < kmax)                                                                                  \
+                    out[j] = (a2.x + a2.y) + tail[j];                                                          \
+            }                                                                                                  \
         }                                                                                                      \
     }
 

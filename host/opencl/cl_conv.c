@@ -623,6 +623,15 @@ static cl_int filter_chunks(size_t positions, size_t dw_count, size_t elem, size
     return chunks < 2 ? 1 : (cl_int)chunks;
 }
 
+/* Pixels along a row per work-item of conv_backward_data_dot and _dot3 on
+ * CPUs (1 on GPUs, which want the work-items): decoding a work-item's
+ * indices (three 64-bit divisions) and its covering rows is then paid once
+ * per run. PoCL, clcnn-ab against 1 pixel per work-item (2026-11-27, 6-8
+ * calls each, twice): 4x224x224x3->64 7x7 s2 1.06-1.07x with 2, 1.10-1.14
+ * with 4, 1.12-1.13 with 8, 1.15-1.17 with 16 (8 against 16: 1.01); 4x56x56x6->64
+ * 3x3 s2 1.39-1.43 with 8 (16 against 8: 1.03-1.05). */
+enum { DOT_RUN_CPU = 8 };
+
 /* Input channels per work-item of conv_backward_data_dot and _dot3
  * (conv.cl's DOT_K): 3 where that computes fewer clamped channels than 4
  * (cin 1, 2, 3, 5, 6, 9, ...). PoCL, backward data, median of 4
@@ -728,7 +737,8 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
      * conv_backward_data_<N> on the transposed weights. */
     const cl_int as_forward = p.stride == 1, no_bias = 0;
     const int dot = !as_forward && data_log_n <= 1 && cs.cout >= 8;
-    conv_shape ts = cs; /* the forward convolution's shape */
+    const cl_int dot_run = ctx->cl->cpu ? DOT_RUN_CPU : 1; /* pixels per work-item of the dot kernels */
+    conv_shape ts = cs;                                    /* the forward convolution's shape */
     ts.h = cs.ho, ts.w = cs.wo, ts.cin = cs.cout, ts.cout = cs.cin, ts.ho = cs.h, ts.wo = cs.w;
     ts.stride = 1, ts.pad_h = cs.fh - 1 - cs.pad_h, ts.pad_w = cs.fw - 1 - cs.pad_w;
     const size_t px = (size_t)ctx->cl->conv_px;
@@ -740,18 +750,19 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     if (da_prev && as_forward) {
         data_kernel = CLCNN_KERNEL_CONV_FORWARD_1 + data_log_n;
         data_items = forward_items(&ts, data_log_n, px, data_cgroup);
-    } else if (da_prev && dot) { /* one work-item per pixel and run of DOT_K channels */
+    } else if (da_prev && dot) { /* one work-item per run of pixels and run of DOT_K channels */
         const size_t k = dot_k(cs.cin);
         data_kernel = k == 3 ? CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT3 : CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT;
-        data_items = (size_t)cs.n * (size_t)cs.h * (size_t)cs.w * (((size_t)cs.cin + k - 1) / k);
+        data_items = (size_t)cs.n * (size_t)cs.h * (((size_t)cs.w + (size_t)dot_run - 1) / (size_t)dot_run) *
+                     (((size_t)cs.cin + k - 1) / k);
     } else if (da_prev) {
         data_kernel = CLCNN_KERNEL_CONV_BACKWARD_DATA_1 + data_log_n;
         data_items = da_prev->count >> data_log_n;
     }
     if (da_prev && dot) {
-        const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(da_prev->mem)};
+        const kernel_arg args[] = {ARG(dz->mem), ARG(w->mem), ARG(cs), ARG(dot_run), ARG(da_prev->mem)};
         if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)))
-            s = set_args(ctx, fn, kd, args, 4);
+            s = set_args(ctx, fn, kd, args, 5);
     } else if (da_prev && as_forward &&
                !(s = tiled_kernel(ctx, fn, CLCNN_KERNEL_CONV_FORWARD_TILED, tiled(ctx, variant_data, cs.cin),
                                   dt, &kd)) &&
