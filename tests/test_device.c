@@ -338,17 +338,18 @@ static clcnn_context *tiled_context(const char *tile)
  * filter, wider than a step of the K walk, over 2 channels, so that one
  * step's terms wrap past the end of a row of taps; rows and columns of
  * 17-18 outputs, more than a step of dW's walk over the positions, which
- * wrap from row to row and image to image in steps of one and of
- * several). */
+ * wrap from row to row and image to image in steps of one; 24 images of
+ * 1x2 outputs, where a step passes several images). */
 static void tiled_kernels_give_the_direct_kernels_bits(void **state)
 {
     (void)state;
-    const conv_case cases[5] = {
+    const conv_case cases[6] = {
         {2, 9, 11, 12, 3, 3, 20, 1, 1, 9, 11, 1, CLCNN_CONV_DIRECT},
         {3, 7, 7, 24, 1, 1, 40, 1, 0, 7, 7, 1, CLCNN_CONV_DIRECT},
         {2, 13, 10, 5, 5, 3, 6, 2, 2, 7, 6, 0, CLCNN_CONV_DIRECT},
         {1, 6, 20, 2, 2, 17, 9, 1, 1, 7, 6, 1, CLCNN_CONV_DIRECT},
         {3, 17, 18, 3, 3, 3, 8, 1, 1, 17, 18, 0, CLCNN_CONV_DIRECT},
+        {24, 3, 4, 2, 3, 3, 8, 1, 0, 1, 2, 0, CLCNN_CONV_DIRECT},
     };
     enum { CONTEXTS = 4 };
     static const char *const tiles[CONTEXTS] = {"direct", "environment's tiles", "32:16:8:4:2:1",
@@ -358,7 +359,7 @@ static void tiled_kernels_give_the_direct_kernels_bits(void **state)
     np_random r;
     np_random_seed(&r, 5150);
     for (int d = 0; d < 2; d++)
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 6; i++) {
             const conv_case *k = &cases[i];
             const clcnn_dtype dt = d ? CLCNN_F64 : CLCNN_F32;
             double *a = values(&r, (size_t)k->n * k->h * k->w * k->cin, 0, 1.0);

@@ -157,9 +157,9 @@ static void tile_sizes(struct clcnn_cl *cl)
     const char *e = getenv("CLCNN_CONV_TILE");
     memcpy(cl->conv_tile, defaults, sizeof defaults);
     cl->tile_fits = tile_fits(cl, defaults);
-    char end = 0;
-    const int got = e ? sscanf(e, "%d:%d:%d:%d:%d:%d%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) : 0;
-    if (got != 5 && got != 6)
+    int five = -1, six = -1; /* characters read after 5 and after 6 fields */
+    if (!e || sscanf(e, "%d:%d:%d:%d:%d%n:%d%n", &v[0], &v[1], &v[2], &v[3], &v[4], &five, &v[5], &six) < 5 ||
+        !(six >= 0 ? e[six] == '\0' : five >= 0 && e[five] == '\0'))
         return;
     for (int i = 0; i < 5; i++)
         if (v[i] < 1 || v[i] > 256 || (v[i] & (v[i] - 1)))
