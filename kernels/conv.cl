@@ -202,8 +202,9 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
             s.h += 2 * s.pad_h, s.w += 2 * s.pad_w, s.pad_h = s.pad_w = 0;                                     \
             row_slack = 1, skip_padding = 0;                                                                   \
         }                                                                                                      \
-        const int cblocks = s.cout / N, groups = (cblocks + cgroup - 1) / cgroup;                              \
-        const int xblocks = (s.wo + CONV_PX - 1) / CONV_PX;                                                    \
+        /* ceilings without cblocks + cgroup - 1 or wo + CONV_PX - 1, which could pass INT_MAX */            \
+        const int cblocks = s.cout / N, groups = cblocks / cgroup + (cblocks % cgroup != 0);                   \
+        const int xblocks = s.wo / CONV_PX + (s.wo % CONV_PX != 0);                                            \
         const ulong pblocks = (ulong)s.n * (ulong)s.ho * (ulong)xblocks;                                       \
         const ulong g = get_global_id(0);                                                                      \
         if (g >= pblocks * (ulong)groups)                                                                      \
@@ -214,7 +215,7 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
         t /= (ulong)xblocks;                                                                                   \
         const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                      \
         const ulong step = (ulong)s.stride * (ulong)s.cin; /* from one output pixel's input to the next */     \
-        for (int c0 = cb0 * N; c0 < min(cblocks, cb0 + cgroup) * N; c0 += N) {                                 \
+        for (int c0 = cb0 * N; c0 < (cb0 + min(cgroup, cblocks - cb0)) * N; c0 += N) {                         \
             VEC_##N acc[CONV_PX];                                                                              \
             UNROLL for (int p = 0; p < CONV_PX; p++) acc[p] = (VEC_##N)0;                                      \
             for (int fy = 0; fy < s.fh; fy++) {                                                                \
@@ -224,8 +225,8 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
                  * reference order (fx, k), are one run of input (the pixels' channels side by side) and       \
                  * of weights (cout apart), so one loop without tests takes them all. */                       \
                 const long ixa = (long)x0 * s.stride - s.pad_w;                                                \
-                const long ixb = (long)(x0 + CONV_PX - 1) * s.stride + s.fw - 1 - s.pad_w;                     \
-                if (row_inside && ixa >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ixb < s.w))) {            \
+                const long ixb = ((long)x0 + CONV_PX - 1) * s.stride + s.fw - 1 - s.pad_w;                     \
+                if (row_inside && ixa >= 0 && (row_slack || (x0 <= s.wo - CONV_PX && ixb < s.w))) {            \
                     __global const REAL *wp = w + WEIGHTS_AT(fy, 0);                                           \
                     __global const REAL *ap = a + AT(i, iy, ixa, 0, s.h, s.w, s.cin);                          \
                     const long terms = (long)s.fw * (long)s.cin;                                               \
@@ -235,8 +236,8 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
                 for (int fx = 0; fx < s.fw; fx++) {                                                            \
                     __global const REAL *wp = w + WEIGHTS_AT(fy, fx);                                          \
                     const long ix0 = (long)x0 * s.stride + fx - s.pad_w;                                       \
-                    const long ix1 = (long)(x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                       \
-                    if (row_inside && ix0 >= 0 && (row_slack || (x0 + CONV_PX <= s.wo && ix1 < s.w))) {        \
+                    const long ix1 = ((long)x0 + CONV_PX - 1) * s.stride + fx - s.pad_w;                       \
+                    if (row_inside && ix0 >= 0 && (row_slack || (x0 <= s.wo - CONV_PX && ix1 < s.w))) {        \
                         __global const REAL *ap = a + AT(i, iy, ix0, 0, s.h, s.w, s.cin);                      \
                         TERMS_WITHOUT_TESTS(N, s.cin);                                                         \
                         continue;                                                                              \
@@ -246,7 +247,7 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
                     UNROLL for (int p = 0; p < CONV_PX; p++)                                                   \
                     {                                                                                          \
                         const long ix = ix0 + (long)p * s.stride;                                              \
-                        inside[p] = row_inside && x0 + p < s.wo && ix >= 0 && ix < s.w;                        \
+                        inside[p] = row_inside && p < s.wo - x0 && ix >= 0 && ix < s.w;                        \
                         offset[p] = inside[p] ? AT(i, iy, ix, 0, s.h, s.w, s.cin) : 0;                         \
                     }                                                                                          \
                     /* offset 0 outside: a valid address, so that the load needs no branch */                  \
@@ -264,7 +265,7 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
             const VEC_##N bias = has_bias ? VLOAD_##N(b + c0) : (VEC_##N)0;                                    \
             UNROLL for (int p = 0; p < CONV_PX; p++)                                                           \
             {                                                                                                  \
-                if (x0 + p < s.wo)                                                                             \
+                if (p < s.wo - x0)                                                                             \
                     VSTORE_##N(acc[p] + bias, z + AT(i, y, x0 + p, c0, s.ho, s.wo, s.cout));                   \
             }                                                                                                  \
         }                                                                                                      \

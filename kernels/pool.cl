@@ -142,6 +142,10 @@ inline REAL window_size(const pool_shape s)
         }                                                                                                       \
     } while (0)
 
+/* a / b rounded up, for 0 <= a and 0 < b, without a + b - 1 (which could
+ * pass INT_MAX) */
+#define CEIL_DIV(a, b) ((a) / (b) + ((a) % (b) != 0))
+
 /* Both kernels give a work-item a run of up to `run` pixels along a row
  * and a group of up to `group` neighbouring N-channel blocks, looped over:
  * the index decoding (64-bit divisions, about as costly as the loads of a
@@ -157,14 +161,14 @@ inline REAL window_size(const pool_shape s)
     __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, int group, int run,        \
                                    __global REAL *a)                                                            \
     {                                                                                                           \
-        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group, runs = (s.wo + run - 1) / run;     \
+        const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.wo, run);     \
         const ulong g = get_global_id(0);                                                                       \
         if (g >= (ulong)s.n * (ulong)s.ho * (ulong)runs * (ulong)groups)                                        \
             return;                                                                                             \
         ulong t = g;                                                                                            \
-        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = min(cblocks, cb0 + group);                      \
+        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = cb0 + min(group, cblocks - cb0);                \
         t /= (ulong)groups;                                                                                     \
-        const int x0 = (int)(t % (ulong)runs) * run, x1 = min(s.wo, x0 + run);                                  \
+        const int x0 = (int)(t % (ulong)runs) * run, x1 = x0 + min(run, s.wo - x0);                             \
         t /= (ulong)runs;                                                                                       \
         const int y = (int)(t % (ulong)s.ho), i = (int)(t / (ulong)s.ho);                                       \
         for (int x = x0; x < x1; x++) {                                                                         \
@@ -214,7 +218,7 @@ inline REAL window_size(const pool_shape s)
                 }                                                                                               \
             }                                                                                                   \
         __global REAL *dp = da_prev + AT(i, y, x, c0, s.h, s.w, s.c);                                           \
-        UNROLL for (int j = 0; j < (K); j++) STORE_STREAM_##N(acc[j], dp + j * N);                                    \
+        UNROLL for (int j = 0; j < (K); j++) STORE_STREAM_##N(acc[j], dp + j * N);                              \
     } while (0)
 
 /* The first and last output index o whose window, o*stride .. o*stride +
@@ -233,14 +237,14 @@ inline int2 covering(int p, int f, int stride, int n)
                                     __global const REAL *amax, const pool_shape s, int group, int run,          \
                                     __global REAL *da_prev)                                                     \
     {                                                                                                           \
-        const int cblocks = s.c / N, groups = (cblocks + group - 1) / group, runs = (s.w + run - 1) / run;      \
+        const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.w, run);      \
         const ulong g = get_global_id(0);                                                                       \
         if (g >= (ulong)s.n * (ulong)s.h * (ulong)runs * (ulong)groups)                                         \
             return;                                                                                             \
         ulong t = g;                                                                                            \
-        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = min(cblocks, cb0 + group);                      \
+        const int cb0 = (int)(t % (ulong)groups) * group, cb1 = cb0 + min(group, cblocks - cb0);                \
         t /= (ulong)groups;                                                                                     \
-        const int x0 = (int)(t % (ulong)runs) * run, x1 = min(s.w, x0 + run);                                   \
+        const int x0 = (int)(t % (ulong)runs) * run, x1 = x0 + min(run, s.w - x0);                              \
         t /= (ulong)runs;                                                                                       \
         const int y = (int)(t % (ulong)s.h), i = (int)(t / (ulong)s.h);                                         \
         const int2 oy = covering(y, s.f, s.stride, s.ho);                                                       \
