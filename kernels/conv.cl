@@ -961,15 +961,17 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
      * of the window (before the tap's offset), and that pixel's offset in
      * a (signed: it may lie in the padding); i < 0 past the end. */
     const int ka = t % TILE_K;
-    int img[LOADS_A];
-    long y0[LOADS_A], x0[LOADS_A], base[LOADS_A]; /* long: y*stride - pad may pass INT_MAX */
+    /* (y0, x0 fit an int: validation keeps the padded input, which holds
+     * y*stride, within INT_MAX; 64-bit copies would cost GPU registers) */
+    int img[LOADS_A], y0[LOADS_A], x0[LOADS_A];
+    long base[LOADS_A];
     UNROLL for (int j = 0; j < LOADS_A; j++)
     {
         const ulong m = m0 + (ulong)(t / TILE_K + j * (TILE_THREADS / TILE_K));
-        const long x = (long)(m % (ulong)s.wo);
+        const int x = (int)(m % (ulong)s.wo);
         const ulong q = m / (ulong)s.wo;
         img[j] = m < rows ? (int)(q / (ulong)s.ho) : -1;
-        y0[j] = (long)(q % (ulong)s.ho) * s.stride - s.pad_h;
+        y0[j] = (int)(q % (ulong)s.ho) * s.stride - s.pad_h;
         x0[j] = x * s.stride - s.pad_w;
         base[j] = (((long)max(img[j], 0) * s.h + y0[j]) * s.w + x0[j]) * s.cin;
     }
@@ -992,7 +994,7 @@ conv_forward_tiled(__global const REAL *a, __global const REAL *w, __global cons
         const ulong k = k0 + (ulong)ka;
         UNROLL for (int j = 0; j < LOADS_A; j++)
         {
-            const long y = y0[j] + fy, x = x0[j] + fx;
+            const long y = (long)y0[j] + fy, x = (long)x0[j] + fx;
             const int row = t / TILE_K + j * (TILE_THREADS / TILE_K);
             const int in = k < kterms && img[j] >= 0 && y >= 0 && y < s.h && x >= 0 && x < s.w;
             as[ka][row] = in ? a[base[j] + tap_off] : (REAL)0;
