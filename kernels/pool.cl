@@ -194,7 +194,11 @@ inline REAL window_size(const pool_shape s)
  * when a_prev[i][y][x][c] equals the window's max, read from amax (the
  * forward result, computed into a workspace by pool_forward_<N> just
  * before; ties all receive it; a NaN max matches nothing); for average,
- * da / (f*f), and neither a_prev nor amax is read. BACKWARD_BLOCKS sums K
+ * da / (f*f), and a_prev is not read: divided here, or with `divided`
+ * read from amax, where pool_share_<N> stored each window's quotient (the
+ * same quotient, so the same bits; where an input pixel lies in many
+ * windows, each would otherwise be divided again for every pixel it
+ * covers: the host passes it where f >= 3*stride). BACKWARD_BLOCKS sums K
  * blocks from c0 on (K constant) as K independent vectors. */
 #define BACKWARD_BLOCKS(N, K, c0)                                                                               \
     do {                                                                                                        \
@@ -210,11 +214,13 @@ inline REAL window_size(const pool_shape s)
                 const ulong o = AT(i, oy, ox, c0, s.ho, s.wo, s.c);                                             \
                 UNROLL for (int j = 0; j < (K); j++)                                                            \
                 {                                                                                               \
-                    const VEC_##N d = VLOAD_##N(da + o + j * N);                                                \
                     if (s.mode == 0)                                                                            \
-                        acc[j] += SELECT_##N((VEC_##N)0, d, v[j] == VLOAD_##N(amax + o + j * N));               \
+                        acc[j] += SELECT_##N((VEC_##N)0, VLOAD_##N(da + o + j * N),                             \
+                                             v[j] == VLOAD_##N(amax + o + j * N));                              \
+                    else if (divided) /* amax holds the shares */                                               \
+                        acc[j] += VLOAD_##N(amax + o + j * N);                                                  \
                     else                                                                                        \
-                        acc[j] += d / window_size(s);                                                           \
+                        acc[j] += VLOAD_##N(da + o + j * N) / window_size(s);                                   \
                 }                                                                                               \
             }                                                                                                   \
         __global REAL *dp = da_prev + AT(i, y, x, c0, s.h, s.w, s.c);                                           \
@@ -235,7 +241,7 @@ inline int2 covering(int p, int f, int stride, int n)
 #define DEFINE_POOL_BACKWARD(N)                                                                                 \
     __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                      \
                                     __global const REAL *amax, const pool_shape s, int group, int run,          \
-                                    __global REAL *da_prev)                                                     \
+                                    int divided, __global REAL *da_prev)                                        \
     {                                                                                                           \
         const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.w, run);      \
         const ulong g = get_global_id(0);                                                                       \
@@ -260,7 +266,20 @@ inline int2 covering(int p, int f, int stride, int n)
         }                                                                                                       \
     }
 
-#define DEFINE_POOL(N) DEFINE_POOL_FORWARD(N) DEFINE_POOL_BACKWARD(N)
+/* Each window's share of the average-pool gradient, da / (f*f), for
+ * pool_backward_<N> with `divided`.
+ * Work-item mapping: one work-item per N-vector of da, global id g <
+ * vectors = da's element count / N; it writes share[g*N .. g*N + N). */
+#define DEFINE_POOL_SHARE(N)                                                                                    \
+    __kernel void pool_share_##N(__global const REAL *da, const pool_shape s, ulong vectors,                   \
+                                 __global REAL *share)                                                          \
+    {                                                                                                           \
+        const ulong g = get_global_id(0);                                                                       \
+        if (g < vectors)                                                                                        \
+            VSTORE_##N(VLOAD_##N(da + g * N) / window_size(s), share + g * N);                                  \
+    }
+
+#define DEFINE_POOL(N) DEFINE_POOL_FORWARD(N) DEFINE_POOL_BACKWARD(N) DEFINE_POOL_SHARE(N)
 #if HAS_WIDTH(1)
 DEFINE_POOL(1)
 #endif

@@ -50,6 +50,8 @@ typedef struct {
     int tuning;             /* tuning on: an AUTO call runs both algorithms first */
     int views;              /* conv: bigger tensors, CLCNN_GEMM_INDEX_LIMIT=1024 (GEMM sub-buffer views) */
     int tiled;              /* conv: CLCNN_CONV_TILED=1 (the tiled kernels of every direction) */
+    int overlap;            /* pooling: 4x4 windows with stride 1 (else 2x2, stride 2): f*f a power of two
+                             * keeps the average's quotients exact, and with them the expected bits */
 } op_case;
 
 enum { MAX_T = 4 };
@@ -72,7 +74,7 @@ static clcnn_conv_params conv_p(const op_case *c)
 
 static clcnn_pool_params pool_p(const op_case *c)
 {
-    return (clcnn_pool_params){2, 2, c->mode};
+    return c->overlap ? (clcnn_pool_params){4, 1, c->mode} : (clcnn_pool_params){2, 2, c->mode};
 }
 
 /* Small integers in [-3, 3], different per tensor. */
@@ -177,7 +179,7 @@ static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
         f->out[f->n_out++] = sentinel_tensor(x, 2, 3, 3, 3);
         break;
     case OP_POOL_BWD:
-        f->in[f->n_in++] = int_tensor(x, 2, 3, 3, 3, 7); /* da */
+        f->in[f->n_in++] = int_tensor(x, 2, 3, 3, 3, 7); /* da: 3x3 for both windows */
         f->in[f->n_in++] = int_tensor(x, 2, 6, 6, 3, 6); /* a_prev */
         f->out[f->n_out++] = sentinel_tensor(x, 2, 6, 6, 3);
         break;
@@ -514,7 +516,7 @@ static void clblast_status_codes_are_reported(void **state)
         {CLBlastDatabaseError, "CLBlastDatabaseError", CLCNN_ERR_DEVICE},
         {-1500, "an unnamed CLBlast status", CLCNN_ERR_DEVICE},
     };
-    const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0};
+    const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     fixture f, h;
     fixture_make(&h, CLCNN_BACKEND_HOST, &c);
     assert_int_equal(run_op(&h, &c, CLCNN_BACKEND_HOST), CLCNN_OK);
@@ -564,32 +566,33 @@ static void clblast_status_codes_are_reported(void **state)
 int main(void)
 {
     const op_case cases[] = {
-        {"zero_pad", OP_PAD, 0, 0, 0, 0, 0, 0, 0, 0},
-        {"conv2d_forward direct", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0, 0},
-        {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0},
-        {"conv2d_forward gemm chunked", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 2048, 0, 0},
-        {"conv2d_backward direct all", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0, 0},
-        {"conv2d_backward direct da", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 0, 0, 0, 0, 0, 0},
-        {"conv2d_backward direct dw db", OP_CONV_BWD, CLCNN_CONV_DIRECT, 0, 1, 1, 0, 0, 0, 0},
-        {"conv2d_backward gemm all", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0, 0},
-        {"conv2d_backward gemm da", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 0, 0, 0, 0, 0, 0},
-        {"conv2d_backward gemm dw", OP_CONV_BWD, CLCNN_CONV_GEMM, 0, 1, 0, 0, 0, 0, 0},
-        {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048, 0, 0},
-        {"conv2d_forward gemm views", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 1},
-        {"conv2d_backward gemm views", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0, 1},
-        {"conv2d_forward direct tiled", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0, 0, 1},
-        {"conv2d_backward direct tiled", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0, 0, 1},
-        {"conv2d_forward tuned", OP_CONV_FWD, CLCNN_CONV_AUTO, 0, 0, 0, 0, 0, 1, 0},
-        {"conv2d_backward tuned all", OP_CONV_BWD, CLCNN_CONV_AUTO, 1, 1, 1, 0, 0, 1, 0},
-        {"conv2d_backward tuned dw", OP_CONV_BWD, CLCNN_CONV_AUTO, 0, 1, 0, 0, 0, 1, 0},
-        {"pool2d_forward max", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0, 0},
-        {"pool2d_forward avg", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0, 0},
-        {"pool2d_backward max", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0, 0},
-        {"pool2d_backward avg", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0, 0},
-        {"tensor_create", OP_TENSOR_CREATE, 0, 0, 0, 0, 0, 0, 0, 0},
-        {"tensor_write", OP_TENSOR_WRITE, 0, 0, 0, 0, 0, 0, 0, 0},
-        {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0, 0, 0},
-        {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"zero_pad", OP_PAD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward direct", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_forward gemm chunked", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 2048, 0, 0, 0, 0},
+        {"conv2d_backward direct all", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward direct da", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward direct dw db", OP_CONV_BWD, CLCNN_CONV_DIRECT, 0, 1, 1, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward gemm all", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward gemm da", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward gemm dw", OP_CONV_BWD, CLCNN_CONV_GEMM, 0, 1, 0, 0, 0, 0, 0, 0, 0},
+        {"conv2d_backward gemm chunked", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 2048, 0, 0, 0, 0},
+        {"conv2d_forward gemm views", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {"conv2d_backward gemm views", OP_CONV_BWD, CLCNN_CONV_GEMM, 1, 1, 1, 0, 0, 0, 1, 0, 0},
+        {"conv2d_forward direct tiled", OP_CONV_FWD, CLCNN_CONV_DIRECT, 0, 0, 0, 0, 0, 0, 0, 1, 0},
+        {"conv2d_backward direct tiled", OP_CONV_BWD, CLCNN_CONV_DIRECT, 1, 1, 1, 0, 0, 0, 0, 1, 0},
+        {"conv2d_forward tuned", OP_CONV_FWD, CLCNN_CONV_AUTO, 0, 0, 0, 0, 0, 1, 0, 0, 0},
+        {"conv2d_backward tuned all", OP_CONV_BWD, CLCNN_CONV_AUTO, 1, 1, 1, 0, 0, 1, 0, 0, 0},
+        {"conv2d_backward tuned dw", OP_CONV_BWD, CLCNN_CONV_AUTO, 0, 1, 0, 0, 0, 1, 0, 0, 0},
+        {"pool2d_forward max", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0, 0, 0, 0},
+        {"pool2d_forward avg", OP_POOL_FWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0, 0, 0, 0},
+        {"pool2d_backward max", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_MAX, 0, 0, 0, 0, 0},
+        {"pool2d_backward avg", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0, 0, 0, 0},
+        {"pool2d_backward avg overlapping", OP_POOL_BWD, 0, 0, 0, 0, CLCNN_POOL_AVG, 0, 0, 0, 0, 1},
+        {"tensor_create", OP_TENSOR_CREATE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"tensor_write", OP_TENSOR_WRITE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"tensor_read", OP_TENSOR_READ, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {"context_create", OP_CONTEXT_CREATE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     };
     struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 1];
     size_t n = 0;
