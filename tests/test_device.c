@@ -522,6 +522,28 @@ static void workspace_is_kept_within_the_limit(void **state)
     /* a limit below what is held: released at once */
     assert_int_equal(clcnn_context_set_workspace_limit(c.dev, held - 1), CLCNN_OK);
     assert_int_equal(clcnn_context_workspace_bytes(c.dev), 0);
+    /* average pool 2x28x28x32 f4 s1: each window's share first would take
+     * 2x25x25x32 (160 KB), above the limit: the gather divides instead, with
+     * the same bits (integers over 16, exact) and no workspace */
+    {
+        const clcnn_pool_params pa = {4, 1, CLCNN_POOL_AVG};
+        double *g = values(&r, 2 * 25 * 25 * 32, 1, 1.0);
+        clcnn_tensor *u[2][3];
+        for (int s = 0; s < 2; s++) {
+            u[s][0] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, a);
+            u[s][1] = th_tensor(ctxs[s], CLCNN_F32, 2, 25, 25, 32, g);
+            u[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, NULL);
+            assert_int_equal(clcnn_pool2d_backward(ctxs[s], u[s][1], u[s][0], pa, u[s][2]), CLCNN_OK);
+        }
+        compare("pool2d_backward da_prev", "(average 2x28x28x32 f4 s1)", u[0][2], u[1][2], NULL, 0);
+        if (clcnn_context_workspace_bytes(c.dev) != 0)
+            fail_msg("after the average pool the context holds %zu bytes of workspace; expected 0",
+                     clcnn_context_workspace_bytes(c.dev));
+        for (int s = 0; s < 2; s++)
+            for (int j = 0; j < 3; j++)
+                clcnn_tensor_destroy(u[s][j]);
+        free(g);
+    }
     /* dw alone of 1x6x6x130 -> 64 3x3 under 24 KiB (CPU defaults): blocked
      * copies of a_prev (19 KB) and dz (9.2 KB) each fit, not both; the
      * filter reads the tensors themselves, with the same bits */

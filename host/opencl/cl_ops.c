@@ -158,8 +158,10 @@ clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
      * fewer windows. PoCL, backward of 4x112x112x64, clcnn-ab in bursts of
      * 4, three processes of each build: f3 s1 1.65-1.83 ms against
      * 2.13-2.29 without the pass; f2 s1 (4 windows) 1.71-2.32 against
-     * 1.29-1.36, f3 s2 (2.25) 0.74-1.05 against 0.65-0.91. */
-    const cl_int divided = p.mode == CLCNN_POOL_AVG && (long)p.f >= 3L * p.stride;
+     * 1.29-1.36, f3 s2 (2.25) 0.74-1.05 against 0.65-0.91. The pass is
+     * optional: only where its workspace fits the context's limit. */
+    const cl_int divided = p.mode == CLCNN_POOL_AVG && (long)p.f >= 3L * p.stride &&
+                           da->nbytes <= clcnn__cl_scratch_room(ctx, CLCNN_SCRATCH_PARTIAL);
     const cl_ulong vectors = (cl_ulong)(da->count >> log_n);
     cl_mem amax = da->mem;
     if (p.mode == CLCNN_POOL_MAX &&
