@@ -207,7 +207,7 @@ const char *clcnn__cl_error_name(cl_int err);
 
 /* The work-items of a tiled kernel's work-group: (TILE_M / REG_M) x
  * (TILE_N / REG_N) of the context's tile. */
-static inline size_t clcnn__cl_tile_threads(const int tile[5])
+static inline size_t clcnn__cl_tile_threads(const int tile[6])
 {
     return (size_t)(tile[0] / tile[3]) * (size_t)(tile[1] / tile[4]);
 }

@@ -163,22 +163,22 @@ clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
     const cl_int divided = p.mode == CLCNN_POOL_AVG && (long)p.f >= 3L * p.stride &&
                            da->nbytes <= clcnn__cl_scratch_room(ctx, CLCNN_SCRATCH_PARTIAL);
     const cl_ulong vectors = (cl_ulong)(da->count >> log_n);
-    cl_mem amax = da->mem;
+    cl_mem per_window = da->mem; /* the first pass's output: maxima (max) or shares (average) */
     if (p.mode == CLCNN_POOL_MAX &&
         (!(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD_1 + log_n, da->dtype, &kf)) &&
-         !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL, da->nbytes, &amax)))) {
-        const kernel_arg fargs[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(run), ARG(amax)};
+         !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL, da->nbytes, &per_window)))) {
+        const kernel_arg fargs[] = {ARG(a_prev->mem), ARG(ps), ARG(group), ARG(run), ARG(per_window)};
         s = set_args(ctx, fn, kf, fargs, 5);
     } else if (divided &&
                (!(s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_SHARE_1 + log_n, da->dtype, &kf)) &&
-                !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL, da->nbytes, &amax)))) {
-        const kernel_arg sargs[] = {ARG(da->mem), ARG(ps), ARG(vectors), ARG(amax)};
+                !(s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PARTIAL, da->nbytes, &per_window)))) {
+        const kernel_arg sargs[] = {ARG(da->mem), ARG(ps), ARG(vectors), ARG(per_window)};
         s = set_args(ctx, fn, kf, sargs, 4);
     }
     if (s)
         return s;
-    const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(amax),    ARG(ps),
-                               ARG(group),   ARG(run),         ARG(divided), ARG(da_prev->mem)};
+    const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(per_window), ARG(ps),
+                               ARG(group),   ARG(run),         ARG(divided),    ARG(da_prev->mem)};
     if ((s = set_args(ctx, fn, k, args, 8)))
         return s;
     if (kf && (s = launch(ctx, fn, kf, divided ? (size_t)vectors : pool_items(da, log_n, group, run))))
