@@ -81,6 +81,10 @@ typedef enum {
 /* Program builds per source file and dtype: conv.cl's parts 0-5 times
  * width slots 0-5 (cl_program.c). */
 enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = 6 * CLCNN_WIDTH_SLOTS };
+/* ... and per CONV_PX, 1 to CLCNN_MAX_PX: the forward part's programs are
+ * built for the pixels per work-item that a shape takes (the other parts
+ * ignore CONV_PX and are built for the context's conv_px alone). */
+enum { CLCNN_MAX_PX = 8 };
 
 /* A built kernel and the work-group size it is launched with (64 on GPUs,
  * 16 on CPUs, or less where the kernel allows less), found once when the
@@ -152,7 +156,8 @@ struct clcnn_cl {
     cl_uint units;      /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
     size_t base_align;  /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */
     size_t gemm_index;  /* elements CLBlast may index from a matrix's offset (INT_MAX; cl_gemm.c) */
-    int conv_px;        /* forward block: output pixels per work-item (CONV_PX) */
+    int conv_px;        /* forward block: output pixels per work-item (CONV_PX), 1 to CLCNN_MAX_PX */
+    int conv_px_shape;  /* ... or chosen per shape, 4 to 7 (CPUs with 16-wide float vectors) */
     int conv_max_oc;    /* most channels per work-item as a vector (F32; F64 half as many) */
     int filter_kb;      /* backward filter block: input channels per work-item (FILTER_KB) */
     int conv_blocked;   /* the direct forward reads its weights in blocks of N channels (CPUs) */
@@ -163,8 +168,9 @@ struct clcnn_cl {
     int conv_tiled;     /* the direct path's tiled kernels: -1 by heuristic, 0 never, 1 always */
     int conv_tile[6];   /* their TILE_M, TILE_N, TILE_K, REG_M, REG_N, TILE_VEC (CLCNN_CONV_TILE) */
     int tile_fits;      /* the device can run that tile's work-group and local memory */
-    cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS]; /* [program][dtype][part, width], lazily */
-    clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2];                   /* [kernel][dtype], created lazily */
+    /* [program][dtype][part, width][CONV_PX - 1] and [kernel][dtype][CONV_PX - 1], made lazily */
+    cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS][CLCNN_MAX_PX];
+    clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2][CLCNN_MAX_PX];
     cl_mem scratch[CLCNN_SCRATCH_SLOTS]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
     size_t scratch_bytes[CLCNN_SCRATCH_SLOTS];
     clcnn_cl_call call;       /* what the current call has asked for */
@@ -242,9 +248,13 @@ clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id
 /* Releases everything ctx->cl holds (NULL is a no-op). */
 void clcnn__cl_close(clcnn_context *ctx);
 
-/* The kernel for dtype, building its program on first use. */
+/* The kernel for dtype, building its program on first use; _px: a kernel
+ * of the forward part (conv_forward_<N>, conv_pad_input) built with
+ * CONV_PX = px (1 to CLCNN_MAX_PX), the plain call with the context's. */
 clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
                               const clcnn_cl_kernel **out);
+clcnn_status clcnn__cl_kernel_px(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
+                                 int px, const clcnn_cl_kernel **out);
 
 /* Device buffers of tensors. */
 clcnn_status clcnn__cl_tensor_alloc(clcnn_context *ctx, clcnn_tensor *t);

@@ -105,6 +105,29 @@ static cl_int forward_cgroup(const clcnn_context *ctx, const conv_shape *fs, int
     return (cl_int)(g < cblocks ? g : cblocks > 0 ? cblocks : 1);
 }
 
+/* Output pixels per work-item of conv_forward_<N> over rows of wo pixels:
+ * the context's CONV_PX, or on a CPU with 16-wide float vectors the px
+ * from 4 to 7 whose blocks leave the fewest unused pixels at a row's end
+ * (the smallest among equals; 8 never leaves fewer than 4). An unused
+ * pixel costs what a used one does, and where none is left 4 to 8 run
+ * alike: PoCL on a Zen 4 (AVX-512),
+ * clcnn-ab, 12 calls each, px 7 against 4 (2026-11-27): 4x14x14x256->256
+ * 3x3 (rows of 14) forward 1.15, backward data 1.16; 4x7x7x512->512
+ * forward 1.12, backward data 1.10; 4x224x224x3->64 7x7 s2 (112) 1.07;
+ * rows of 56 and 28 0.99-1.00, 8 against 4 on rows of 56 0.99; 8x32x32x64
+ * ->64 (32) 0.92. */
+static size_t forward_px(const clcnn_context *ctx, int wo)
+{
+    if (!ctx->cl->conv_px_shape)
+        return (size_t)ctx->cl->conv_px;
+    const size_t width = (size_t)wo;
+    size_t best = 4;
+    for (size_t px = 5; px <= 7; px++)
+        if ((width + px - 1) / px * px < (width + best - 1) / best * best)
+            best = px;
+    return best;
+}
+
 /* Work-items of conv_forward_<N> for shape fs. */
 static size_t forward_items(const conv_shape *fs, int log_n, size_t px, cl_int cgroup)
 {
@@ -362,7 +385,8 @@ static clcnn_status prepad(clcnn_context *ctx, const char *fn, const clcnn_tenso
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
     cl_mem padded;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_CONV_PAD_INPUT_1 + log_n, a_prev->dtype, &k);
+    clcnn_status s =
+        clcnn__cl_kernel_px(ctx, fn, CLCNN_KERNEL_CONV_PAD_INPUT_1 + log_n, a_prev->dtype, (int)px, &k);
     if (!s)
         s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PADDED, bytes, &padded);
     if (s)
@@ -448,14 +472,14 @@ static clcnn_status cleared_flag(clcnn_context *ctx, const char *fn, cl_mem *fla
  * to pad, the copy over the workspace limit) or the padding is not one
  * square pad: *dz_slack and *flag stay NULL. */
 static clcnn_status padded_dz(clcnn_context *ctx, const char *fn, const clcnn_tensor *dz,
-                              const conv_shape *ts, int log_n, cl_mem *dz_slack, cl_mem *flag)
+                              const conv_shape *ts, int log_n, size_t px, cl_mem *dz_slack, cl_mem *flag)
 {
     if (ts->pad_h != ts->pad_w || ts->pad_h < 0)
         return CLCNN_OK;
     conv_shape ps = *ts;
     cl_mem input = dz->mem;
     cl_int row_slack = 0;
-    clcnn_status s = prepad(ctx, fn, dz, (size_t)ctx->cl->conv_px, log_n, &ps, &input, &row_slack);
+    clcnn_status s = prepad(ctx, fn, dz, px, log_n, &ps, &input, &row_slack);
     if (s || !row_slack || (s = cleared_flag(ctx, fn, flag)))
         return s;
     *dz_slack = input;
@@ -557,9 +581,9 @@ static clcnn_status conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
                                                 CLCNN_KERNEL_CONV_FORWARD_4, CLCNN_KERNEL_CONV_FORWARD_8,
                                                 CLCNN_KERNEL_CONV_FORWARD_16};
     const int log_n = vector_width_log2(w->shape.c, clcnn__cl_max_width(ctx->cl, w->dtype));
-    const size_t px = (size_t)ctx->cl->conv_px;
+    const size_t px = forward_px(ctx, z->shape.w);
     const clcnn_cl_kernel *k;
-    clcnn_status s = clcnn__cl_kernel(ctx, fn, by_width[log_n], a_prev->dtype, &k);
+    clcnn_status s = clcnn__cl_kernel_px(ctx, fn, by_width[log_n], a_prev->dtype, (int)px, &k);
     if (s)
         return s;
     conv_shape cs = conv_shape_of(a_prev, w, z->shape, p);
@@ -741,7 +765,7 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
     conv_shape ts = cs;                                    /* the forward convolution's shape */
     ts.h = cs.ho, ts.w = cs.wo, ts.cin = cs.cout, ts.cout = cs.cin, ts.ho = cs.h, ts.wo = cs.w;
     ts.stride = 1, ts.pad_h = cs.fh - 1 - cs.pad_h, ts.pad_w = cs.fw - 1 - cs.pad_w;
-    const size_t px = (size_t)ctx->cl->conv_px;
+    const size_t px = forward_px(ctx, ts.wo);
     if (as_forward)
         flatten_pointwise(ctx, &ts, px);
     size_t data_items = 0;
@@ -788,8 +812,8 @@ static clcnn_status conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, co
         const cl_int row_slack = 0;
         cl_int wblock = ts.cout;
         cl_mem dz_slack = NULL, flag = NULL;
-        if (!(s = clcnn__cl_kernel(ctx, fn, data_kernel, dt, &kd)) &&
-            !(s = padded_dz(ctx, fn, dz, &ts, data_log_n, &dz_slack, &flag)) &&
+        if (!(s = clcnn__cl_kernel_px(ctx, fn, data_kernel, dt, (int)px, &kd)) &&
+            !(s = padded_dz(ctx, fn, dz, &ts, data_log_n, px, &dz_slack, &flag)) &&
             !(s = block_weights(ctx, fn, w, &ts, 1, ctx->cl->conv_blocked, data_log_n, flag, &w_t,
                                 &wblock))) {
             const kernel_arg fargs[] = {

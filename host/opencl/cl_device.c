@@ -214,6 +214,13 @@ static void describe_device(clcnn_context *ctx)
         type = CL_DEVICE_TYPE_GPU;
     cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     cl->conv_px = (type & CL_DEVICE_TYPE_CPU) ? 4 : 2;
+    /* With 16-wide float vectors (AVX-512, 32 vector registers), a CPU
+     * takes 4 to 7 pixels per work-item, chosen per shape (cl_conv.c,
+     * forward_px); with 8 (AVX2, 16 registers) 7 pixels' accumulators
+     * would not fit, and it keeps 4. */
+    cl_uint native = 0;
+    clGetDeviceInfo(cl->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL);
+    cl->conv_px_shape = cl->cpu && native >= 16;
     cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 16 : 4;
     /* Backward filter: 6 input channels x N filters per work-item on CPUs
      * (12 of the 16 AVX registers hold accumulators; each dz vector, read
@@ -233,8 +240,8 @@ static void describe_device(clcnn_context *ctx)
     cl->conv_tiled = env_switch("CLCNN_CONV_TILED");
     tile_sizes(cl);
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
-    if (px && atoi(px) >= 1 && atoi(px) <= 16)
-        cl->conv_px = atoi(px);
+    if (px && atoi(px) >= 1 && atoi(px) <= CLCNN_MAX_PX)
+        cl->conv_px = atoi(px), cl->conv_px_shape = 0;
     if (oc && atoi(oc) >= 1 && atoi(oc) <= 16)
         cl->conv_max_oc = atoi(oc);
     const char *cg = getenv("CLCNN_CONV_CGROUP");
@@ -391,13 +398,15 @@ void clcnn__cl_close(clcnn_context *ctx)
     clcnn__free(cl->tuned);
     for (int k = 0; k < CLCNN_N_KERNELS; k++)
         for (int d = 0; d < 2; d++)
-            if (cl->kernels[k][d].k)
-                clReleaseKernel(cl->kernels[k][d].k);
+            for (int x = 0; x < CLCNN_MAX_PX; x++)
+                if (cl->kernels[k][d][x].k)
+                    clReleaseKernel(cl->kernels[k][d][x].k);
     for (int p = 0; p < CLCNN_N_PROGRAMS; p++)
         for (int d = 0; d < 2; d++)
             for (int w = 0; w < CLCNN_PROGRAM_SLOTS; w++)
-                if (cl->programs[p][d][w])
-                    clReleaseProgram(cl->programs[p][d][w]);
+                for (int x = 0; x < CLCNN_MAX_PX; x++)
+                    if (cl->programs[p][d][w][x])
+                        clReleaseProgram(cl->programs[p][d][w][x]);
     for (size_t slot = 0; slot < sizeof cl->scratch / sizeof cl->scratch[0]; slot++)
         if (cl->scratch[slot])
             clReleaseMemObject(cl->scratch[slot]);

@@ -130,11 +130,11 @@ static clcnn_status load_source(clcnn_context *ctx, const char *fn, clcnn_progra
  * stores it there). Sources from CLCNN_KERNEL_DIR are cached too: the
  * source text is part of the cache key. */
 static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_program_id id, clcnn_dtype dtype,
-                                  int part, int width_slot)
+                                  int part, int width_slot, int px)
 {
     struct clcnn_cl *cl = ctx->cl;
     const int slot = part * CLCNN_WIDTH_SLOTS + width_slot;
-    if (cl->programs[id][dtype][slot])
+    if (cl->programs[id][dtype][slot][px - 1])
         return CLCNN_OK;
     const char *src;
     int owned;
@@ -157,8 +157,8 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
              "-cl-std=CL1.2 %s -DWIDTH=%d -DPART=%d -DCONV_PX=%d -DFILTER_KB=%d -DMAX_WIDTH=%d "
              "-DSTREAM_STORES=%d%s%s%s",
              dtype == CLCNN_F64 ? "-DREAL=double -DCLCNN_FP64" : "-DREAL=float",
-             width_slot ? 1 << (width_slot - 1) : 0, part, cl->conv_px, cl->filter_kb,
-             clcnn__cl_max_width(cl, dtype), cl->cpu, tile,
+             width_slot ? 1 << (width_slot - 1) : 0, part, px, cl->filter_kb, clcnn__cl_max_width(cl, dtype),
+             cl->cpu, tile,
              dtype == CLCNN_F32 && cl->fp32_div_exact ? " -cl-fp32-correctly-rounded-divide-sqrt" : "",
              owned ? "" : " -w");
 
@@ -193,28 +193,36 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
         clReleaseProgram(prog);
         return s;
     }
-    cl->programs[id][dtype][slot] = prog;
+    cl->programs[id][dtype][slot][px - 1] = prog;
     return CLCNN_OK;
 }
 
 clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
                               const clcnn_cl_kernel **out)
 {
+    return clcnn__cl_kernel_px(ctx, fn, id, dtype, ctx->cl->conv_px, out);
+}
+
+clcnn_status clcnn__cl_kernel_px(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
+                                 int px, const clcnn_cl_kernel **out)
+{
     struct clcnn_cl *cl = ctx->cl;
+    if (kernels[id].part != 1 || px < 1 || px > CLCNN_MAX_PX)
+        px = cl->conv_px; /* the other parts do not use CONV_PX: one build serves every px */
     if (dtype == CLCNN_F64 && !cl->fp64)
         return clcnn__fail(
             ctx, CLCNN_ERR_UNSUPPORTED,
             "%s: the device \"%s\" lacks cl_khr_fp64, so F64 operations are not supported on it", fn,
             ctx->device_name);
-    if (!cl->kernels[id][dtype].k) {
+    if (!cl->kernels[id][dtype][px - 1].k) {
         clcnn_status s =
-            build_program(ctx, fn, kernels[id].program, dtype, kernels[id].part, kernels[id].slot);
+            build_program(ctx, fn, kernels[id].program, dtype, kernels[id].part, kernels[id].slot, px);
         if (s)
             return s;
         cl_int err;
-        cl_kernel k = clCreateKernel(
-            cl->programs[kernels[id].program][dtype][kernels[id].part * CLCNN_WIDTH_SLOTS + kernels[id].slot],
-            kernels[id].name, &err);
+        const int slot = kernels[id].part * CLCNN_WIDTH_SLOTS + kernels[id].slot;
+        cl_kernel k =
+            clCreateKernel(cl->programs[kernels[id].program][dtype][slot][px - 1], kernels[id].name, &err);
         if (err != CL_SUCCESS)
             return clcnn__cl_fail(ctx, err, fn, "clCreateKernel");
         /* Work-groups of 64 on GPUs; of 16 on CPUs, where a work-group is
@@ -240,8 +248,8 @@ clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_i
             const size_t threads = clcnn__cl_tile_threads(cl->conv_tile);
             local = kernel_max >= threads ? threads : 0;
         }
-        cl->kernels[id][dtype] = (clcnn_cl_kernel){k, local};
+        cl->kernels[id][dtype][px - 1] = (clcnn_cl_kernel){k, local};
     }
-    *out = &cl->kernels[id][dtype];
+    *out = &cl->kernels[id][dtype][px - 1];
     return CLCNN_OK;
 }
