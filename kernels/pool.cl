@@ -115,22 +115,28 @@ inline REAL window_size(const pool_shape s)
 #endif
 #define WINDOWS(N, a, s, i, y0, x0, c0, K, out)                                                                 \
     do {                                                                                                        \
-        /* the window's top-left vector, then rows `row` and columns s.c apart */                              \
+        /* the window's top-left vector, then rows `row` and columns s.c apart */                               \
         __global const REAL *p = (a) + AT(i, y0, x0, c0, (s).h, (s).w, (s).c);                                  \
         const ulong row = (ulong)(s).w * (ulong)(s).c;                                                          \
         if ((s).mode == 0) {                                                                                    \
-            UNROLL for (int j = 0; j < (K); j++) out[j] = VLOAD_##N(p + j * N);                                 \
+            /* the max in a chain of one compare and select per vector (strict >: the first of equal            \
+             * values, -0 and +0 too; a NaN never replaces it), and beside it the first NaN: fn follows v       \
+             * until v is NaN, then stays (PoCL, 4x112x112x64 f3 s2 forward 1.40x the two compares of           \
+             * (isnan(v) || v > m) && !isnan(m) in one chain, clcnn-ab in bursts of 4) */                       \
+            VEC_##N fn[K];                                                                                      \
+            UNROLL for (int j = 0; j < (K); j++) out[j] = fn[j] = VLOAD_##N(p + j * N);                         \
             for (int y = 0; y < (s).f; y++, p += row) {                                                         \
                 __global const REAL *q = p;                                                                     \
                 for (int x = 0; x < (s).f; x++, q += (s).c) {                                                   \
                     UNROLL for (int j = 0; j < (K); j++)                                                        \
                     {                                                                                           \
                         const VEC_##N v = VLOAD_##N(q + j * N);                                                 \
-                        /* (isnan(v) || v > m) && !isnan(m), as two compares */                              \
-                        out[j] = SELECT_##N(out[j], v, !(v <= out[j]) && out[j] == out[j]);                    \
+                        out[j] = SELECT_##N(out[j], v, v > out[j]);                                             \
+                        fn[j] = SELECT_##N(fn[j], v, fn[j] == fn[j]);                                           \
                     }                                                                                           \
                 }                                                                                               \
             }                                                                                                   \
+            UNROLL for (int j = 0; j < (K); j++) out[j] = SELECT_##N(out[j], fn[j], fn[j] != fn[j]);            \
         } else {                                                                                                \
             UNROLL for (int j = 0; j < (K); j++) out[j] = (VEC_##N)0;                                           \
             for (int y = 0; y < (s).f; y++, p += row) {                                                         \
@@ -158,10 +164,10 @@ inline REAL window_size(const pool_shape s)
  * n*ho*runs*groups items; it writes a[i][y][x][cb*N .. cb*N + N) for the
  * x of run xr and the blocks cb of group gi. */
 #define DEFINE_POOL_FORWARD(N)                                                                                  \
-    __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, int group, int run,        \
+    __kernel void pool_forward_##N(__global const REAL *a_prev, const pool_shape s, int group, int run,         \
                                    __global REAL *a)                                                            \
     {                                                                                                           \
-        const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.wo, run);     \
+        const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.wo, run);             \
         const ulong g = get_global_id(0);                                                                       \
         if (g >= (ulong)s.n * (ulong)s.ho * (ulong)runs * (ulong)groups)                                        \
             return;                                                                                             \
@@ -239,11 +245,11 @@ inline int2 covering(int p, int f, int stride, int n)
 }
 
 #define DEFINE_POOL_BACKWARD(N)                                                                                 \
-    __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                      \
+    __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                       \
                                     __global const REAL *amax, const pool_shape s, int group, int run,          \
                                     int divided, __global REAL *da_prev)                                        \
     {                                                                                                           \
-        const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.w, run);      \
+        const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.w, run);              \
         const ulong g = get_global_id(0);                                                                       \
         if (g >= (ulong)s.n * (ulong)s.h * (ulong)runs * (ulong)groups)                                         \
             return;                                                                                             \
@@ -271,7 +277,7 @@ inline int2 covering(int p, int f, int stride, int n)
  * Work-item mapping: one work-item per N-vector of da, global id g <
  * vectors = da's element count / N; it writes share[g*N .. g*N + N). */
 #define DEFINE_POOL_SHARE(N)                                                                                    \
-    __kernel void pool_share_##N(__global const REAL *da, const pool_shape s, ulong vectors,                   \
+    __kernel void pool_share_##N(__global const REAL *da, const pool_shape s, ulong vectors,                    \
                                  __global REAL *share)                                                          \
     {                                                                                                           \
         const ulong g = get_global_id(0);                                                                       \
