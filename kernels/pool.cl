@@ -59,11 +59,12 @@ inline REAL window_size(const pool_shape s)
 #define VSTORE_16(v, p) vstore16(v, 0, p)
 /* Stores of both kernels' results: on CPUs (-DSTREAM_STORES=1, compilers
  * that are clang) non-temporal, so that writing a line does not first read
- * it into the cache (PoCL, average-pool backward of 4x112x112x64 f2 s2:
- * 16-21 GB/s with plain stores, 22-25 non-temporal; forward, clcnn-ab in
- * bursts of 4: 1.10x max f3 s2, 1.22-1.29x average f2 s2). The price: the
- * result goes to memory, and a next layer reads it from there, not from
- * the last-level cache.
+ * it into the cache (PoCL on a Zen 3, average-pool backward of 4x112x112x64
+ * f2 s2: 16-21 GB/s with plain stores, 22-25 non-temporal; forward,
+ * clcnn-ab in bursts of 4: 1.10x max f3 s2, 1.22-1.29x average f2 s2). The
+ * price: the result goes to memory, and a next layer reads it from there,
+ * not from the last-level cache. The backward kernel's `stream` argument
+ * can ask for plain stores (the host's choice: cl_ops.c).
  * The address must be aligned to the vector (it is: N divides c and
  * buffers are aligned). */
 #ifndef STREAM_STORES
@@ -205,7 +206,8 @@ inline REAL window_size(const pool_shape s)
  * same quotient, so the same bits; where an input pixel lies in many
  * windows, each would otherwise be divided again for every pixel it
  * covers: the host passes it where f >= 3*stride). BACKWARD_BLOCKS sums K
- * blocks from c0 on (K constant) as K independent vectors. */
+ * blocks from c0 on (K constant) as K independent vectors, and stores them
+ * non-temporal where `stream` is set and the build has STREAM_STORES. */
 #define BACKWARD_BLOCKS(N, K, c0)                                                                               \
     do {                                                                                                        \
         VEC_##N v[K], acc[K];                                                                                   \
@@ -230,7 +232,13 @@ inline REAL window_size(const pool_shape s)
                 }                                                                                               \
             }                                                                                                   \
         __global REAL *dp = da_prev + AT(i, y, x, c0, s.h, s.w, s.c);                                           \
-        UNROLL for (int j = 0; j < (K); j++) STORE_STREAM_##N(acc[j], dp + j * N);                              \
+        UNROLL for (int j = 0; j < (K); j++)                                                                    \
+        {                                                                                                       \
+            if (stream)                                                                                         \
+                STORE_STREAM_##N(acc[j], dp + j * N);                                                           \
+            else                                                                                                \
+                VSTORE_##N(acc[j], dp + j * N);                                                                 \
+        }                                                                                                       \
     } while (0)
 
 /* The first and last output index o whose window, o*stride .. o*stride +
@@ -247,7 +255,7 @@ inline int2 covering(int p, int f, int stride, int n)
 #define DEFINE_POOL_BACKWARD(N)                                                                                 \
     __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                       \
                                     __global const REAL *amax, const pool_shape s, int group, int run,          \
-                                    int divided, __global REAL *da_prev)                                        \
+                                    int divided, int stream, __global REAL *da_prev)                            \
     {                                                                                                           \
         const int cblocks = s.c / N, groups = CEIL_DIV(cblocks, group), runs = CEIL_DIV(s.w, run);              \
         const ulong g = get_global_id(0);                                                                       \

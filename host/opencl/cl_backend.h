@@ -152,6 +152,7 @@ struct clcnn_cl {
     int fp64;           /* the device has cl_khr_fp64 */
     int fp32_div_exact; /* it can divide F32 correctly rounded (build option asks for it) */
     int cpu;            /* a CPU device (PoCL): algorithm and blocking defaults differ */
+    int wide_vectors;   /* CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT >= 16 (on x86 CPUs: AVX-512) */
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     cl_uint units;      /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
     size_t base_align;  /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */

@@ -220,7 +220,8 @@ static void describe_device(clcnn_context *ctx)
      * would not fit, and it keeps 4. */
     cl_uint native = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL);
-    cl->conv_px_shape = cl->cpu && native >= 16;
+    cl->wide_vectors = native >= 16;
+    cl->conv_px_shape = cl->cpu && cl->wide_vectors;
     cl->conv_max_oc = (type & CL_DEVICE_TYPE_CPU) ? 16 : 4;
     /* Backward filter: 6 input channels x N filters per work-item on CPUs
      * (12 of the 16 AVX registers hold accumulators; each dz vector, read
