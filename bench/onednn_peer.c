@@ -186,22 +186,22 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median of up to reps calls after a warm-up, and the minimum into *min. */
+/* Median of up to reps calls after a warm-up, timed while the budget lasts
+ * (at least one; the warm-up, which includes oneDNN's code generation, does
+ * not set the count), and the minimum into *min. */
 static double time_calls(row_state *s, dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args,
                          int reps, double budget_s, double *min)
 {
     double times[64];
-    const double t0 = bench_now();
     dnnl_status_t st = dnnl_primitive_execute(prim, stream, nargs, args);
     if (st == dnnl_success)
         st = dnnl_stream_wait(stream);
-    const double warm = bench_now() - t0;
     if (st != dnnl_success)
         return fail(s, "dnnl_primitive_execute", st);
-    if (warm * reps > budget_s)
-        reps = (int)(budget_s / (warm > 0 ? warm : 1e-9));
-    reps = reps < 1 ? 1 : reps > 64 ? 64 : reps;
-    for (int r = 0; r < reps; r++) {
+    const int max_reps = reps < 1 ? 1 : reps > 64 ? 64 : reps;
+    const double start = bench_now();
+    reps = 0;
+    for (int r = 0; r < max_reps && (r == 0 || bench_now() - start < budget_s); r++, reps++) {
         const double t = bench_now();
         dnnl_primitive_execute(prim, stream, nargs, args);
         dnnl_stream_wait(stream);

@@ -49,27 +49,24 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median kernel time of `call` over up to reps runs after a warm-up; a
- * negative value on failure, with the CLBlast status in note. */
+/* Median kernel time of `call` over up to reps runs after a warm-up, timed
+ * while the budget lasts (at least one: the warm-up, which may include
+ * CLBlast's kernel build, does not set the count; as clcnn's rows, measure.c);
+ * a negative value on failure, with the CLBlast status in note. */
 static double time_peer(cl_command_queue q, peer_call call, const peer_args *p, int reps, double budget_s,
                         char *note, size_t note_len, const char *name)
 {
-    double t0 = bench_now();
     CLBlastStatusCode st = call(&q, p);
     clFinish(q);
-    double warm = bench_now() - t0;
     if (st != CLBlastSuccess) {
         snprintf(note, note_len, "%s failed with CLBlast status %d", name, (int)st);
         return -1.0;
     }
-    if (warm * reps > budget_s)
-        reps = (int)(budget_s / (warm > 0 ? warm : 1e-9));
-    if (reps < 1)
-        reps = 1;
     double times[64];
-    if (reps > 64)
-        reps = 64;
-    for (int r = 0; r < reps; r++) {
+    const int max_reps = reps < 1 ? 1 : reps > 64 ? 64 : reps;
+    const double start = bench_now();
+    reps = 0;
+    for (int r = 0; r < max_reps && (r == 0 || bench_now() - start < budget_s); r++, reps++) {
         cl_event m0, m1;
         clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);
         call(&q, p);

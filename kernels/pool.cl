@@ -103,8 +103,8 @@ inline REAL window_size(const pool_shape s)
  *
  * A work-item with several channel blocks (CPUs) takes them ILP at a time,
  * as ILP independent vectors: one block's window is a chain of dependent
- * selects or adds (about 6 cycles a step for max), which left the core
- * waiting; ILP chains side by side overlap. Each vector is still scanned
+ * selects or adds, which left the core waiting; ILP chains side by side
+ * overlap. Each vector is still scanned
  * in the same order, so the bits do not change.
  *
  * WINDOWS_<N>(a, s, i, y0, x0, c0, K, out): out[j], j < K, is the max (per

@@ -241,7 +241,9 @@ static void describe_device(clcnn_context *ctx)
     cl->conv_tiled = env_switch("CLCNN_CONV_TILED");
     tile_sizes(cl);
     const char *px = getenv("CLCNN_CONV_PX"), *oc = getenv("CLCNN_CONV_OC");
-    if (px && atoi(px) >= 1 && atoi(px) <= CLCNN_MAX_PX)
+    if (px && strcmp(px, "shape") == 0) /* the per-shape choice on any device (tests) */
+        cl->conv_px_shape = 1;
+    else if (px && atoi(px) >= 1 && atoi(px) <= CLCNN_MAX_PX)
         cl->conv_px = atoi(px), cl->conv_px_shape = 0;
     if (oc && atoi(oc) >= 1 && atoi(oc) <= 16)
         cl->conv_max_oc = atoi(oc);

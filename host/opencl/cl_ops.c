@@ -178,14 +178,18 @@ clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
     if (s)
         return s;
     /* Non-temporal stores of da_prev (on CPUs; pool.cl, STREAM_STORES)
-     * except where an average backward writes more than it reads, on a CPU
-     * with 16-wide vectors: there plain stores ran faster on a Zen 4
-     * (clcnn-ab pool:avg:N,112,112,64,2,2 bwd in bursts of 4: 1.60x at
-     * N = 4, 1.26-1.28x at 8 and 12, 1.21x at 16, whose 64 MB pass the 32 MB
-     * L3; 7x7x2048 f7 s1 1.27x), slower on the max backward (0.85x), and
-     * on a Zen 3 (AVX2) slower on the average backward too (16-21 GB/s
-     * against 22-25). */
-    const cl_int stream = !(p.mode == CLCNN_POOL_AVG && ctx->cl->cpu && ctx->cl->wide_vectors);
+     * except for an average backward that writes at least twice what it
+     * reads (da, or the shares, as large) on a CPU with 16-wide vectors:
+     * there plain stores ran faster on a Zen 4 (clcnn-ab
+     * pool:avg:N,112,112,64,2,2 bwd in bursts of 4: 1.60x at N = 4,
+     * 1.26-1.28x at 8 and 12, 1.21x at 16, whose 64 MB pass the 32 MB L3;
+     * f3 s2 1.06x, 4x56x56x256 f2 s2 1.28x, 7x7x2048 f7 s1 1.27x), but
+     * slower where it writes about what it reads (f3 s1 on 4x112x112x64,
+     * 0.73x) and on the max backward, which reads a_prev too (0.85x); on a
+     * Zen 3 (AVX2) slower on the average f2 s2 too (16-21 GB/s against
+     * 22-25). */
+    const cl_int stream = !(p.mode == CLCNN_POOL_AVG && ctx->cl->cpu && ctx->cl->wide_vectors &&
+                            da_prev->count / 2 >= da->count);
     const kernel_arg args[] = {ARG(da->mem), ARG(a_prev->mem), ARG(per_window), ARG(ps),          ARG(group),
                                ARG(run),     ARG(divided),     ARG(stream),     ARG(da_prev->mem)};
     if ((s = set_args(ctx, fn, k, args, 9)))
