@@ -327,6 +327,19 @@ static void host_and_error(const bench_env *env, const bench_layer *l, bench_op 
     set_free(&host);
 }
 
+/* A pause after oneDNN's calls, before the next row times the device:
+ * oneDNN's OpenMP threads (libgomp) keep spinning on a core for some
+ * milliseconds after a parallel region, and the next row's first calls
+ * ran beside them. On the peers suite the 0.2-0.4 ms rows of e, timed
+ * right after d's oneDNN calls, fell to 109-116 GFLOP/s in two runs of
+ * three; with OMP_WAIT_POLICY=passive (no spinning) they ran 149-196. A
+ * tenth of a second is far more than libgomp's spin (300000 pauses). */
+static void settle_after_onednn(void)
+{
+    const struct timespec pause = {0, 100000000};
+    nanosleep(&pause, NULL);
+}
+
 /* The oneDNN peer on one row, checked against the device's outputs of the
  * same op (read back; without them the check is skipped). */
 static void time_onednn(const bench_env *env, const bench_layer *l, bench_op op, int ho, int wo,
@@ -414,8 +427,10 @@ int bench_measure_layer(const bench_env *env, const bench_layer *l, bench_row *r
             host_and_error(env, l, ops[i], ho, wo, data, &dev, &rows[i]);
         if (ops[i] == OP_CONV_FWD && env->clblast && env->dtype == CLCNN_F32)
             bench_clblast(env->dev, l, ho, wo, data[T_A], data[T_W], env->reps, env->row_budget_s, &rows[i]);
-        if (ops[i] != OP_PAD && env->onednn && env->dtype == CLCNN_F32)
+        if (ops[i] != OP_PAD && env->onednn && env->dtype == CLCNN_F32) {
             time_onednn(env, l, ops[i], ho, wo, data, &dev, &rows[i]);
+            settle_after_onednn();
+        }
     }
     if (!failed)
         set_free(&dev);
