@@ -583,19 +583,28 @@ static void write_file(const char *dir, const char *name, const char *text, size
         fail_msg("cannot write %s", path);
 }
 
-/* Copies kernels/<name> of the source tree into dir. */
-static void copy_source_kernel(fx *f, const char *dir, const char *name)
+/* Copies kernels/<name> of the source tree into dir, after `prefix`. */
+static void copy_source_kernel_after(fx *f, const char *dir, const char *name, const char *prefix)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", CLCNN_SOURCE_KERNELS, name);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         fail_msg("cannot open %s", path);
-    char *text = own_buf(f, malloc(1 << 20));
-    const size_t len = fread(text, 1, (1 << 20) - 1, fp);
+    const size_t cap = (size_t)1 << 20, skip = strlen(prefix);
+    assert_true(skip < cap / 2);
+    char *text = own_buf(f, malloc(cap));
+    memcpy(text, prefix, skip);
+    const size_t len = fread(text + skip, 1, cap - skip - 1, fp);
     fclose(fp);
     assert_true(len > 0);
-    write_file(dir, name, text, len);
+    write_file(dir, name, text, skip + len);
+}
+
+/* Copies kernels/<name> of the source tree into dir. */
+static void copy_source_kernel(fx *f, const char *dir, const char *name)
+{
+    copy_source_kernel_after(f, dir, name, "");
 }
 
 enum { PN = 2, PH = 3, PW = 4, PC = 3, PPAD = 2 };
@@ -774,6 +783,48 @@ static void kernel_dir_without_pad_gives_build_error_cannot_read(void **state)
     expect_conv_works(f, ctx);
 }
 
+/* CLCNN_CONV_TILE reaches the tiled kernels' build: conv.cl, from
+ * $CLCNN_KERNEL_DIR, refuses to compile its tiled part with any tile but
+ * 32:16:8:4:2:1. With CLCNN_CONV_TILED=1 a context given that tile
+ * convolves (exactly, small integers), and one given another tile fails to
+ * build, naming the guard: so the forward took the tiled kernel, and the
+ * context the tile it was given. */
+static const char tile_guard[] = "#if defined(TILE_M) && !(TILE_M == 32 && TILE_N == 16 && TILE_K == 8 && "
+                                 "REG_M == 4 && REG_N == 2 && TILE_VEC == 1)\n"
+                                 "#error clcnn_tile_not_taken\n"
+                                 "#endif\n";
+
+static void conv_tile_setting_reaches_the_tiled_build(void **state)
+{
+    fx *f = *state;
+    const char *dir = make_tmpdir(f);
+    copy_source_kernel_after(f, dir, "conv.cl", tile_guard);
+    assert_int_equal(setenv("CLCNN_KERNEL_DIR", dir, 1), 0);
+    char *tiled = th_env_swap("CLCNN_CONV_TILED", "1"),
+         *tile = th_env_swap("CLCNN_CONV_TILE", "32:16:8:4:2:1");
+    expect_conv_works(f, own_ctx(f, th_context(CLCNN_BACKEND_OPENCL)));
+
+    assert_int_equal(setenv("CLCNN_CONV_TILE", "64:64:16:4:4:0", 1), 0);
+    clcnn_context *other = own_ctx(f, th_context(CLCNN_BACKEND_OPENCL));
+    enum { M = 1, H = 4, W = 4, CIN = 2, FH = 2, FW = 3, COUT = 3 };
+    const clcnn_conv_params p = {1, 1, CLCNN_CONV_AUTO};
+    const int ad[4] = {M, H, W, CIN}, wd[4] = {FH, FW, CIN, COUT};
+    int zd[4];
+    assert_int_equal(clcnn_conv2d_output_shape(ad, wd, p, zd), CLCNN_OK);
+    clcnn_tensor *ta = tensor(f, other, F32, M, H, W, CIN, NULL),
+                 *tw = tensor(f, other, F32, FH, FW, CIN, COUT, NULL),
+                 *tz = tensor(f, other, F32, zd[0], zd[1], zd[2], zd[3], NULL);
+    const clcnn_status s = clcnn_conv2d_forward(other, ta, tw, NULL, p, tz);
+    th_env_restore("CLCNN_CONV_TILE", tile);
+    th_env_restore("CLCNN_CONV_TILED", tiled);
+    if (s != CLCNN_ERR_BUILD)
+        fail_msg(
+            "conv2d_forward with the tile 64:64:16:4:4:0 returned %s (%s), expected CLCNN_ERR_BUILD from "
+            "the guard",
+            clcnn_status_string(s), clcnn_last_error(other));
+    expect_contains(clcnn_last_error(other), "clcnn_tile_not_taken", "the guard's build failure");
+}
+
 /* A tensor larger than the device allocates in one buffer is
  * CLCNN_ERR_OUT_OF_MEMORY with a sentence naming CL_DEVICE_MAX_MEM_ALLOC_SIZE,
  * refused before any allocation; *out is untouched and the context works.
@@ -817,6 +868,7 @@ int main(void)
         U(kernel_dir_of_the_source_tree_gives_the_embedded_result),
         U(kernel_dir_with_broken_pad_gives_build_error_with_log),
         U(kernel_dir_without_pad_gives_build_error_cannot_read),
+        U(conv_tile_setting_reaches_the_tiled_build),
         cmocka_unit_test(tensor_larger_than_max_alloc_is_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
