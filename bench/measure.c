@@ -22,6 +22,11 @@ double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int bench_time_more(int done, int max_reps, double start, double budget_s)
+{
+    return done < max_reps && (done == 0 || bench_now() - start < budget_s);
+}
+
 int bench_layer_ops(const bench_layer *l, bench_op ops[4])
 {
     int n = 0;
@@ -179,9 +184,7 @@ static double marker_end(cl_event e)
 }
 
 /* Warm-up, then up to env->reps timed runs while the row's budget lasts
- * (at least one). The warm-up is not the measure of a call: on a first call
- * it includes building the program (about 1 s on PoCL), which capped rows
- * of 4-ms calls at 2 reps when the count was fixed from it up front. */
+ * (bench_time_more). */
 static void time_device(const bench_env *env, const bench_layer *l, bench_op op, tensor_set *s,
                         bench_row *row)
 {
@@ -198,7 +201,7 @@ static void time_device(const bench_env *env, const bench_layer *l, bench_op op,
     double *wall = malloc(2 * sizeof(double) * (size_t)max_reps), *kern = wall + max_reps;
     int kern_ok = q != NULL, reps = 0; /* timed so far */
     const double start = bench_now();
-    for (; reps < max_reps && wall && (reps == 0 || bench_now() - start < env->row_budget_s); reps++) {
+    for (; wall && bench_time_more(reps, max_reps, start, env->row_budget_s); reps++) {
         cl_event m0 = NULL, m1 = NULL;
         if (q)
             clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);

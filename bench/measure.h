@@ -31,4 +31,11 @@ double bench_first_call_seconds(const char *family, const char *device, clcnn_dt
 /* Seconds on a monotonic clock. */
 double bench_now(void);
 
+/* Whether a row times one more call, after `done` of at most `max_reps`
+ * since `start` (bench_now): always the first, then while the budget
+ * lasts. The warm-up call before does not set the count: on a first call
+ * it includes a program build (about 1 s on PoCL; CLBlast's and oneDNN's
+ * code generation for the peers), which capped 4-ms rows at 2-3 reps. */
+int bench_time_more(int done, int max_reps, double start, double budget_s);
+
 #endif

@@ -187,8 +187,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median of up to reps calls after a warm-up, timed while the budget lasts
- * (at least one; the warm-up, which includes oneDNN's code generation, does
- * not set the count), and the minimum into *min. */
+ * (bench_time_more), and the minimum into *min. */
 static double time_calls(row_state *s, dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args,
                          int reps, double budget_s, double *min)
 {
@@ -200,12 +199,11 @@ static double time_calls(row_state *s, dnnl_primitive_t prim, int nargs, const d
         return fail(s, "dnnl_primitive_execute", st);
     const int max_reps = reps < 1 ? 1 : reps > 64 ? 64 : reps;
     const double start = bench_now();
-    reps = 0;
-    for (int r = 0; r < max_reps && (r == 0 || bench_now() - start < budget_s); r++, reps++) {
+    for (reps = 0; bench_time_more(reps, max_reps, start, budget_s); reps++) {
         const double t = bench_now();
         dnnl_primitive_execute(prim, stream, nargs, args);
         dnnl_stream_wait(stream);
-        times[r] = bench_now() - t;
+        times[reps] = bench_now() - t;
     }
     qsort(times, (size_t)reps, sizeof times[0], cmp_double);
     *min = times[0];

@@ -50,9 +50,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median kernel time of `call` over up to reps runs after a warm-up, timed
- * while the budget lasts (at least one: the warm-up, which may include
- * CLBlast's kernel build, does not set the count; as clcnn's rows, measure.c);
- * a negative value on failure, with the CLBlast status in note. */
+ * while the budget lasts (bench_time_more); a negative value on failure,
+ * with the CLBlast status in note. */
 static double time_peer(cl_command_queue q, peer_call call, const peer_args *p, int reps, double budget_s,
                         char *note, size_t note_len, const char *name)
 {
@@ -65,14 +64,13 @@ static double time_peer(cl_command_queue q, peer_call call, const peer_args *p, 
     double times[64];
     const int max_reps = reps < 1 ? 1 : reps > 64 ? 64 : reps;
     const double start = bench_now();
-    reps = 0;
-    for (int r = 0; r < max_reps && (r == 0 || bench_now() - start < budget_s); r++, reps++) {
+    for (reps = 0; bench_time_more(reps, max_reps, start, budget_s); reps++) {
         cl_event m0, m1;
         clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);
         call(&q, p);
         clEnqueueMarkerWithWaitList(q, 0, NULL, &m1);
         clWaitForEvents(1, &m1);
-        times[r] = marker_end(m1) - marker_end(m0);
+        times[reps] = marker_end(m1) - marker_end(m0);
         clReleaseEvent(m0);
         clReleaseEvent(m1);
     }

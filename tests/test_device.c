@@ -452,6 +452,20 @@ static void gemm_views_past_the_index_limit_match_reference(void **state)
  * - a limit below what is held releases it at once;
  * - under 24 KiB, a dw-only backward of 130 channels makes neither blocked
  *   copy (a_prev's 19 KB would fit, not dz's 9.2 KB beside it). */
+/* F32 a_prev (2x28x28x32, values a), da (2 x ho x ho x 32, values da) and
+ * da_prev on the device and host contexts ctxs, and pool2d_backward with p
+ * on each: t[s] = {a_prev, da, da_prev} of ctxs[s]. */
+static void pool_backward_on_both(clcnn_context *const ctxs[2], const double *a, const double *da, int ho,
+                                  clcnn_pool_params p, clcnn_tensor *t[2][3])
+{
+    for (int s = 0; s < 2; s++) {
+        t[s][0] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, a);
+        t[s][1] = th_tensor(ctxs[s], CLCNN_F32, 2, ho, ho, 32, da);
+        t[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, NULL);
+        assert_int_equal(clcnn_pool2d_backward(ctxs[s], t[s][1], t[s][0], p, t[s][2]), CLCNN_OK);
+    }
+}
+
 static void workspace_is_kept_within_the_limit(void **state)
 {
     (void)state;
@@ -508,12 +522,7 @@ static void workspace_is_kept_within_the_limit(void **state)
     double *a = values(&r, 2 * 28 * 28 * 32, 1, 1.0), *da = values(&r, 2 * 13 * 13 * 32, 1, 1.0);
     clcnn_tensor *t[2][3];
     clcnn_context *ctxs[2] = {c.dev, c.host};
-    for (int s = 0; s < 2; s++) {
-        t[s][0] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, a);
-        t[s][1] = th_tensor(ctxs[s], CLCNN_F32, 2, 13, 13, 32, da);
-        t[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, NULL);
-        assert_int_equal(clcnn_pool2d_backward(ctxs[s], t[s][1], t[s][0], p, t[s][2]), CLCNN_OK);
-    }
+    pool_backward_on_both(ctxs, a, da, 13, p, t);
     compare("pool2d_backward da_prev", "(max 2x28x28x32 f3 s2)", t[0][2], t[1][2], NULL, 0);
     const size_t held = clcnn_context_workspace_bytes(c.dev), maxima = 2 * 13 * 13 * 32 * sizeof(float);
     if (held < maxima || held > limit)
@@ -529,12 +538,7 @@ static void workspace_is_kept_within_the_limit(void **state)
         const clcnn_pool_params pa = {4, 1, CLCNN_POOL_AVG};
         double *g = values(&r, 2 * 25 * 25 * 32, 1, 1.0);
         clcnn_tensor *u[2][3];
-        for (int s = 0; s < 2; s++) {
-            u[s][0] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, a);
-            u[s][1] = th_tensor(ctxs[s], CLCNN_F32, 2, 25, 25, 32, g);
-            u[s][2] = th_tensor(ctxs[s], CLCNN_F32, 2, 28, 28, 32, NULL);
-            assert_int_equal(clcnn_pool2d_backward(ctxs[s], u[s][1], u[s][0], pa, u[s][2]), CLCNN_OK);
-        }
+        pool_backward_on_both(ctxs, a, g, 25, pa, u);
         compare("pool2d_backward da_prev", "(average 2x28x28x32 f4 s1)", u[0][2], u[1][2], NULL, 0);
         if (clcnn_context_workspace_bytes(c.dev) != 0)
             fail_msg("after the average pool the context holds %zu bytes of workspace; expected 0",
