@@ -1,6 +1,15 @@
 /* clcnn_cl.h - OpenCL interop for programs that already own OpenCL objects.
- * The only clcnn header that includes the OpenCL headers; include clcnn.h's
- * API through it. */
+ * The only clcnn header that includes the OpenCL headers (CL/cl.h), which a
+ * program including it needs in every build of clcnn; include clcnn.h's API
+ * through it.
+ *
+ * A clcnn built without the OpenCL backend (CLCNN_OPENCL=OFF) still installs
+ * this header and exports its functions where the OpenCL headers were found
+ * when clcnn was built, so a program written against it links and runs:
+ * clcnn_context_create_cl returns CLCNN_ERR_UNSUPPORTED, and the other
+ * functions return NULL, as for the host contexts that are all such a build
+ * makes.  Built without the OpenCL headers as well, clcnn does not install
+ * this header. */
 #ifndef CLCNN_CL_H
 #define CLCNN_CL_H
 
@@ -24,8 +33,8 @@ extern "C" {
  *  Ownership: the caller owns *out (clcnn_context_destroy).
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (a NULL argument, a queue that is not
  *  of context and device or is out-of-order), CLCNN_ERR_OUT_OF_MEMORY,
- *  CLCNN_ERR_UNSUPPORTED (a library built without OpenCL).  Messages go to
- *  clcnn_last_error(NULL). */
+ *  CLCNN_ERR_UNSUPPORTED (a library built without OpenCL, whatever the
+ *  arguments; *out is left as it was).  Messages go to clcnn_last_error(NULL). */
 CLCNN_API clcnn_status clcnn_context_create_cl(cl_context context, cl_device_id device,
                                                cl_command_queue queue, clcnn_context **out);
 
