@@ -4,6 +4,10 @@
 # only, and refuses bad arguments with status 2.
 set -euo pipefail
 ab=$1
+# clcnn-ab's contexts take their backend from the environment, and the
+# settings checked here (CLCNN_KERNEL_DIR among them) are the OpenCL
+# backend's: it runs there whatever backend the caller forces.
+export CLCNN_BACKEND=opencl
 fail() { echo "ab_smoke: $*" >&2; exit 1; }
 for op in fwd data filter; do
   out=$("$ab" conv:2,9,8,5,16,3,3,1,1 "$op" CLCNN_FILTER_BLOCKED=0 CLCNN_FILTER_BLOCKED=1,CLCNN_CONV_PX=2 3)

@@ -10,6 +10,9 @@ build=$1
 work=$2
 backend=${3:-}
 unset CLCNN_KERNEL_DIR
+# The consumer checks the installed library's default backend (AUTO), which
+# must be the OpenCL one with `opencl`, whatever backend the caller forces.
+unset CLCNN_BACKEND
 cmake=${CMAKE:-cmake}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"
