@@ -10,14 +10,13 @@
 #include <stdint.h>
 
 /* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
- * layers are mostly border), the direct forward reads a zero-padded copy
- * of a_prev instead: workspace CLCNN_SCRATCH_PADDED, n x (h+2p) x (w+2p) x
- * cin plus CONV_PX * stride pixels of slack, filled by conv_pad_input
- * (from the program of the forward kernel of width 2^log_n). The padding
- * zeros are multiplied as before, in the same order, so the bits are the
- * same. Not when nothing needs it (no padding, no partial last block) or
- * the copy does not fit the workspace limit beside the call's other
- * workspaces; then *cs, *input and *row_slack stay as they are. */
+ * layers are mostly border), the direct forward reads a zero-padded copy of
+ * a_prev (workspace CLCNN_SCRATCH_PADDED, with CONV_PX * stride pixels of
+ * slack, filled by conv_pad_input of the forward's program of width
+ * 2^log_n), multiplying the padding zeros in the same order, so the bits
+ * are the same. No copy where nothing needs one or it does not fit beside
+ * the call's other workspaces: *cs, *input and *row_slack stay as they
+ * are. */
 clcnn_status clcnn__conv_prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
                                 int log_n, conv_shape *cs, cl_mem *input, cl_int *row_slack)
 {
@@ -56,16 +55,14 @@ clcnn_status clcnn__conv_prepad(clcnn_context *ctx, const char *fn, const clcnn_
     return CLCNN_OK;
 }
 
-/* The direct forward's weights (shape *fs, the forward's; with flip, w
- * holds the original weights of backward data as a forward convolution):
- * with `blocked` (CPUs' default; never for the tiled kernel), in blocks of
- * N = 2^log_n channels (conv_block_weights into workspace
- * CLCNN_SCRATCH_WEIGHTS; *wblock = N); else HWIO, which with flip is also
- * a copy. With neither blocks nor flip, w itself (*weights
- * and *wblock as they are: w->mem and cout); so too without flip where
- * the blocked copy does not fit the workspace limit beside the call's
- * other workspaces. The copy sets *flag (a cl_int the caller cleared;
- * none when NULL) if some weight is not finite. */
+/* The direct forward's weights (shape *fs; with flip, the original weights
+ * of backward data as a forward convolution) copied into workspace
+ * CLCNN_SCRATCH_WEIGHTS: with `blocked` in blocks of N = 2^log_n channels
+ * (*wblock = N), so that a work-item reads one contiguous run, else HWIO
+ * (flipped). Without flip, w itself (*weights and *wblock untouched) where
+ * unblocked or where the blocked copy does not fit beside the call's other
+ * workspaces. The copy sets flag (cleared by the caller; none when NULL) if
+ * some weight is not finite. */
 enum { BLOCK_KTILE = 16 };
 
 clcnn_status clcnn__conv_block_weights(clcnn_context *ctx, const char *fn, const clcnn_tensor *w,
@@ -114,13 +111,11 @@ clcnn_status clcnn__conv_cleared_flag(clcnn_context *ctx, const char *fn, cl_mem
     return CLCNN_OK;
 }
 
-/* Backward data as a forward convolution (shape *ts) on CPUs: a zero-padded
- * copy of dz with slack, as prepad makes for the forward, and a flag
- * (workspace CLCNN_SCRATCH_FLAG, cleared here) for block_weights to set if
- * some weight is not finite; the kernel reads the copy only when the flag
- * is clear (conv_forward_<N>). Neither when prepad makes no copy (nothing
- * to pad, the copy over the workspace limit) or the padding is not one
- * square pad: *dz_slack and *flag stay NULL. */
+/* Backward data as a forward convolution (shape *ts) on CPUs: dz padded as
+ * prepad pads a_prev, and the cleared flag for block_weights, since the
+ * kernel reads the copy only while every weight is finite
+ * (conv_forward_<N>). Neither (*dz_slack, *flag NULL) where prepad makes no
+ * copy or the padding is not one square pad. */
 clcnn_status clcnn__conv_padded_dz(clcnn_context *ctx, const char *fn, const clcnn_tensor *dz,
                                    const conv_shape *ts, int log_n, size_t px, cl_mem *dz_slack, cl_mem *flag)
 {
