@@ -94,7 +94,7 @@ typedef struct {
     size_t local;
 } clcnn_cl_kernel;
 
-/* What a measured choice names (cl_tune.c, cl_conv.c): an algorithm and,
+/* What a measured choice names (cl_tune.c, conv/conv_choice.c): an algorithm and,
  * for the direct kernel that takes one (forward, and backward data with
  * stride 1, which runs it), its work-item order (conv.cl: channel-major or
  * pixel-major), or the tiled kernels (conv_forward_tiled for the forward
@@ -120,7 +120,7 @@ typedef struct {
  * backward filter, transposed weights of the direct backward data, the GEMM
  * path's column matrix, CLBlast's temporary buffer, and the copies of
  * outputs that a call writes with several enqueues (restored if a later
- * enqueue fails; cl_conv.c), the zero-padded input of the direct
+ * enqueue fails; conv/conv_saved.c), the zero-padded input of the direct
  * forward convolution on CPUs, a flag set when some weight is not
  * finite (direct backward data on CPUs), and a_prev and dz in blocks of
  * channels (direct backward filter on CPUs). */

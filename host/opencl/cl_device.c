@@ -175,8 +175,8 @@ static void tile_sizes(struct clcnn_cl *cl)
         memcpy(cl->conv_tile, v, sizeof v), cl->tile_fits = 1;
 }
 
-/* Reads the device's name, fp64 support and largest allocation into ctx. */
-static void describe_device(clcnn_context *ctx)
+/* The device's name, driver version and floating-point support. */
+static void describe_identity(clcnn_context *ctx)
 {
     struct clcnn_cl *cl = ctx->cl;
     ctx->device_name[0] = '\0';
@@ -203,8 +203,12 @@ static void describe_device(clcnn_context *ctx)
     const char *no_fp64 = getenv("CLCNN_DISABLE_FP64");
     if (no_fp64 && *no_fp64 && strcmp(no_fp64, "0") != 0)
         cl->fp64 = 0;
-    /* Forward blocking defaults by device type: CPUs have wide vector units
-     * and few threads, GPUs many threads with fewer registers each. */
+}
+
+/* Blocking defaults by device type: CPUs have wide vector units and few
+ * threads, GPUs many threads with fewer registers each. */
+static void describe_defaults(struct clcnn_cl *cl)
+{
     cl_device_type type = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     /* CLCNN_DEVICE_PROFILE=gpu: take the GPU defaults and heuristics on any
@@ -215,9 +219,9 @@ static void describe_device(clcnn_context *ctx)
     cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     cl->conv_px = (type & CL_DEVICE_TYPE_CPU) ? 4 : 2;
     /* With 16-wide float vectors (AVX-512, 32 vector registers), a CPU
-     * takes 4 to 7 pixels per work-item, chosen per shape (cl_conv.c,
-     * forward_px); with 8 (AVX2, 16 registers) 7 pixels' accumulators
-     * would not fit, and it keeps 4. */
+     * takes 4 to 7 pixels per work-item, chosen per shape
+     * (conv/conv_forward.c); with 8 (AVX2, 16 registers) 7 pixels'
+     * accumulators would not fit, and it keeps 4. */
     cl_uint native = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL);
     cl->wide_vectors = native >= 16;
@@ -226,16 +230,18 @@ static void describe_device(clcnn_context *ctx)
     /* Backward filter: 6 input channels x N filters per work-item on CPUs
      * (12 of the 16 AVX registers hold accumulators; each dz vector, read
      * from L2 once per position, serves 6 channels), 8 with 16-wide
-     * vectors (16 of 32 registers; PoCL on a Zen 4, clcnn-ab, 16 calls
-     * each, 8 against 6: 3x3 layers 1.00-1.04, 1x1 layers of 56x56x64->64
-     * and 28x28x128->512 1.05-1.08, 7x7x512->2048 1.09, 28x28x192->32
-     * 0.96-1.03), 4 on GPUs. */
+     * vectors (16 of 32 registers; measured: see
+     * docs/performance/conv-choice-rules.md), 4 on GPUs. */
     cl->filter_kb = cl->cpu ? (cl->wide_vectors ? 8 : 6) : 4;
     /* The direct forward's weights in blocks of N channels, each work-item's
      * weights one contiguous run (conv.cl, WEIGHTS_AT), on CPUs; GPUs read
      * HWIO, where neighbouring work-items read neighbouring vectors. */
     cl->conv_blocked = cl->cpu;
-    /* Kernel-development overrides (README: environment variables). */
+}
+
+/* Kernel-development overrides (README: environment variables). */
+static void read_overrides(struct clcnn_cl *cl)
+{
     const int blocked = env_switch("CLCNN_CONV_BLOCKED");
     if (blocked >= 0)
         cl->conv_blocked = blocked;
@@ -256,6 +262,11 @@ static void describe_device(clcnn_context *ctx)
     const char *kb = getenv("CLCNN_FILTER_KB");
     if (kb && atoi(kb) >= 1 && atoi(kb) <= 16)
         cl->filter_kb = atoi(kb);
+}
+
+/* The device's allocation, compute-unit and alignment limits. */
+static void describe_limits(struct clcnn_cl *cl)
+{
     cl->max_alloc = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
     cl->units = 1;
@@ -272,6 +283,16 @@ static void describe_device(clcnn_context *ctx)
     const char *gi = getenv("CLCNN_GEMM_INDEX_LIMIT");
     const long gl = gi ? atol(gi) : 0;
     cl->gemm_index = gl >= 1024 && gl <= INT_MAX ? (size_t)gl : (size_t)INT_MAX;
+}
+
+/* Reads the device's name, fp64 support, defaults, the overrides of them,
+ * and its limits into ctx. */
+static void describe_device(clcnn_context *ctx)
+{
+    describe_identity(ctx);
+    describe_defaults(ctx->cl);
+    read_overrides(ctx->cl);
+    describe_limits(ctx->cl);
 }
 
 static struct clcnn_cl *new_state(void)
