@@ -71,15 +71,16 @@ export LSAN_OPTIONS=suppressions=$root/.ci/lsan.supp:print_suppressions=1
 # paths, and run).
 exclude='^(install_consumer|device_blocks_.*|device_tiled)$'
 # Small tiles for the tiled kernels (the GPU profile's default tile has 256
-# work-items a group, whose barriers PoCL runs slowly: device_gpu_profile
-# took 295 s here with it): the same host code, a quarter of the items.
+# work-items a group, whose barriers PoCL runs slowly, which took
+# device_gpu_profile to several minutes): the same host code, a quarter of
+# the items.
 export CLCNN_CONV_TILE=32:16:8:4:2
 n_asan=$(ctest --test-dir build-sanitize -N -E "$exclude" | sed -n 's/^Total Tests: *//p')
 t1=$SECONDS
 # LSan's leak tracer itself sometimes crashes as a process exits ("Tracer
 # caught signal 11 ... LeakSanitizer has encountered a fatal error"), after
-# every test of that process passed (seen once in 7 CI runs, test_interop,
-# 2026-11-26): no finding about clcnn, and no leak check done. A failure
+# every test of that process passed (rarely, in any test): no finding
+# about clcnn, and no leak check done. A failure
 # with that message and no sanitizer report gets one rerun of the failed
 # tests; any other failure fails at once.
 log=build-sanitize/Testing/Temporary/LastTest.log

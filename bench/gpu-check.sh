@@ -336,7 +336,7 @@ unpack_debs() {
   local debs=("$DEBS"/*.deb)
   shopt -u nullglob
   if [ ${#debs[@]} -eq 0 ]; then
-    echo "no .deb files in $DEBS; prepare them (see the header of bench/gpu-check.sh or bench/GPU-CHECK.md)"
+    echo "no .deb files in $DEBS; prepare them (see the header of bench/gpu-check.sh or docs/gpu.md)"
     return 1
   fi
   case $PREFIX in
@@ -658,7 +658,7 @@ for sl in "${LIMITS[@]}"; do
   suite=${sl%%:*}
   limit=${sl##*:}
   if [ ! -x "$BENCH" ]; then
-    record "$suite" FAIL 0 "not run: no $BENCH (build failed, or the bench is not part of this tree yet)"
+    record "$suite" FAIL 0 "not run: no $BENCH (the build failed, or CLCNN_BUILD_BENCH is off)"
     continue
   fi
   left=$((DEADLINE - (SECONDS - T0) - RESERVE))

@@ -1,5 +1,5 @@
 /* onednn_peer.h - the CPU peer column: oneDNN's own primitives on the same
- * layers (F32), the library the issue's CPU targets were set against. Built
+ * layers (F32), the CPU reference point for clcnn's figures. Built
  * when CMake finds oneDNN (Debian's libdnnl-dev); otherwise every call here
  * reports that it is not there (onednn_none.c). */
 #ifndef CLCNN_BENCH_ONEDNN_PEER_H

@@ -1,6 +1,7 @@
 /* seed_demo.c - clcnn-seed-demo: runs the notebook's conv_forward case on the
  * default device and prints what the notebook prints, next to its expected
- * answer. The main job of the quick start until clcnn-bench exists.
+ * answer: the smallest end-to-end check that a device gives the notebook's
+ * result.
  *
  * Usage: clcnn-seed-demo [f32|f64]   (backend and device: CLCNN_BACKEND,
  * CLCNN_DEVICE) */
