@@ -20,7 +20,7 @@
 # libLLVM frames the suppressions name. CLCNN_WERROR does not apply here (see
 # .ci/sanitize.sh: sanitizer instrumentation gives false-positive warnings).
 # Needs clang and libclang-rt-dev (libFuzzer and the sanitizer runtimes) from
-# .ci/packages.txt. About 80 s on 2 cores, the build included, with a warm
+# .ci/packages-ci.txt. About 80 s on 2 cores, the build included, with a warm
 # PoCL kernel cache; up to 5 minutes with a cold one.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -55,7 +55,7 @@ clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, 
 
 /* Starts the record of what a convolution runs (clcnn_context_last_conv_algos):
  * AUTO where the call computes nothing; where it does, DIRECT on the host
- * backend, AUTO for the OpenCL backend to fill in (cl_conv.c). */
+ * backend, AUTO for the OpenCL backend to fill in (host/opencl/conv/conv_choice.c). */
 static void conv_begin(clcnn_context *ctx, int forward, int data, int filter)
 {
     const clcnn_conv_algo ran = ctx->cl ? CLCNN_CONV_AUTO : CLCNN_CONV_DIRECT;

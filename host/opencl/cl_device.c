@@ -132,7 +132,7 @@ static int env_switch(const char *name)
  * the tile, RM x RN at most 64 accumulators, the work-items (M/RM x N/RN) a
  * multiple of TILE_K and TILE_N that divides TILE_M*TILE_K and
  * TILE_N*TILE_K (the backward filter's staging of A^T also wants a
- * multiple of TILE_M: tiled_filter), at most 1024 and the device's
+ * multiple of TILE_M: clcnn__conv_tiled_filter), at most 1024 and the device's
  * work-group limit, and the staged tiles of F64 within its local memory
  * (tile_fits); V, 0 or 1 (0 when left out), with 1 RM and RN at most 16,
  * the widest vector. Anything else leaves the defaults; where those do not

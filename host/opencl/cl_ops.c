@@ -1,6 +1,6 @@
 /* cl_ops.c - setting kernel arguments and launching kernels, and the
  * padding and pooling operations on an OpenCL context (convolutions:
- * cl_conv.c and cl_gemm.c). An operation fetches its kernels (building them
+ * conv/ and cl_gemm.c). An operation fetches its kernels (building them
  * on first use), sets every argument, and only then enqueues, on the
  * context's in-order queue without waiting. */
 #include "cl_backend.h"

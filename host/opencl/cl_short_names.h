@@ -1,6 +1,6 @@
 /* cl_short_names.h - short local names for the launch helpers of
  * cl_backend.h, for the files that enqueue many kernels (cl_ops.c,
- * cl_conv.c). Include after cl_backend.h, in .c files only. */
+ * conv/). Include after cl_backend.h, in .c files only. */
 #ifndef CLCNN_CL_SHORT_NAMES_H
 #define CLCNN_CL_SHORT_NAMES_H
 
