@@ -3,15 +3,15 @@
  * its value, outputs left byte-for-byte unchanged, and the context still
  * usable afterwards.
  *
- * Each case is its own cmocka test. A fixture (setup/teardown) owns the
- * contexts, every tensor and every snapshot, so that nothing leaks even when
- * a case fails part-way (the suite runs under valgrind). */
+ * This file holds the fixture (errors_fixture.h) and main, which runs every
+ * registered case as its own cmocka test. */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #undef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* setenv, unsetenv, strdup */
 #endif
 
-#include "helpers.h"
+#define ERRORS_FILE_RANK 0
+#include "errors_fixture.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -19,30 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define F32 CLCNN_F32
-#define F64 CLCNN_F64
-
 /* ------------------------------------------------------------------------ */
 /* Fixture                                                                    */
 /* ------------------------------------------------------------------------ */
 
-#define MAX_TENSORS 32
-
-typedef struct {
-    clcnn_context *ctx;   /* the context every case uses */
-    clcnn_context *other; /* a second context, for "tensor of another context" */
-    clcnn_tensor *owned[MAX_TENSORS];
-    int n_owned;
-    /* Snapshots of every tensor made by mk(), compared after the failing call. */
-    const clcnn_tensor *watched[MAX_TENSORS];
-    const char *watched_name[MAX_TENSORS];
-    unsigned char *snap[MAX_TENSORS];
-    size_t snap_n[MAX_TENSORS];
-    int n_watched;
-    /* CLCNN_BACKEND as it was before a case changed it. */
-    int env_saved;
-    char *env_old;
-} fx;
+max_align_t errors_sentinel;
 
 /* Leaves a distinctive message in this thread's last error, so that a case
  * whose call forgets to record one cannot pass on a stale message. */
@@ -65,6 +46,7 @@ static clcnn_options case_options(void)
     return (clcnn_options){CLCNN_BACKEND_HOST, NULL};
 }
 
+/* *state is the case's table row (cmocka's initial state) or NULL. */
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -77,6 +59,7 @@ static int setup(void **state)
         return -1;
     }
     mark_thread_error();
+    f->row = *state;
     *state = f;
     return 0;
 }
@@ -101,16 +84,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static void own(fx *f, clcnn_tensor *t)
+void own(fx *f, clcnn_tensor *t)
 {
     assert_true(f->n_owned < MAX_TENSORS);
     f->owned[f->n_owned++] = t;
 }
 
-/* A tensor of ctx filled with a recognisable non-zero pattern, distinct for
- * each tensor, and snapshotted so that expect_fail can check it. */
-static clcnn_tensor *mk(fx *f, clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c,
-                        const char *name)
+clcnn_tensor *mk(fx *f, clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c, const char *name)
 {
     static int serial;
     clcnn_tensor *t = NULL;
@@ -170,11 +150,8 @@ static void expect_usable(fx *f)
                      out[i], want[i]);
 }
 
-/* The checks of every case: the status, the message (each needle must occur
- * in clcnn_last_error(msg_ctx)), every tensor made by mk() unchanged, and
- * the context still usable. */
-static void expect_fail_(fx *f, clcnn_status got, clcnn_status want, const clcnn_context *msg_ctx,
-                         const char *const *needles)
+void expect_fail_(fx *f, clcnn_status got, clcnn_status want, const clcnn_context *msg_ctx,
+                  const char *const *needles)
 {
     const char *msg = clcnn_last_error(msg_ctx);
     if (got != want)
@@ -189,14 +166,7 @@ static void expect_fail_(fx *f, clcnn_status got, clcnn_status want, const clcnn
     expect_usable(f);
 }
 
-#define EXPECT_FAIL(f, got, want, msg_ctx, ...)                                                              \
-    expect_fail_((f), (got), (want), (msg_ctx), (const char *const[]){__VA_ARGS__, NULL})
-
-#define CASE(name) static void name(void **state)
-#define FX fx *f = *state
-
-/* Sets CLCNN_BACKEND (NULL: unsets it); teardown restores the old value. */
-static void set_backend_env(fx *f, const char *value)
+void set_backend_env(fx *f, const char *value)
 {
     if (!f->env_saved) {
         const char *old = getenv("CLCNN_BACKEND");
@@ -208,11 +178,6 @@ static void set_backend_env(fx *f, const char *value)
     else
         unsetenv("CLCNN_BACKEND");
 }
-
-/* An address that no library call returns, to see that *out is left alone. */
-static max_align_t sentinel_storage;
-#define SENTINEL_CTX ((clcnn_context *)(void *)&sentinel_storage)
-#define SENTINEL_TENSOR ((clcnn_tensor *)(void *)&sentinel_storage)
 
 /* ------------------------------------------------------------------------ */
 /* The standard, valid argument sets; each case changes one thing.           */
@@ -1994,206 +1959,53 @@ CASE(pool_backward_rejects_da_prev_of_wrong_channels)
 }
 
 /* ------------------------------------------------------------------------ */
+/* main                                                                       */
+/* ------------------------------------------------------------------------ */
 
-#define U(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+/* The bounds of the section that CASE and CASE_TABLE fill (the linker
+ * defines them for a section named like a C identifier). */
+extern const errors_entry *const __start_clcnn_error_cases[];
+extern const errors_entry *const __stop_clcnn_error_cases[];
+
+static int entry_order(const void *pa, const void *pb)
+{
+    const errors_entry *a = *(const errors_entry *const *)pa, *b = *(const errors_entry *const *)pb;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return (a->line > b->line) - (a->line < b->line);
+}
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        U(baseline_zero_pad_succeeds),
-        U(baseline_conv_forward_succeeds),
-        U(baseline_conv_backward_succeeds),
-        U(baseline_pool_forward_succeeds),
-        U(baseline_pool_backward_succeeds),
-        U(baseline_output_shapes_succeed),
+    const size_t n_entries = (size_t)(__stop_clcnn_error_cases - __start_clcnn_error_cases);
+    const errors_entry **entries = malloc(n_entries * sizeof *entries);
+    if (!entries)
+        return 1;
+    memcpy(entries, __start_clcnn_error_cases, n_entries * sizeof *entries);
+    /* The linker puts the files' entries in link order, and a compiler need
+     * not keep a file's in source order. */
+    qsort(entries, n_entries, sizeof *entries, entry_order);
 
-        U(context_create_rejects_null_out),
-        U(context_create_rejects_unknown_backend),
-        U(context_create_rejects_backend_one_past_the_enum),
-        U(context_create_rejects_bad_CLCNN_BACKEND_env_with_null_opts),
-        U(context_create_with_opts_ignores_bad_CLCNN_BACKEND_env),
-        U(context_create_opencl_with_unmatched_device_gives_no_device),
-        U(context_create_opencl_from_env_with_unmatched_device_gives_no_device),
-        U(context_create_rejects_unparsable_CLCNN_WORKSPACE_LIMIT_env),
-        U(context_create_rejects_zero_CLCNN_WORKSPACE_LIMIT_env),
-        U(context_create_rejects_unknown_CLCNN_CONV_ALGO_env),
-        U(context_create_rejects_bad_CLCNN_TUNE_env),
-        U(context_create_rejects_negative_CLCNN_TUNE_BUDGET_env),
-        U(set_tuning_rejects_null_ctx),
-        U(set_tuning_rejects_a_value_other_than_0_or_1_and_keeps_the_flag),
-        U(last_conv_algos_rejects_null_ctx),
-        U(last_conv_algos_rejects_null_algos),
-        U(set_workspace_limit_rejects_null_ctx),
-        U(set_workspace_limit_rejects_zero_and_keeps_the_limit),
-        U(finish_rejects_null_ctx),
-
-        U(tensor_create_rejects_null_ctx),
-        U(tensor_create_rejects_null_out),
-        U(tensor_create_rejects_n_0),
-        U(tensor_create_rejects_h_0),
-        U(tensor_create_rejects_w_negative),
-        U(tensor_create_rejects_c_int_min),
-        U(tensor_create_rejects_unknown_dtype),
-        U(tensor_create_rejects_count_overflowing_size_t),
-        U(tensor_create_rejects_f32_byte_count_overflowing_size_t),
-        U(tensor_create_rejects_f64_byte_count_overflowing_size_t),
-
-        U(tensor_write_rejects_null_t),
-        U(tensor_write_rejects_null_src),
-        U(tensor_write_rejects_wrong_nbytes),
-        U(tensor_write_rejects_nbytes_one_long),
-        U(tensor_write_rejects_f32_size_for_f64_tensor),
-        U(tensor_write_rejects_element_count_as_nbytes),
-        U(tensor_read_rejects_null_t),
-        U(tensor_read_rejects_null_dst),
-        U(tensor_read_rejects_wrong_nbytes),
-        U(tensor_read_rejects_zero_nbytes),
-
-        U(conv_output_shape_rejects_null_a_prev_dims),
-        U(conv_output_shape_rejects_null_w_dims),
-        U(conv_output_shape_rejects_null_out_dims),
-        U(conv_output_shape_rejects_a_prev_dim_0),
-        U(conv_output_shape_rejects_w_dim_negative),
-        U(conv_output_shape_rejects_stride_0),
-        U(conv_output_shape_rejects_pad_negative),
-        U(conv_output_shape_rejects_unknown_algo),
-        U(conv_output_shape_rejects_w_channels_not_matching_a_prev),
-        U(conv_output_shape_rejects_filter_taller_than_padded_input),
-        U(conv_output_shape_rejects_filter_wider_than_padded_input),
-        U(conv_output_shape_rejects_padded_size_overflowing_int),
-        U(conv_output_shape_rejects_padded_bytes_overflowing_size_t),
-        U(pool_output_shape_rejects_null_a_prev_dims),
-        U(pool_output_shape_rejects_null_out_dims),
-        U(pool_output_shape_rejects_a_prev_dim_0),
-        U(pool_output_shape_rejects_f_0),
-        U(pool_output_shape_rejects_stride_negative),
-        U(pool_output_shape_rejects_unknown_mode),
-        U(pool_output_shape_rejects_window_taller_than_input),
-        U(pool_output_shape_rejects_window_wider_than_input),
-
-        U(zero_pad_rejects_null_ctx),
-        U(zero_pad_rejects_null_x),
-        U(zero_pad_rejects_null_x_pad),
-        U(zero_pad_rejects_x_of_another_context),
-        U(zero_pad_rejects_x_pad_of_another_context),
-        U(zero_pad_rejects_x_pad_dtype_not_matching_x),
-        U(zero_pad_rejects_x_dtype_not_matching_x_pad),
-        U(zero_pad_rejects_x_pad_same_as_x),
-        U(zero_pad_rejects_pad_negative),
-        U(zero_pad_rejects_pad_int_min),
-        U(zero_pad_rejects_padded_size_overflowing_int),
-        U(zero_pad_rejects_x_pad_shape_of_another_pad),
-        U(zero_pad_rejects_x_pad_with_other_channels),
-        U(zero_pad_rejects_x_pad_with_other_batch),
-        U(zero_pad_rejects_x_pad_with_h_and_w_swapped),
-
-        U(conv_forward_rejects_null_ctx),
-        U(conv_forward_rejects_null_a_prev),
-        U(conv_forward_rejects_null_w),
-        U(conv_forward_rejects_null_z),
-        U(conv_forward_rejects_a_prev_of_another_context),
-        U(conv_forward_rejects_w_of_another_context),
-        U(conv_forward_rejects_b_of_another_context),
-        U(conv_forward_rejects_z_of_another_context),
-        U(conv_forward_rejects_a_prev_dtype_not_matching_the_others),
-        U(conv_forward_rejects_w_dtype_not_matching_a_prev),
-        U(conv_forward_rejects_b_dtype_not_matching_a_prev),
-        U(conv_forward_rejects_z_dtype_not_matching_a_prev),
-        U(conv_forward_rejects_z_same_as_a_prev),
-        U(conv_forward_rejects_z_same_as_w),
-        U(conv_forward_rejects_z_same_as_b),
-        U(conv_forward_rejects_stride_0),
-        U(conv_forward_rejects_stride_negative),
-        U(conv_forward_rejects_pad_negative),
-        U(conv_forward_rejects_unknown_algo),
-        U(conv_forward_rejects_filter_taller_than_padded_input),
-        U(conv_forward_rejects_filter_wider_than_padded_input),
-        U(conv_forward_rejects_w_channels_not_matching_a_prev),
-        U(conv_forward_rejects_b_of_wrong_length),
-        U(conv_forward_rejects_b_not_shaped_1_1_1_n_C),
-        U(conv_forward_rejects_z_of_wrong_height),
-        U(conv_forward_rejects_z_of_wrong_channels),
-        U(conv_forward_rejects_z_of_wrong_batch),
-        U(conv_forward_rejects_padded_size_overflowing_int),
-        U(conv_forward_rejects_padded_bytes_overflowing_size_t),
-
-        U(conv_backward_rejects_null_ctx),
-        U(conv_backward_rejects_null_dz),
-        U(conv_backward_rejects_null_a_prev),
-        U(conv_backward_rejects_null_w),
-        U(conv_backward_rejects_dz_of_another_context),
-        U(conv_backward_rejects_a_prev_of_another_context),
-        U(conv_backward_rejects_w_of_another_context),
-        U(conv_backward_rejects_da_prev_of_another_context),
-        U(conv_backward_rejects_dw_of_another_context),
-        U(conv_backward_rejects_db_of_another_context),
-        U(conv_backward_rejects_a_prev_dtype_not_matching_dz),
-        U(conv_backward_rejects_w_dtype_not_matching_dz),
-        U(conv_backward_rejects_dz_dtype_not_matching_the_others),
-        U(conv_backward_rejects_da_prev_dtype_not_matching_dz),
-        U(conv_backward_rejects_dw_dtype_not_matching_dz),
-        U(conv_backward_rejects_db_dtype_not_matching_dz),
-        U(conv_backward_rejects_da_prev_same_as_dw),
-        U(conv_backward_rejects_dw_same_as_db),
-        U(conv_backward_rejects_da_prev_same_as_db),
-        U(conv_backward_rejects_da_prev_same_as_a_prev),
-        U(conv_backward_rejects_da_prev_same_as_dz),
-        U(conv_backward_rejects_dw_same_as_w),
-        U(conv_backward_rejects_dw_same_as_a_prev),
-        U(conv_backward_rejects_db_same_as_dz),
-        U(conv_backward_rejects_db_same_as_w),
-        U(conv_backward_rejects_stride_0),
-        U(conv_backward_rejects_pad_negative),
-        U(conv_backward_rejects_unknown_algo),
-        U(conv_backward_rejects_filter_taller_than_padded_input),
-        U(conv_backward_rejects_filter_wider_than_padded_input),
-        U(conv_backward_rejects_w_channels_not_matching_a_prev),
-        U(conv_backward_rejects_dz_of_wrong_shape),
-        U(conv_backward_rejects_dz_of_wrong_channels),
-        U(conv_backward_rejects_da_prev_of_wrong_shape),
-        U(conv_backward_rejects_da_prev_of_padded_shape),
-        U(conv_backward_rejects_dw_of_wrong_shape),
-        U(conv_backward_rejects_db_of_wrong_shape),
-        U(conv_backward_rejects_db_of_wrong_shape_when_alone),
-        U(conv_backward_rejects_padded_size_overflowing_int),
-
-        U(pool_forward_rejects_null_ctx),
-        U(pool_forward_rejects_null_a_prev),
-        U(pool_forward_rejects_null_a),
-        U(pool_forward_rejects_a_prev_of_another_context),
-        U(pool_forward_rejects_a_of_another_context),
-        U(pool_forward_rejects_a_dtype_not_matching_a_prev),
-        U(pool_forward_rejects_a_prev_dtype_not_matching_a),
-        U(pool_forward_rejects_a_same_as_a_prev),
-        U(pool_forward_rejects_f_0),
-        U(pool_forward_rejects_f_negative),
-        U(pool_forward_rejects_stride_0),
-        U(pool_forward_rejects_unknown_mode),
-        U(pool_forward_rejects_window_taller_than_input),
-        U(pool_forward_rejects_window_wider_than_input),
-        U(pool_forward_rejects_a_of_wrong_shape),
-        U(pool_forward_rejects_a_of_wrong_channels),
-
-        U(pool_backward_rejects_null_ctx),
-        U(pool_backward_rejects_null_da),
-        U(pool_backward_rejects_null_a_prev),
-        U(pool_backward_rejects_null_da_prev),
-        U(pool_backward_rejects_da_of_another_context),
-        U(pool_backward_rejects_a_prev_of_another_context),
-        U(pool_backward_rejects_da_prev_of_another_context),
-        U(pool_backward_rejects_a_prev_dtype_not_matching_da),
-        U(pool_backward_rejects_da_prev_dtype_not_matching_da),
-        U(pool_backward_rejects_da_dtype_not_matching_the_others),
-        U(pool_backward_rejects_da_prev_same_as_a_prev),
-        U(pool_backward_rejects_da_prev_same_as_da),
-        U(pool_backward_rejects_f_0),
-        U(pool_backward_rejects_stride_negative),
-        U(pool_backward_rejects_unknown_mode),
-        U(pool_backward_rejects_window_taller_than_input),
-        U(pool_backward_rejects_window_wider_than_input),
-        U(pool_backward_rejects_da_of_wrong_shape),
-        U(pool_backward_rejects_da_prev_of_wrong_shape),
-        U(pool_backward_rejects_da_prev_of_wrong_channels),
-    };
-    return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
+    size_t n_tests = 0;
+    for (size_t i = 0; i < n_entries; i++)
+        n_tests += entries[i]->n_rows;
+    struct CMUnitTest *tests = calloc(n_tests, sizeof *tests);
+    if (!tests) {
+        free(entries);
+        return 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n_entries; i++) {
+        const errors_entry *e = entries[i];
+        for (size_t r = 0; r < e->n_rows; r++, k++) {
+            /* A row's first member is its name. */
+            const void *row = e->rows ? (const char *)e->rows + r * e->row_size : NULL;
+            tests[k] = (struct CMUnitTest){row ? *(const char *const *)row : e->name, e->fn, setup, teardown,
+                                           (void *)row};
+        }
+    }
+    const int failed = _cmocka_run_group_tests("errors", tests, n_tests, NULL, NULL);
+    free(tests);
+    free(entries);
+    return failed;
 }
