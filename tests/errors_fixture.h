@@ -85,7 +85,8 @@ typedef struct {
 /* Pointers to the entries go into one linker section, which main walks
  * between the linker's __start_ and __stop_ symbols: pointers, not the
  * entries themselves, since the compiler may align each larger object in it
- * beyond its size and leave gaps. */
+ * beyond its size and leave gaps (AddressSanitizer, which pads globals,
+ * leaves those of named sections alone for the same reason). */
 #define ERRORS_REGISTER_(id, name, fn, rows, n_rows, row_size)                                               \
     static const errors_entry id##_entry = {ERRORS_FILE_RANK, __LINE__, name, fn, rows, n_rows, row_size};   \
     static const errors_entry *const id##_ref __attribute__((section("clcnn_error_cases"), used)) =          \
