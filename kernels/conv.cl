@@ -1,52 +1,14 @@
 /* conv.cl - 2-D convolution of NHWC activations with HWIO weights: forward,
  * backward data, backward filter and backward bias (the notebook's
  * conv_forward and conv_backward).
- * OpenCL C 1.2; REAL is float unless built with -DREAL=double -DCLCNN_FP64.
+ * Built after prelude.cl (REAL, AT, conv_shape, covering, the width
+ * scheme, VEC_<N>, UNROLL).
  *
  * Every kernel is a gather: each output element is summed by one work-item
  * in the same fixed order as the reference path (backward-filter: in fixed
  * chunks, then across chunks), so results are deterministic and no atomics
  * are used. Padding is read as zeros and
  * multiplied like any other value, exactly as the notebook's padded array. */
-#ifdef CLCNN_FP64
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#endif
-#ifndef REAL
-#define REAL float
-#endif
-
-/* Offset of [i][y][x][k] in an NHWC array (or [fy][fx][k][c] in HWIO
- * weights) of extents (., H, W, C), in 64-bit arithmetic. */
-#define AT(i, y, x, k, H, W, C) ((((ulong)(i) * (ulong)(H) + (ulong)(y)) * (ulong)(W) + (ulong)(x)) * (ulong)(C) + (ulong)(k))
-
-/* The shapes of one convolution, passed by value to every kernel. */
-typedef struct {
-    int n, h, w, cin;   /* a_prev  [n][h][w][cin]        */
-    int fh, fw, cout;   /* weights [fh][fw][cin][cout]   */
-    int ho, wo;         /* z       [n][ho][wo][cout]     */
-    int stride, pad_h, pad_w; /* forward calls have pad_h == pad_w */
-} conv_shape;
-
-/* a_prev[i][y - pad][x - pad][k], or 0 in the padding. */
-inline REAL padded(__global const REAL *a, const conv_shape s, int i, int y, int x, int k)
-{
-    y -= s.pad_h;
-    x -= s.pad_w;
-    return (y >= 0 && y < s.h && x >= 0 && x < s.w) ? a[AT(i, y, x, k, s.h, s.w, s.cin)] : (REAL)0;
-}
-
-/* The first and last output index o (x and y of the result) whose window,
- * o*stride .. o*stride + f - 1, covers padded position p, within [0, n):
- * empty when x > y. The ceiling
- * of q / stride is the quotient plus one when a remainder is left: no
- * q + stride - 1 that could overflow with a stride close to INT_MAX, and
- * 32-bit division (the 64-bit one cost 2-5% of the pool backward). */
-inline int2 covering(int p, int f, int stride, int n)
-{
-    const int q = p - f + 1, first = q > 0 ? q / stride + (q % stride != 0) : 0;
-    return (int2)(first, min(p / stride, n - 1));
-}
-
 /* (kb, x, y, i) from g = ((i*h + y)*w + x)*kblocks + kb: the work-item
  * mapping of the backward-data kernels, a pixel of a_prev and a block of
  * its channels. */
@@ -81,17 +43,9 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
  * needed), 5 conv_forward_tiled (its tile sizes are build options too);
  * without PART, all. The host builds one small program per part and width
  * it uses, so a first call compiles only what it runs. */
-#ifndef MAX_WIDTH
-#define MAX_WIDTH 16
-#endif
-#ifndef WIDTH
-#define WIDTH (-1)
-#endif
 #ifndef PART
 #define PART 0
 #endif
-#define HAS_WIDTH(N) (WIDTH == (N) || (WIDTH == -1 && (N) <= MAX_WIDTH))
-#define HAS_COMMON (WIDTH <= 0)
 #define IN_PART(P) (PART == 0 || PART == (P))
 #define FORWARD_PART IN_PART(1)
 #define DATA_PART IN_PART(2)
@@ -99,31 +53,6 @@ inline int4 pixel_and_block(ulong g, int kblocks, const conv_shape s)
 #define WEIGHTS_PART IN_PART(4)
 #define TILED_PART IN_PART(5)
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define VEC_1 REAL
-#define VEC_2 CAT(REAL, 2)
-#define VEC_4 CAT(REAL, 4)
-#define VEC_8 CAT(REAL, 8)
-#define VEC_16 CAT(REAL, 16)
-#define VLOAD_1(p) (*(p))
-#define VLOAD_2(p) vload2(0, p)
-#define VLOAD_4(p) vload4(0, p)
-#define VLOAD_8(p) vload8(0, p)
-#define VLOAD_16(p) vload16(0, p)
-#define VSTORE_1(v, p) (*(p) = (v))
-#define VSTORE_2(v, p) vstore2(v, 0, p)
-#define VSTORE_4(v, p) vstore4(v, 0, p)
-#define VSTORE_8(v, p) vstore8(v, 0, p)
-#define VSTORE_16(v, p) vstore16(v, 0, p)
-
-/* Loops over a work-item's private accumulators are unrolled, so that the
- * accumulators live in registers: PoCL's LLVM leaves such a loop rolled and
- * the array in memory otherwise (3-5x slower). -DUNROLL= turns it off for a
- * compiler that rejects the pragma. */
-#ifndef UNROLL
-#define UNROLL _Pragma("unroll")
-#endif
 /* The forward's inner loops (runtime trip counts) unrolled twice: PoCL's
  * LLVM then keeps the pixel offsets in registers instead of reloading them
  * from the stack every step. -DUNROLL_2= turns it off. */

@@ -16,6 +16,7 @@
 
 #include "clcnn_cl.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,12 +62,13 @@ typedef struct {
     char tmpdirs[4][64];
     int n_tmpdirs;
 
+    /* A buffer for the kernel files the case copies (one at a time). */
+    char *kernel_text;
+
     /* CLCNN_KERNEL_DIR as it was before the case. */
     char *env_old;
     int env_had;
 } fx;
-
-static const char *const kernel_files[] = {"pad.cl", "conv.cl", "pool.cl"};
 
 static int setup(void **state)
 {
@@ -110,11 +112,16 @@ static int teardown(void **state)
     for (int i = 0; i < f->n_bufs; i++)
         free(f->bufs[i]);
     for (int i = 0; i < f->n_tmpdirs; i++) {
-        char path[128];
-        for (size_t k = 0; k < sizeof kernel_files / sizeof kernel_files[0]; k++) {
-            snprintf(path, sizeof path, "%s/%s", f->tmpdirs[i], kernel_files[k]);
-            (void)unlink(path);
+        /* the kernel files the case put there, whatever their names */
+        DIR *d = opendir(f->tmpdirs[i]);
+        for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", f->tmpdirs[i], e->d_name);
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                (void)unlink(path);
         }
+        if (d)
+            closedir(d);
         if (rmdir(f->tmpdirs[i]) != 0)
             fprintf(stderr, "test_interop: could not remove the temporary folder %s\n", f->tmpdirs[i]);
     }
@@ -593,7 +600,9 @@ static void copy_source_kernel_after(fx *f, const char *dir, const char *name, c
         fail_msg("cannot open %s", path);
     const size_t cap = (size_t)1 << 20, skip = strlen(prefix);
     assert_true(skip < cap / 2);
-    char *text = own_buf(f, malloc(cap));
+    if (!f->kernel_text)
+        f->kernel_text = own_buf(f, malloc(cap));
+    char *text = f->kernel_text;
     memcpy(text, prefix, skip);
     const size_t len = fread(text + skip, 1, cap - skip - 1, fp);
     fclose(fp);
@@ -605,6 +614,25 @@ static void copy_source_kernel_after(fx *f, const char *dir, const char *name, c
 static void copy_source_kernel(fx *f, const char *dir, const char *name)
 {
     copy_source_kernel_after(f, dir, name, "");
+}
+
+/* Copies every .cl file of the source tree's kernels/ (prelude.cl too) into dir,
+ * so that dir serves every program as the source tree does. */
+static void copy_source_kernels(fx *f, const char *dir)
+{
+    DIR *d = opendir(CLCNN_SOURCE_KERNELS);
+    if (!d)
+        fail_msg("cannot list %s", CLCNN_SOURCE_KERNELS);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const size_t len = strlen(e->d_name);
+        if (len > 3 && strcmp(e->d_name + len - 3, ".cl") == 0) {
+            copy_source_kernel(f, dir, e->d_name);
+            n++;
+        }
+    }
+    closedir(d);
+    assert_true(n > 1); /* the prelude and at least one program */
 }
 
 enum { PN = 2, PH = 3, PW = 4, PC = 3, PPAD = 2 };
@@ -704,8 +732,8 @@ static void kernel_dir_with_broken_pad_gives_build_error_with_log(void **state)
 {
     fx *f = *state;
     const char *dir = make_tmpdir(f);
+    copy_source_kernels(f, dir);
     write_file(dir, "pad.cl", broken_pad_src, sizeof broken_pad_src - 1);
-    copy_source_kernel(f, dir, "conv.cl");
     assert_int_equal(setenv("CLCNN_KERNEL_DIR", dir, 1), 0);
 
     clcnn_context *ctx = own_ctx(f, th_context(CLCNN_BACKEND_OPENCL));
@@ -778,6 +806,18 @@ static void kernel_dir_without_pad_gives_build_error_cannot_read(void **state)
     expect_contains(msg, dir, "missing pad.cl");
     th_expect_unchanged(tp, snap, nsnap, "x_pad");
 
+    /* Every program is built after prelude.cl, read from the same folder:
+     * pad.cl alone is not enough. */
+    copy_source_kernel(f, dir, "pad.cl");
+    s = clcnn_zero_pad(ctx, t, PPAD, tp);
+    if (s != CLCNN_ERR_BUILD)
+        fail_msg("clcnn_zero_pad without prelude.cl returned %s (%s), expected CLCNN_ERR_BUILD",
+                 clcnn_status_string(s), clcnn_last_error(ctx));
+    msg = clcnn_last_error(ctx);
+    expect_contains(msg, "cannot read", "missing prelude.cl");
+    expect_contains(msg, "prelude.cl", "missing prelude.cl");
+    th_expect_unchanged(tp, snap, nsnap, "x_pad");
+
     /* Usable afterwards once the variable is unset (embedded sources). */
     unsetenv("CLCNN_KERNEL_DIR");
     expect_conv_works(f, ctx);
@@ -798,6 +838,7 @@ static void conv_tile_setting_reaches_the_tiled_build(void **state)
 {
     fx *f = *state;
     const char *dir = make_tmpdir(f);
+    copy_source_kernels(f, dir);
     copy_source_kernel_after(f, dir, "conv.cl", tile_guard);
     assert_int_equal(setenv("CLCNN_KERNEL_DIR", dir, 1), 0);
     char *tiled = th_env_swap("CLCNN_CONV_TILED", "1"),

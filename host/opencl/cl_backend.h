@@ -264,7 +264,8 @@ clcnn_status clcnn__cl_tensor_write(clcnn_tensor *t, const void *src);
 clcnn_status clcnn__cl_tensor_read(const clcnn_tensor *t, void *dst);
 clcnn_status clcnn__cl_finish(clcnn_context *ctx);
 
-/* Mirrors conv_shape in kernels/conv.cl and kernels/gemm.cl. */
+/* Mirrors conv_shape in kernels/prelude.cl, which every convolution kernel
+ * takes by value: change both together. */
 typedef struct {
     cl_int n, h, w, cin;
     cl_int fh, fw, cout;
