@@ -758,7 +758,7 @@ static void kernel_dir_with_broken_pad_gives_build_error_with_log(void **state)
     assert_int_equal(clcnn_zero_pad(ctx, t, PPAD, tp), CLCNN_ERR_BUILD);
     th_expect_unchanged(tp, snap, nsnap, "x_pad");
 
-    /* The context stays usable: conv.cl (from the same folder) builds and runs. */
+    /* The context stays usable: the convolution (from the same folder) builds and runs. */
     expect_conv_works(f, ctx);
 
     /* A failed build is not remembered: once pad.cl is repaired, zero_pad
@@ -823,8 +823,8 @@ static void kernel_dir_without_pad_gives_build_error_cannot_read(void **state)
     expect_conv_works(f, ctx);
 }
 
-/* CLCNN_CONV_TILE reaches the tiled kernels' build: conv.cl, from
- * $CLCNN_KERNEL_DIR, refuses to compile its tiled part with any tile but
+/* CLCNN_CONV_TILE reaches the tiled kernels' build: conv_tiled.cl, from
+ * $CLCNN_KERNEL_DIR, refuses to compile with any tile but
  * 32:16:8:4:2:1. With CLCNN_CONV_TILED=1 a context given that tile
  * convolves (exactly, small integers), and one given another tile fails to
  * build, naming the guard: so the forward took the tiled kernel, and the
@@ -839,7 +839,7 @@ static void conv_tile_setting_reaches_the_tiled_build(void **state)
     fx *f = *state;
     const char *dir = make_tmpdir(f);
     copy_source_kernels(f, dir);
-    copy_source_kernel_after(f, dir, "conv.cl", tile_guard);
+    copy_source_kernel_after(f, dir, "conv_tiled.cl", tile_guard);
     assert_int_equal(setenv("CLCNN_KERNEL_DIR", dir, 1), 0);
     char *tiled = th_env_swap("CLCNN_CONV_TILED", "1"),
          *tile = th_env_swap("CLCNN_CONV_TILE", "32:16:8:4:2:1");
