@@ -183,33 +183,3 @@ DEFINE_CONV_FORWARD(8)
 #if HAS_WIDTH(16)
 DEFINE_CONV_FORWARD(16)
 #endif
-
-/* The direct forward's zero-padded input on CPUs (cl_conv.c, prepad): the
- * same copy as pad.cl's zero_pad, kept here so that the convolution
- * program does not depend on another file; in every forward program, so
- * that a first forward call builds one program. Work-item mapping: one
- * work-item per (padded row, run of up to `group` of its (w+2p)*c
- * elements), global id g = (i*(h+2p) + y)*runs + r, runs =
- * ceil((w+2p)*c / group); it writes those elements of x_pad[i][y]: zeros,
- * x[i][y-p] (when y-p lies inside), zeros. */
-__kernel void conv_pad_input(__global const REAL *x, int n, int h, int w, int c, int pad, int group,
-                             __global REAL *x_pad)
-{
-    const int hp = h + 2 * pad;
-    const ulong row = ((ulong)w + 2 * (ulong)pad) * (ulong)c, runs = (row + (ulong)group - 1) / (ulong)group;
-    const ulong g = get_global_id(0);
-    if (g >= (ulong)n * (ulong)hp * runs)
-        return;
-    const ulong r = g / runs, e0 = (g % runs) * (ulong)group, e1 = min(row, e0 + (ulong)group);
-    const int yy = (int)(r % (ulong)hp), i = (int)(r / (ulong)hp), y = yy - pad;
-    const ulong lo = (ulong)pad * (ulong)c, hi = (y >= 0 && y < h) ? lo + (ulong)w * (ulong)c : lo;
-    __global REAL *dst = x_pad + r * row;
-    __global const REAL *src = x + AT(i, hi > lo ? y : 0, 0, 0, h, w, c); /* read only when hi > lo */
-    ulong e = e0;
-    for (; e < min(e1, lo); e++)
-        dst[e] = (REAL)0;
-    for (; e < min(e1, hi); e++)
-        dst[e] = src[e - lo];
-    for (; e < e1; e++)
-        dst[e] = (REAL)0;
-}

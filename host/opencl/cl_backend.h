@@ -33,7 +33,7 @@ typedef enum {
     CLCNN_KERNEL_CONV_FORWARD_8,
     CLCNN_KERNEL_CONV_FORWARD_16,
     CLCNN_KERNEL_TRANSPOSE_WEIGHTS,
-    CLCNN_KERNEL_CONV_PAD_INPUT_1, /* conv_forward.cl's copy of zero_pad for the direct forward */
+    CLCNN_KERNEL_CONV_PAD_INPUT_1, /* aliases of CLCNN_KERNEL_ZERO_PAD for the direct forward's copy */
     CLCNN_KERNEL_CONV_PAD_INPUT_2,
     CLCNN_KERNEL_CONV_PAD_INPUT_4,
     CLCNN_KERNEL_CONV_PAD_INPUT_8,

@@ -43,11 +43,14 @@ static const struct {
     [CLCNN_KERNEL_CONV_FORWARD_8] = {"conv_forward_8", CLCNN_PROGRAM_CONV_FORWARD, 4},
     [CLCNN_KERNEL_CONV_FORWARD_16] = {"conv_forward_16", CLCNN_PROGRAM_CONV_FORWARD, 5},
     [CLCNN_KERNEL_TRANSPOSE_WEIGHTS] = {"transpose_weights", CLCNN_PROGRAM_CONV_BACKWARD_DATA, 0},
-    [CLCNN_KERNEL_CONV_PAD_INPUT_1] = {"conv_pad_input", CLCNN_PROGRAM_CONV_FORWARD, 1},
-    [CLCNN_KERNEL_CONV_PAD_INPUT_2] = {"conv_pad_input", CLCNN_PROGRAM_CONV_FORWARD, 2},
-    [CLCNN_KERNEL_CONV_PAD_INPUT_4] = {"conv_pad_input", CLCNN_PROGRAM_CONV_FORWARD, 3},
-    [CLCNN_KERNEL_CONV_PAD_INPUT_8] = {"conv_pad_input", CLCNN_PROGRAM_CONV_FORWARD, 4},
-    [CLCNN_KERNEL_CONV_PAD_INPUT_16] = {"conv_pad_input", CLCNN_PROGRAM_CONV_FORWARD, 5},
+    /* Aliases of zero_pad, kept for the conv host code (cl_conv.c's prepad
+     * names one per width): the direct forward's padded copy is pad.cl's
+     * zero_pad, in the pad program (no width, no CONV_PX). */
+    [CLCNN_KERNEL_CONV_PAD_INPUT_1] = {"zero_pad", CLCNN_PROGRAM_PAD, 0},
+    [CLCNN_KERNEL_CONV_PAD_INPUT_2] = {"zero_pad", CLCNN_PROGRAM_PAD, 0},
+    [CLCNN_KERNEL_CONV_PAD_INPUT_4] = {"zero_pad", CLCNN_PROGRAM_PAD, 0},
+    [CLCNN_KERNEL_CONV_PAD_INPUT_8] = {"zero_pad", CLCNN_PROGRAM_PAD, 0},
+    [CLCNN_KERNEL_CONV_PAD_INPUT_16] = {"zero_pad", CLCNN_PROGRAM_PAD, 0},
     [CLCNN_KERNEL_CONV_BLOCK_WEIGHTS] = {"conv_block_weights", CLCNN_PROGRAM_CONV_WEIGHTS, 0},
     [CLCNN_KERNEL_CONV_FORWARD_TILED] = {"conv_forward_tiled", CLCNN_PROGRAM_CONV_TILED, 0},
     [CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED] = {"conv_backward_filter_tiled", CLCNN_PROGRAM_CONV_TILED, 0},
