@@ -12,73 +12,17 @@
 #include "cl_fault.h" /* CLCNN_FAULT_INJECTION builds: OpenCL and CLBlast calls that can be failed */
 #include "internal.h"
 
-/* The kernels of the kernels/ sources, and the program (file) each lives in. */
+/* The kernel programs (one per kernels/<file>.cl) and their kernels, in the
+ * order of cl_kernels.def, the one list of both. */
 typedef enum {
-    CLCNN_PROGRAM_PAD,
-    CLCNN_PROGRAM_CONV_FORWARD,
-    CLCNN_PROGRAM_CONV_BACKWARD_DATA,
-    CLCNN_PROGRAM_CONV_BACKWARD_FILTER,
-    CLCNN_PROGRAM_CONV_WEIGHTS,
-    CLCNN_PROGRAM_CONV_TILED,
-    CLCNN_PROGRAM_POOL,
-    CLCNN_PROGRAM_GEMM,
+#define CLCNN_PROGRAM(id, file, builds) CLCNN_PROGRAM_##id,
+#include "cl_kernels.def"
     CLCNN_N_PROGRAMS
 } clcnn_program_id;
 
 typedef enum {
-    CLCNN_KERNEL_ZERO_PAD,
-    CLCNN_KERNEL_CONV_FORWARD_1, /* conv_forward_<N>: N output channels per work-item */
-    CLCNN_KERNEL_CONV_FORWARD_2,
-    CLCNN_KERNEL_CONV_FORWARD_4,
-    CLCNN_KERNEL_CONV_FORWARD_8,
-    CLCNN_KERNEL_CONV_FORWARD_16,
-    CLCNN_KERNEL_TRANSPOSE_WEIGHTS,
-    CLCNN_KERNEL_CONV_PAD_INPUT_1, /* aliases of CLCNN_KERNEL_ZERO_PAD for the direct forward's copy */
-    CLCNN_KERNEL_CONV_PAD_INPUT_2,
-    CLCNN_KERNEL_CONV_PAD_INPUT_4,
-    CLCNN_KERNEL_CONV_PAD_INPUT_8,
-    CLCNN_KERNEL_CONV_PAD_INPUT_16,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS, /* the forward's weights in blocks of N channels (conv_weights.cl) */
-    CLCNN_KERNEL_CONV_FORWARD_TILED, /* the forward as a tiled implicit GEMM (GPUs; conv_tiled.cl) */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED, /* the backward filter the same way (conv_tiled.cl) */
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_1,       /* conv_backward_data_<N>: N input channels per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_8,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_16,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT,  /* few input channels, stride > 1 */
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT3, /* the same with 3 channels per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_1,  /* conv_backward_filter_<N>: N filters per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_2,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_4,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_8,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_16,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_1, /* the same with at most 3 input channels per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_2,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_4,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_8,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_16,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM,
-    CLCNN_KERNEL_CONV_BLOCK_CHANNELS, /* a_prev in blocks of FILTER_KB channels (conv_backward_filter.cl) */
-    CLCNN_KERNEL_CONV_BACKWARD_BIAS,
-    CLCNN_KERNEL_POOL_FORWARD_1, /* pool_forward_<N>: N channels per work-item */
-    CLCNN_KERNEL_POOL_FORWARD_2,
-    CLCNN_KERNEL_POOL_FORWARD_4,
-    CLCNN_KERNEL_POOL_FORWARD_8,
-    CLCNN_KERNEL_POOL_FORWARD_16,
-    CLCNN_KERNEL_POOL_BACKWARD_1, /* pool_backward_<N> */
-    CLCNN_KERNEL_POOL_BACKWARD_2,
-    CLCNN_KERNEL_POOL_BACKWARD_4,
-    CLCNN_KERNEL_POOL_BACKWARD_8,
-    CLCNN_KERNEL_POOL_BACKWARD_16,
-    CLCNN_KERNEL_POOL_SHARE_1, /* pool_share_<N>: the average pool's da / (f*f) */
-    CLCNN_KERNEL_POOL_SHARE_2,
-    CLCNN_KERNEL_POOL_SHARE_4,
-    CLCNN_KERNEL_POOL_SHARE_8,
-    CLCNN_KERNEL_POOL_SHARE_16,
-    CLCNN_KERNEL_IM2COL, /* gemm.cl: the data movement of the GEMM path */
-    CLCNN_KERNEL_COL2IM,
-    CLCNN_KERNEL_BIAS_ROWS,
+#define CLCNN_KERNEL(id, name, program, width) CLCNN_KERNEL_##id,
+#include "cl_kernels.def"
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
