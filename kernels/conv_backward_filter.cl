@@ -24,10 +24,10 @@
  * e = ((fy*fw + fx)*cblocks + cb)*kblocks + kb (CPUs reading NHWC: the
  * work-items a core runs in a row then share each position's dz vector and
  * read neighbouring input channels, where cb first has each read a dz
- * slice of its own, positions 4*cout bytes apart; PoCL, clcnn-ab,
- * 2026-11-27: 4x56x56x64->256 1x1 1.10-1.13x, peers a, d, e 0.96-1.02x;
- * blocked copies keep cb first: 0.92x on 4x7x7x512->2048), kblocks = ceil(cin /
- * FILTER_KB) and cblocks = cout / N, over at least chunks*fh*fw*kblocks*
+ * slice of its own, positions 4*cout bytes apart; blocked copies keep cb
+ * first, which is faster for them: docs/performance/kernel-choices.md),
+ * kblocks = ceil(cin / FILTER_KB) and cblocks = cout / N, over at least
+ * chunks*fh*fw*kblocks*
  * cblocks items. It writes out[chunk][fy][fx][k][cb*N .. cb*N + N) for k =
  * kb*FILTER_KB + j < cin (chunk `out_stride` elements after chunk - 1):
  * the sum over the positions (i, oy, ox) of its run,
@@ -186,8 +186,8 @@ __kernel void conv_block_channels(__global const REAL *x, long pixels, int c, in
  * GPUs, 16 on CPUs): each element is still one chain of additions in the
  * order given, but on a CPU sixteen of them advance together as two
  * vectors (one element per work-item was a chain of dependent scalar
- * additions; PoCL, the bias of 4x56x56x64->64: about a fifth of the
- * backward filter's time). */
+ * additions, and the bias alone a large share of the backward filter's
+ * time). */
 
 /* Work-item mapping: one work-item per run of `run` elements of the
  * partial sums' rows, global id g, elements e = g*run .. min(total, g*run +

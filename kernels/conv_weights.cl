@@ -6,8 +6,8 @@
  * forward programs stay small. Built after prelude.cl (REAL, AT,
  * conv_shape). */
 
-/* The forward's weights in blocks of nb output channels (WEIGHTS_AT with
- * wblock = nb), for the forward convolution of shape s: row (cb, fy, fx, k)
+/* The forward's weights in blocks of nb output channels (the layout of
+ * conv_forward.cl's WEIGHTS_AT with wblock = nb), for the forward convolution of shape s: row (cb, fy, fx, k)
  * of the result holds the weights of (fy, fx, k, cb*nb + j), j < nb, which
  * are w[fy][fx][k][cb*nb + j], or with `flip` (backward data as a forward
  * convolution, stride 1: w holds the original HWIO weights
@@ -25,8 +25,8 @@
  * k = kt*ktile .. kt*ktile + ktile - 1, so that it reads ktile whole rows
  * of w (cout each) and writes ktile consecutive rows per block: a row per
  * work-item read rows cout elements apart, a cache miss and a page each,
- * and took about as long as the convolution (4x7x7x512->2048 1x1: perf put
- * 41% of `clcnn-ab`'s time here, 24% with tiles). It sets *nonfinite
+ * and took about as long as the convolution of a 1x1 layer with many
+ * channels. It sets *nonfinite
  * (unless NULL) if an element it copies is infinite or NaN. */
 #define BLOCK_WEIGHTS_ROW(row)                                                                                 \
     do {                                                                                                       \

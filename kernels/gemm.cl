@@ -13,6 +13,7 @@
  * the output channel), contiguous in memory, so neighbouring work-items read
  * and write neighbouring addresses; dimension 1 walks rows. Ids past the
  * extents return at once. */
+
 /* Work-item mapping: (k, t) with k < cin and t < rows*fh*fw, t = r*fh*fw +
  * fy*fw + fx; it writes col[r][(fy*fw + fx)*cin + k] for output pixel
  * m0 + r: the input element under tap (fy, fx), or 0 in the padding. */

@@ -1,9 +1,11 @@
 /* pool.cl - max and average pooling of NHWC tensors over square f x f
  * windows without padding, forward and backward (the notebook's
- * pool_forward and pool_backward).
- * Built after prelude.cl (REAL, AT, the width scheme, VEC_<N>, UNROLL,
- * covering). Both kernels are gathers in the reference path's order: deterministic, no
- * atomics. */
+ * pool_forward and pool_backward). Built after prelude.cl (REAL, AT, the
+ * width scheme, VEC_<N>, UNROLL, covering), one program per width.
+ *
+ * Both kernels are gathers in the reference path's order: deterministic,
+ * no atomics. */
+
 /* The shapes of one pooling: a_prev [n][h][w][c] -> a [n][ho][wo][c]. */
 typedef struct {
     int n, h, w, c;
@@ -20,10 +22,8 @@ inline REAL window_size(const pool_shape s)
 
 /* Stores of both kernels' results: on CPUs (-DSTREAM_STORES=1, compilers
  * that are clang) non-temporal, so that writing a line does not first read
- * it into the cache (PoCL on a Zen 3, average-pool backward of 4x112x112x64
- * f2 s2: 16-21 GB/s with plain stores, 22-25 non-temporal; forward,
- * clcnn-ab in bursts of 4: 1.10x max f3 s2, 1.22-1.29x average f2 s2). The
- * price: the result goes to memory, and a next layer reads it from there,
+ * it into the cache, which is faster for both kernels on the CPUs
+ * measured. The price: the result goes to memory, and a next layer reads it from there,
  * not from the last-level cache. The backward kernel's `stream` argument
  * can ask for plain stores (the host's choice: cl_ops.c).
  * The address must be aligned to the vector (it is: N divides c and
@@ -77,8 +77,8 @@ inline REAL window_size(const pool_shape s)
         if ((s).mode == 0) {                                                                                    \
             /* the max in a chain of one compare and select per vector (strict >: the first of equal            \
              * values, -0 and +0 too; a NaN never replaces it), and beside it the first NaN: fn follows v       \
-             * until v is NaN, then stays (PoCL, 4x112x112x64 f3 s2 forward 1.40x the two compares of           \
-             * (isnan(v) || v > m) && !isnan(m) in one chain, clcnn-ab in bursts of 4) */                       \
+             * until v is NaN, then stays (faster than the two compares of (isnan(v) || v > m) &&               \
+             * !isnan(m) in one chain) */                                                                       \
             VEC_##N fn[K];                                                                                      \
             UNROLL for (int j = 0; j < (K); j++) out[j] = fn[j] = VLOAD_##N(p + j * N);                         \
             for (int y = 0; y < (s).f; y++, p += row) {                                                         \

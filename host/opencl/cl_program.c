@@ -220,8 +220,7 @@ clcnn_status clcnn__cl_kernel_px(clcnn_context *ctx, const char *fn, clcnn_kerne
             return clcnn__cl_fail(ctx, err, fn, "clCreateKernel");
         /* Work-groups of 64 on GPUs; of 16 on CPUs, where a work-group is
          * the unit a core takes and 64 left too few of them to share out
-         * evenly (PoCL, 4x112x112x64 max pool f3 s2 forward: 28 -> 39 GB/s;
-         * conv forward on the peers shapes 0-30% faster). */
+         * evenly (docs/performance/kernel-choices.md). */
         size_t local = cl->cpu ? 16 : 64, kernel_max = 0;
         if (clGetKernelWorkGroupInfo(k, cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max, &kernel_max,
                                      NULL) == CL_SUCCESS &&
@@ -229,9 +228,8 @@ clcnn_status clcnn__cl_kernel_px(clcnn_context *ctx, const char *fn, clcnn_kerne
             local = kernel_max;
         /* The bias of the backward convolution has cout / 16 work-items on
          * CPUs, each a whole reduction over dz: one per work-group, so that
-         * both cores take some (256 filters: 16 work-items, one group of
-         * 16 ran on one core; PoCL, clcnn-ab, 4x56x56x64->256 1x1 backward
-         * filter 1.04-1.18x faster, the others within 3%). */
+         * every core takes some (256 filters make 16 work-items, which as
+         * one group of 16 ran on one core). */
         if (cl->cpu && id == CLCNN_KERNEL_CONV_BACKWARD_BIAS)
             local = 1;
         /* The tiled kernels' work-group is their tile's work-items (the
