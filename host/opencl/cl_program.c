@@ -1,7 +1,9 @@
-/* cl_program.c - kernel programs: their sources (embedded in the library at
- * build time, or read from $CLCNN_KERNEL_DIR for kernel development), built
- * once per context, dtype and width on first use (or loaded from the on-disk cache
- * of cl_cache.h), and their kernels. */
+/* cl_program.c - kernel programs: their sources (kernels/prelude.cl before
+ * each kernels/<file>.cl, embedded in the library at build time, or read
+ * from $CLCNN_KERNEL_DIR for kernel development), built once per context,
+ * dtype and width (and CONV_PX for the forward) on first use, or loaded
+ * from the on-disk cache of cl_cache.h, and their kernels. The programs
+ * and kernels are those of cl_kernels.def. */
 #include "cl_backend.h"
 #include "cl_cache.h"
 
@@ -76,49 +78,59 @@ static clcnn_status read_kernel_file(clcnn_context *ctx, const char *fn, const c
     return CLCNN_OK;
 }
 
-/* The source program id is built from, in a new heap string (*src): the
- * prelude, then kernels/<file>.cl, each after a #line naming its file (so
- * that a build log's line numbers are the file's own). Both come from
- * $CLCNN_KERNEL_DIR when that variable is set (*from_dir = 1), else from
- * the copies embedded in the library. */
+/* The prelude, then the text of kernels/<file>.cl, in a new heap string
+ * (NULL when out of memory), each after a #line naming its file so that a
+ * build log gives the file's own line numbers. */
+static char *join_source(const char *file, const char *prelude, size_t prelude_len, const char *text,
+                         size_t text_len)
+{
+    static const char first[] = "#line 1 \"prelude.cl\"\n";
+    char head[160];
+    const size_t head_len = (size_t)snprintf(head, sizeof head, "\n#line 1 \"%s.cl\"\n", file);
+    char *src = clcnn__malloc(sizeof first - 1 + prelude_len + head_len + text_len + 1);
+    if (!src)
+        return NULL;
+    char *p = src;
+    memcpy(p, first, sizeof first - 1);
+    p += sizeof first - 1;
+    memcpy(p, prelude, prelude_len);
+    p += prelude_len;
+    memcpy(p, head, head_len);
+    p += head_len;
+    memcpy(p, text, text_len);
+    p[text_len] = '\0';
+    return src;
+}
+
+/* The source program id is built from (*src, a new heap string): prelude.cl
+ * and kernels/<file>.cl, both from $CLCNN_KERNEL_DIR when that variable is
+ * set (*from_dir = 1), else the copies embedded in the library. */
 static clcnn_status load_source(clcnn_context *ctx, const char *fn, clcnn_program_id id, char **src,
                                 int *from_dir)
 {
     const char *dir = getenv("CLCNN_KERNEL_DIR");
     *from_dir = dir && *dir;
-    char *own[2] = {NULL, NULL}; /* the file's text and the prelude's, when read from dir */
-    const char *text[2] = {programs[id].embedded, clcnn__kernel_prelude};
-    size_t len[2] = {0, 0};
-    clcnn_status s = CLCNN_OK;
-    if (*from_dir) { /* the file first: a folder without it names it, not the prelude */
-        s = read_kernel_file(ctx, fn, dir, programs[id].file, &own[0], &len[0]);
-        if (!s)
-            s = read_kernel_file(ctx, fn, dir, "prelude", &own[1], &len[1]);
-        text[0] = own[0], text[1] = own[1];
+    if (!*from_dir) {
+        const char *text = programs[id].embedded;
+        *src = join_source(programs[id].file, clcnn__kernel_prelude, strlen(clcnn__kernel_prelude), text,
+                           strlen(text));
     } else {
-        len[0] = strlen(text[0]), len[1] = strlen(text[1]);
+        /* the file first: a folder without it names it, not the prelude */
+        char *text = NULL, *prelude = NULL;
+        size_t text_len = 0, prelude_len = 0;
+        clcnn_status s = read_kernel_file(ctx, fn, dir, programs[id].file, &text, &text_len);
+        if (!s)
+            s = read_kernel_file(ctx, fn, dir, "prelude", &prelude, &prelude_len);
+        *src = s ? NULL : join_source(programs[id].file, prelude, prelude_len, text, text_len);
+        clcnn__free(prelude);
+        clcnn__free(text);
+        if (s)
+            return s;
     }
-    char head[128];
-    const int head_len = snprintf(head, sizeof head, "\n#line 1 \"%s.cl\"\n", programs[id].file);
-    static const char first[] = "#line 1 \"prelude.cl\"\n";
-    if (!s) {
-        const size_t total = sizeof first - 1 + len[1] + (size_t)head_len + len[0];
-        *src = clcnn__malloc(total + 1);
-        if (!*src) {
-            s = clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: out of host memory for the source of %s.cl",
-                            fn, programs[id].file);
-        } else {
-            char *p = *src;
-            memcpy(p, first, sizeof first - 1), p += sizeof first - 1;
-            memcpy(p, text[1], len[1]), p += len[1];
-            memcpy(p, head, (size_t)head_len), p += head_len;
-            memcpy(p, text[0], len[0]), p += len[0];
-            *p = '\0';
-        }
-    }
-    clcnn__free(own[0]);
-    clcnn__free(own[1]);
-    return s;
+    if (!*src)
+        return clcnn__fail(ctx, CLCNN_ERR_OUT_OF_MEMORY, "%s: out of host memory for the source of %s.cl", fn,
+                           programs[id].file);
+    return CLCNN_OK;
 }
 
 /* Builds program id for dtype into ctx->cl->programs (once): from the
@@ -178,11 +190,12 @@ static clcnn_status build_program(clcnn_context *ctx, const char *fn, clcnn_prog
             clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, log_len, log, NULL);
             log[log_len] = '\0';
         }
-        s = clcnn__fail(
-            ctx, clcnn__cl_status(err),
-            "%s: building kernels/%s.cl (%s) for \"%s\": clBuildProgram failed with %s (%d); build log:\n%s",
-            fn, programs[id].file, options, ctx->device_name, clcnn__cl_error_name(err), (int)err,
-            log ? log : "(no memory for the log)");
+        s = clcnn__fail(ctx, clcnn__cl_status(err),
+                        "%s: building kernels/%s.cl after prelude.cl (%s) for \"%s\": clBuildProgram failed "
+                        "with %s (%d); "
+                        "build log:\n%s",
+                        fn, programs[id].file, options, ctx->device_name, clcnn__cl_error_name(err), (int)err,
+                        log ? log : "(no memory for the log)");
         clcnn__free(log);
         clReleaseProgram(prog);
         return s;
