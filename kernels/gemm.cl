@@ -1,6 +1,6 @@
 /* gemm.cl - the data movement around the GEMM convolution path (the GEMMs
  * themselves run in CLBlast): im2col, col2im and the bias rows.
- * OpenCL C 1.2; REAL is float unless built with -DREAL=double -DCLCNN_FP64.
+ * Built after prelude.cl (REAL, conv_shape).
  *
  * The column matrix of a chunk of output pixels m0 .. m0 + rows holds, in
  * row r (output pixel m = m0 + r, i.e. [i][oy][ox]) and column
@@ -13,20 +13,6 @@
  * the output channel), contiguous in memory, so neighbouring work-items read
  * and write neighbouring addresses; dimension 1 walks rows. Ids past the
  * extents return at once. */
-#ifdef CLCNN_FP64
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#endif
-#ifndef REAL
-#define REAL float
-#endif
-
-/* Mirrors conv_shape in conv.cl and clcnn_conv_shape in host/opencl/cl_backend.h. */
-typedef struct {
-    int n, h, w, cin;
-    int fh, fw, cout;
-    int ho, wo;
-    int stride, pad_h, pad_w;
-} conv_shape;
 
 /* Work-item mapping: (k, t) with k < cin and t < rows*fh*fw, t = r*fh*fw +
  * fy*fw + fx; it writes col[r][(fy*fw + fx)*cin + k] for output pixel

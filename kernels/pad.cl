@@ -1,15 +1,6 @@
-/* pad.cl - zero padding of NHWC tensors (the notebook's zero_pad).
- * OpenCL C 1.2; REAL is float unless built with -DREAL=double -DCLCNN_FP64. */
-#ifdef CLCNN_FP64
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#endif
-#ifndef REAL
-#define REAL float
-#endif
-
-/* Offset of [i][y][x][k] in an NHWC array of height H, width W, channels C,
- * in 64-bit arithmetic. */
-#define AT(i, y, x, k, H, W, C) ((((ulong)(i) * (ulong)(H) + (ulong)(y)) * (ulong)(W) + (ulong)(x)) * (ulong)(C) + (ulong)(k))
+/* pad.cl - zero padding of NHWC tensors (the notebook's zero_pad), which
+ * the direct forward convolution also runs for its padded copy of the
+ * input on CPUs (cl_conv.c). Built after prelude.cl (REAL, AT). */
 
 /* Work-item mapping: a padded row x_pad[i][y] is (w+2p)*c contiguous
  * elements: p*c zeros, x[i][y-p] (w*c elements, or zeros when y-p lies

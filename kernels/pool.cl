@@ -1,17 +1,10 @@
 /* pool.cl - max and average pooling of NHWC tensors over square f x f
  * windows without padding, forward and backward (the notebook's
- * pool_forward and pool_backward).
- * OpenCL C 1.2; REAL is float unless built with -DREAL=double -DCLCNN_FP64.
- * Both kernels are gathers in the reference path's order: deterministic, no
- * atomics. */
-#ifdef CLCNN_FP64
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#endif
-#ifndef REAL
-#define REAL float
-#endif
-
-#define AT(i, y, x, k, H, W, C) ((((ulong)(i) * (ulong)(H) + (ulong)(y)) * (ulong)(W) + (ulong)(x)) * (ulong)(C) + (ulong)(k))
+ * pool_forward and pool_backward). Built after prelude.cl (REAL, AT, the
+ * width scheme, VEC_<N>, UNROLL, covering), one program per width.
+ *
+ * Both kernels are gathers in the reference path's order: deterministic,
+ * no atomics. */
 
 /* The shapes of one pooling: a_prev [n][h][w][c] -> a [n][ho][wo][c]. */
 typedef struct {
@@ -27,42 +20,10 @@ inline REAL window_size(const pool_shape s)
     return (REAL)((long)s.f * (long)s.f);
 }
 
-/* What a program holds (build options): -DWIDTH=N the <N>-wide variants
- * only, -DWIDTH=0 the kernels without a width; without WIDTH, every variant
- * up to MAX_WIDTH. The host builds one small program per width it uses, so
- * a first call compiles only what it runs. */
-#ifndef MAX_WIDTH
-#define MAX_WIDTH 16
-#endif
-#ifndef WIDTH
-#define WIDTH (-1)
-#endif
-#define HAS_WIDTH(N) (WIDTH == (N) || (WIDTH == -1 && (N) <= MAX_WIDTH))
-#define HAS_COMMON (WIDTH <= 0)
-
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define VEC_1 REAL
-#define VEC_2 CAT(REAL, 2)
-#define VEC_4 CAT(REAL, 4)
-#define VEC_8 CAT(REAL, 8)
-#define VEC_16 CAT(REAL, 16)
-#define VLOAD_1(p) (*(p))
-#define VLOAD_2(p) vload2(0, p)
-#define VLOAD_4(p) vload4(0, p)
-#define VLOAD_8(p) vload8(0, p)
-#define VLOAD_16(p) vload16(0, p)
-#define VSTORE_1(v, p) (*(p) = (v))
-#define VSTORE_2(v, p) vstore2(v, 0, p)
-#define VSTORE_4(v, p) vstore4(v, 0, p)
-#define VSTORE_8(v, p) vstore8(v, 0, p)
-#define VSTORE_16(v, p) vstore16(v, 0, p)
 /* Stores of both kernels' results: on CPUs (-DSTREAM_STORES=1, compilers
  * that are clang) non-temporal, so that writing a line does not first read
- * it into the cache (PoCL on a Zen 3, average-pool backward of 4x112x112x64
- * f2 s2: 16-21 GB/s with plain stores, 22-25 non-temporal; forward,
- * clcnn-ab in bursts of 4: 1.10x max f3 s2, 1.22-1.29x average f2 s2). The
- * price: the result goes to memory, and a next layer reads it from there,
+ * it into the cache, which is faster for both kernels on the CPUs
+ * measured. The price: the result goes to memory, and a next layer reads it from there,
  * not from the last-level cache. The backward kernel's `stream` argument
  * can ask for plain stores (the host's choice: cl_ops.c).
  * The address must be aligned to the vector (it is: N divides c and
@@ -90,12 +51,6 @@ inline REAL window_size(const pool_shape s)
 #define SELECT_8(a, b, c) select(a, b, c)
 #define SELECT_16(a, b, c) select(a, b, c)
 
-/* Loops over a work-item's private vectors are unrolled, so that they
- * live in registers (as in conv.cl); -DUNROLL= turns it off. */
-#ifndef UNROLL
-#define UNROLL _Pragma("unroll")
-#endif
-
 /* Every kernel comes in widths N = 1, 2, 4, 8, 16 (pool_forward_<N>,
  * pool_backward_<N>): a work-item handles N neighbouring channels as one
  * vector, N chosen by the host to divide c. Lanes are independent, so each
@@ -122,8 +77,8 @@ inline REAL window_size(const pool_shape s)
         if ((s).mode == 0) {                                                                                    \
             /* the max in a chain of one compare and select per vector (strict >: the first of equal            \
              * values, -0 and +0 too; a NaN never replaces it), and beside it the first NaN: fn follows v       \
-             * until v is NaN, then stays (PoCL, 4x112x112x64 f3 s2 forward 1.40x the two compares of           \
-             * (isnan(v) || v > m) && !isnan(m) in one chain, clcnn-ab in bursts of 4) */                       \
+             * until v is NaN, then stays (faster than the two compares of (isnan(v) || v > m) &&               \
+             * !isnan(m) in one chain) */                                                                       \
             VEC_##N fn[K];                                                                                      \
             UNROLL for (int j = 0; j < (K); j++) out[j] = fn[j] = VLOAD_##N(p + j * N);                         \
             for (int y = 0; y < (s).f; y++, p += row) {                                                         \
@@ -240,17 +195,6 @@ inline REAL window_size(const pool_shape s)
                 VSTORE_##N(acc[j], dp + j * N);                                                                 \
         }                                                                                                       \
     } while (0)
-
-/* The first and last output index o whose window, o*stride .. o*stride +
- * f - 1, covers position p, within [0, n): empty when x > y. The ceiling
- * of q / stride is the quotient plus one when a remainder is left: no
- * q + stride - 1 that could overflow with a stride close to INT_MAX, and
- * 32-bit division (the 64-bit one cost 2-5% of the pool backward). */
-inline int2 covering(int p, int f, int stride, int n)
-{
-    const int q = p - f + 1, first = q > 0 ? q / stride + (q % stride != 0) : 0;
-    return (int2)(first, min(p / stride, n - 1));
-}
 
 #define DEFINE_POOL_BACKWARD(N)                                                                                 \
     __kernel void pool_backward_##N(__global const REAL *da, __global const REAL *a_prev,                       \

@@ -9,11 +9,13 @@
  * removed afterwards, so the user's ~/.cache is never touched.
  *
  * Every case runs the same F32 work: zero_pad, conv2d_forward and max
- * pool2d_forward, one per program (pad.cl, conv.cl, pool.cl), so a filled
- * cache holds three entries (conv.cl's forward part at one width: the
- * padded copy's kernel, when a call needs it, is in the same program; 4
- * output channels make one channel block on every device, so no call
- * needs the weight copy of conv.cl's part 4). The
+ * pool2d_forward, one per program (pad.cl, conv_forward.cl, pool.cl), so a
+ * filled cache holds three entries (conv_forward.cl at one width; 4 output
+ * channels make one channel block on every device, so no call needs
+ * conv_weights.cl's copy of the weights). The forward's padded copy of its
+ * input, where a CPU makes one, is pad.cl's zero_pad: the program op 0 has
+ * built in the same context already, so it adds no entry, and every count
+ * below stays one per op (op 0 always runs first). The
  * data are small integers, so the device's results are exact and must
  * equal the host reference's bytes. That a warm
  * cache was used is shown without timing: its entries keep their inode and

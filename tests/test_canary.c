@@ -58,16 +58,19 @@ static void expect_intact(const clcnn_tensor *t)
 /* A kernel writing out of bounds                                           */
 /* ---------------------------------------------------------------------- */
 
+/* The folder's prelude.cl, which the library builds before every program
+ * file: just the element type. */
+static const char planted_prelude[] = "#ifdef CLCNN_FP64\n"
+                                      "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+                                      "#endif\n"
+                                      "#ifndef REAL\n"
+                                      "#define REAL float\n"
+                                      "#endif\n";
+
 /* A zero_pad with the library's argument list that writes zeros (element
  * i from work-item i, for as many work-items as the launch has) and, from
  * work-item 0, 42 into x_pad[PLANT]. */
-static const char broken_pad_fmt[] = "#ifdef CLCNN_FP64\n"
-                                     "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
-                                     "#endif\n"
-                                     "#ifndef REAL\n"
-                                     "#define REAL float\n"
-                                     "#endif\n"
-                                     "__kernel void zero_pad(__global const REAL *x, int n, int h, int w, "
+static const char broken_pad_fmt[] = "__kernel void zero_pad(__global const REAL *x, int n, int h, int w, "
                                      "int c, int pad, int group, __global REAL *x_pad)\n"
                                      "{\n"
                                      "    const long count = (long)n * (h + 2 * pad) * (w + 2 * pad) * c;\n"
@@ -85,12 +88,17 @@ static void planted_pad_write(clcnn_dtype dtype, const char *plant, const char *
 {
     char dir[] = "/tmp/clcnn-canary-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    char path[sizeof dir + 16], src[1024];
+    char path[sizeof dir + 16], prelude[sizeof dir + 16], src[1024];
     snprintf(path, sizeof path, "%s/pad.cl", dir);
+    snprintf(prelude, sizeof prelude, "%s/prelude.cl", dir);
     snprintf(src, sizeof src, broken_pad_fmt, plant);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     assert_true(fputs(src, fp) >= 0);
+    assert_int_equal(fclose(fp), 0);
+    fp = fopen(prelude, "w");
+    assert_non_null(fp);
+    assert_true(fputs(planted_prelude, fp) >= 0);
     assert_int_equal(fclose(fp), 0);
 
     char *saved = th_env_swap("CLCNN_KERNEL_DIR", dir);
@@ -111,6 +119,7 @@ static void planted_pad_write(clcnn_dtype dtype, const char *plant, const char *
     clcnn_context_destroy(ctx);
     th_env_restore("CLCNN_KERNEL_DIR", saved);
     (void)unlink(path);
+    (void)unlink(prelude);
     (void)rmdir(dir);
 }
 

@@ -16,6 +16,7 @@
 
 #include "clcnn_cl.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,12 +62,13 @@ typedef struct {
     char tmpdirs[4][64];
     int n_tmpdirs;
 
+    /* A buffer for the kernel files the case copies (one at a time). */
+    char *kernel_text;
+
     /* CLCNN_KERNEL_DIR as it was before the case. */
     char *env_old;
     int env_had;
 } fx;
-
-static const char *const kernel_files[] = {"pad.cl", "conv.cl", "pool.cl"};
 
 static int setup(void **state)
 {
@@ -110,11 +112,16 @@ static int teardown(void **state)
     for (int i = 0; i < f->n_bufs; i++)
         free(f->bufs[i]);
     for (int i = 0; i < f->n_tmpdirs; i++) {
-        char path[128];
-        for (size_t k = 0; k < sizeof kernel_files / sizeof kernel_files[0]; k++) {
-            snprintf(path, sizeof path, "%s/%s", f->tmpdirs[i], kernel_files[k]);
-            (void)unlink(path);
+        /* the kernel files the case put there, whatever their names */
+        DIR *d = opendir(f->tmpdirs[i]);
+        for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", f->tmpdirs[i], e->d_name);
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                (void)unlink(path);
         }
+        if (d)
+            closedir(d);
         if (rmdir(f->tmpdirs[i]) != 0)
             fprintf(stderr, "test_interop: could not remove the temporary folder %s\n", f->tmpdirs[i]);
     }
@@ -593,7 +600,9 @@ static void copy_source_kernel_after(fx *f, const char *dir, const char *name, c
         fail_msg("cannot open %s", path);
     const size_t cap = (size_t)1 << 20, skip = strlen(prefix);
     assert_true(skip < cap / 2);
-    char *text = own_buf(f, malloc(cap));
+    if (!f->kernel_text)
+        f->kernel_text = own_buf(f, malloc(cap));
+    char *text = f->kernel_text;
     memcpy(text, prefix, skip);
     const size_t len = fread(text + skip, 1, cap - skip - 1, fp);
     fclose(fp);
@@ -605,6 +614,25 @@ static void copy_source_kernel_after(fx *f, const char *dir, const char *name, c
 static void copy_source_kernel(fx *f, const char *dir, const char *name)
 {
     copy_source_kernel_after(f, dir, name, "");
+}
+
+/* Copies every .cl file of the source tree's kernels/ (prelude.cl too) into dir,
+ * so that dir serves every program as the source tree does. */
+static void copy_source_kernels(fx *f, const char *dir)
+{
+    DIR *d = opendir(CLCNN_SOURCE_KERNELS);
+    if (!d)
+        fail_msg("cannot list %s", CLCNN_SOURCE_KERNELS);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const size_t len = strlen(e->d_name);
+        if (len > 3 && strcmp(e->d_name + len - 3, ".cl") == 0) {
+            copy_source_kernel(f, dir, e->d_name);
+            n++;
+        }
+    }
+    closedir(d);
+    assert_true(n > 1); /* the prelude and at least one program */
 }
 
 enum { PN = 2, PH = 3, PW = 4, PC = 3, PPAD = 2 };
@@ -658,36 +686,72 @@ static const char broken_pad_src[] = "__kernel void zero_pad(__global const floa
                                      "    x_pad[get_global_id(0)] = clcnn_undeclared_ident_q7;\n"
                                      "}\n";
 
-/* Small integers: every product and sum is exact in float, so the OpenCL
- * convolution must equal the host one exactly. */
-static void expect_conv_works(fx *f, clcnn_context *ctx)
+/* A convolution of small integers with stride 1 and `pad`, input (1, h, 4,
+ * 2) and filter 2 x 3, on ctx with `algo` and on the host: every product
+ * and sum is exact in float, so on CLCNN_OK the OpenCL result must equal
+ * the host one exactly; on an error z must be untouched. Returns the
+ * OpenCL call's status. The tensors are dropped before it returns. */
+static clcnn_status conv_on_both(fx *f, clcnn_context *ctx, int h_in, int pad, clcnn_conv_algo algo)
 {
     enum { M = 1, H = 4, W = 4, CIN = 2, FH = 2, FW = 3, COUT = 3 };
-    const clcnn_conv_params p = {1, 1, CLCNN_CONV_AUTO};
-    const int ad[4] = {M, H, W, CIN}, wd[4] = {FH, FW, CIN, COUT};
+    assert_true(h_in >= FH && h_in <= H);
+    const clcnn_conv_params p = {1, pad, algo};
+    const int ad[4] = {M, h_in, W, CIN}, wd[4] = {FH, FW, CIN, COUT};
     int zd[4];
     assert_int_equal(clcnn_conv2d_output_shape(ad, wd, p, zd), CLCNN_OK);
-    double a[M * H * W * CIN], w[FH * FW * CIN * COUT], b[COUT];
+    double a[M * H * W * CIN], w[FH * FW * CIN * COUT], b[COUT], z0[M * (H + 2) * (W + 2) * COUT];
     for (int i = 0; i < M * H * W * CIN; i++)
         a[i] = (i * 7) % 11 - 5;
     for (int i = 0; i < FH * FW * CIN * COUT; i++)
         w[i] = (i * 5) % 7 - 3;
     for (int i = 0; i < COUT; i++)
         b[i] = i - 1;
-    clcnn_tensor *ta = tensor(f, ctx, F32, M, H, W, CIN, a), *tw = tensor(f, ctx, F32, FH, FW, CIN, COUT, w),
-                 *tb = tensor(f, ctx, F32, 1, 1, 1, COUT, b),
-                 *tz = tensor(f, ctx, F32, zd[0], zd[1], zd[2], zd[3], NULL);
-    clcnn_status s = clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz);
+    for (int i = 0; i < M * (H + 2) * (W + 2) * COUT; i++)
+        z0[i] = 1000.5 + i; /* a pattern no convolution here gives */
+    clcnn_tensor *ta = tensor(f, ctx, F32, M, h_in, W, CIN, a),
+                 *tw = tensor(f, ctx, F32, FH, FW, CIN, COUT, w), *tb = tensor(f, ctx, F32, 1, 1, 1, COUT, b),
+                 *tz = tensor(f, ctx, F32, zd[0], zd[1], zd[2], zd[3], z0);
+    size_t nsnap = 0;
+    const unsigned char *snap = own_buf(f, th_snapshot(tz, &nsnap));
+    const clcnn_status s = clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz);
+    if (s == CLCNN_OK) {
+        clcnn_context *h = own_ctx(f, th_context(CLCNN_BACKEND_HOST));
+        clcnn_tensor *ha = tensor(f, h, F32, M, h_in, W, CIN, a),
+                     *hw = tensor(f, h, F32, FH, FW, CIN, COUT, w), *hb = tensor(f, h, F32, 1, 1, 1, COUT, b),
+                     *hz = tensor(f, h, F32, zd[0], zd[1], zd[2], zd[3], NULL);
+        assert_int_equal(clcnn_conv2d_forward(h, ha, hw, hb, p, hz), CLCNN_OK);
+        const double *got = read_all(f, tz), *want = read_all(f, hz);
+        assert_memory_equal(got, want, th_count(tz) * sizeof(double));
+        clcnn_tensor *const host_tensors[] = {hz, hb, hw, ha};
+        for (int i = 0; i < 4; i++)
+            drop_tensor(f, host_tensors[i]);
+        drop_ctx(f, h);
+    } else {
+        th_expect_unchanged(tz, snap, nsnap, "z");
+    }
+    clcnn_tensor *const tensors[] = {tz, tb, tw, ta};
+    for (int i = 0; i < 4; i++)
+        drop_tensor(f, tensors[i]);
+    return s;
+}
+
+/* The padded convolution of conv_on_both works on ctx. */
+static void expect_conv_works(fx *f, clcnn_context *ctx)
+{
+    const clcnn_status s = conv_on_both(f, ctx, 4, 1, CLCNN_CONV_AUTO);
     if (s != CLCNN_OK)
-        fail_msg("conv2d_forward after the failed build: %s: %s", clcnn_status_string(s),
-                 clcnn_last_error(ctx));
-    clcnn_context *h = own_ctx(f, th_context(CLCNN_BACKEND_HOST));
-    clcnn_tensor *ha = tensor(f, h, F32, M, H, W, CIN, a), *hw = tensor(f, h, F32, FH, FW, CIN, COUT, w),
-                 *hb = tensor(f, h, F32, 1, 1, 1, COUT, b),
-                 *hz = tensor(f, h, F32, zd[0], zd[1], zd[2], zd[3], NULL);
-    assert_int_equal(clcnn_conv2d_forward(h, ha, hw, hb, p, hz), CLCNN_OK);
-    const double *got = read_all(f, tz), *want = read_all(f, hz);
-    assert_memory_equal(got, want, th_count(tz) * sizeof(double));
+        fail_msg("conv2d_forward: %s: %s", clcnn_status_string(s), clcnn_last_error(ctx));
+}
+
+/* Whether ctx's device is a CPU: there the direct forward convolution reads
+ * a zero-padded copy of a padded input (cl_conv.c), made by pad.cl's
+ * zero_pad. */
+static int device_is_cpu(clcnn_context *ctx)
+{
+    cl_device_type type = 0;
+    check_cl(clGetDeviceInfo(clcnn_context_cl_device(ctx), CL_DEVICE_TYPE, sizeof type, &type, NULL),
+             "clGetDeviceInfo(CL_DEVICE_TYPE)");
+    return (type & CL_DEVICE_TYPE_CPU) != 0;
 }
 
 /* An output tensor of ctx for zero_pad, filled with a non-zero pattern. */
@@ -704,8 +768,8 @@ static void kernel_dir_with_broken_pad_gives_build_error_with_log(void **state)
 {
     fx *f = *state;
     const char *dir = make_tmpdir(f);
+    copy_source_kernels(f, dir);
     write_file(dir, "pad.cl", broken_pad_src, sizeof broken_pad_src - 1);
-    copy_source_kernel(f, dir, "conv.cl");
     assert_int_equal(setenv("CLCNN_KERNEL_DIR", dir, 1), 0);
 
     clcnn_context *ctx = own_ctx(f, th_context(CLCNN_BACKEND_OPENCL));
@@ -730,12 +794,34 @@ static void kernel_dir_with_broken_pad_gives_build_error_with_log(void **state)
     assert_int_equal(clcnn_zero_pad(ctx, t, PPAD, tp), CLCNN_ERR_BUILD);
     th_expect_unchanged(tp, snap, nsnap, "x_pad");
 
-    /* The context stays usable: conv.cl (from the same folder) builds and runs. */
-    expect_conv_works(f, ctx);
+    /* The convolution depends on pad.cl too: on a CPU the direct forward of
+     * a padded input pads a copy of it with zero_pad, and fails the same way
+     * (z untouched); a GPU reads the padding through tests, needing no copy. */
+    const int cpu = device_is_cpu(ctx);
+    s = conv_on_both(f, ctx, 4, 1, CLCNN_CONV_DIRECT);
+    if (s != (cpu ? CLCNN_ERR_BUILD : CLCNN_OK))
+        fail_msg("a padded direct forward with a broken pad.cl on a %s returned %s (%s), expected %s",
+                 cpu ? "CPU" : "GPU", clcnn_status_string(s), clcnn_last_error(ctx),
+                 cpu ? "CLCNN_ERR_BUILD" : "CLCNN_OK");
+    if (cpu) {
+        expect_contains(clcnn_last_error(ctx), "clcnn_conv2d_forward", "padded copy's build failure");
+        expect_contains(clcnn_last_error(ctx), "pad.cl", "padded copy's build failure");
+    }
+
+    /* The context stays usable: an unpadded forward with one row of output,
+     * which needs no copy, builds from the same folder and runs. */
+    s = conv_on_both(f, ctx, 2, 0, CLCNN_CONV_DIRECT);
+    if (s != CLCNN_OK)
+        fail_msg("an unpadded direct forward with a broken pad.cl: %s: %s", clcnn_status_string(s),
+                 clcnn_last_error(ctx));
 
     /* A failed build is not remembered: once pad.cl is repaired, zero_pad
-     * builds and works in the same context. */
+     * and the padded forward build and work in the same context. */
     copy_source_kernel(f, dir, "pad.cl");
+    s = conv_on_both(f, ctx, 4, 1, CLCNN_CONV_DIRECT);
+    if (s != CLCNN_OK)
+        fail_msg("a padded direct forward after repairing pad.cl: %s: %s", clcnn_status_string(s),
+                 clcnn_last_error(ctx));
     s = clcnn_zero_pad(ctx, t, PPAD, tp);
     if (s != CLCNN_OK)
         fail_msg("clcnn_zero_pad after repairing pad.cl: %s: %s", clcnn_status_string(s),
@@ -778,13 +864,25 @@ static void kernel_dir_without_pad_gives_build_error_cannot_read(void **state)
     expect_contains(msg, dir, "missing pad.cl");
     th_expect_unchanged(tp, snap, nsnap, "x_pad");
 
+    /* Every program is built after prelude.cl, read from the same folder:
+     * pad.cl alone is not enough. */
+    copy_source_kernel(f, dir, "pad.cl");
+    s = clcnn_zero_pad(ctx, t, PPAD, tp);
+    if (s != CLCNN_ERR_BUILD)
+        fail_msg("clcnn_zero_pad without prelude.cl returned %s (%s), expected CLCNN_ERR_BUILD",
+                 clcnn_status_string(s), clcnn_last_error(ctx));
+    msg = clcnn_last_error(ctx);
+    expect_contains(msg, "cannot read", "missing prelude.cl");
+    expect_contains(msg, "prelude.cl", "missing prelude.cl");
+    th_expect_unchanged(tp, snap, nsnap, "x_pad");
+
     /* Usable afterwards once the variable is unset (embedded sources). */
     unsetenv("CLCNN_KERNEL_DIR");
     expect_conv_works(f, ctx);
 }
 
-/* CLCNN_CONV_TILE reaches the tiled kernels' build: conv.cl, from
- * $CLCNN_KERNEL_DIR, refuses to compile its tiled part with any tile but
+/* CLCNN_CONV_TILE reaches the tiled kernels' build: conv_tiled.cl, from
+ * $CLCNN_KERNEL_DIR, refuses to compile with any tile but
  * 32:16:8:4:2:1. With CLCNN_CONV_TILED=1 a context given that tile
  * convolves (exactly, small integers), and one given another tile fails to
  * build, naming the guard: so the forward took the tiled kernel, and the
@@ -798,7 +896,8 @@ static void conv_tile_setting_reaches_the_tiled_build(void **state)
 {
     fx *f = *state;
     const char *dir = make_tmpdir(f);
-    copy_source_kernel_after(f, dir, "conv.cl", tile_guard);
+    copy_source_kernels(f, dir);
+    copy_source_kernel_after(f, dir, "conv_tiled.cl", tile_guard);
     assert_int_equal(setenv("CLCNN_KERNEL_DIR", dir, 1), 0);
     char *tiled = th_env_swap("CLCNN_CONV_TILED", "1"),
          *tile = th_env_swap("CLCNN_CONV_TILE", "32:16:8:4:2:1");

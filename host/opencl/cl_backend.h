@@ -12,77 +12,24 @@
 #include "cl_fault.h" /* CLCNN_FAULT_INJECTION builds: OpenCL and CLBlast calls that can be failed */
 #include "internal.h"
 
-/* The kernels of the kernels/ sources, and the program (file) each lives in. */
+/* The kernel programs (one per kernels/<file>.cl) and their kernels, in the
+ * order of cl_kernels.def, the one list of both. */
 typedef enum {
-    CLCNN_PROGRAM_PAD,
-    CLCNN_PROGRAM_CONV,
-    CLCNN_PROGRAM_POOL,
-    CLCNN_PROGRAM_GEMM,
+#define CLCNN_PROGRAM(id, file, builds) CLCNN_PROGRAM_##id,
+#include "cl_kernels.def"
     CLCNN_N_PROGRAMS
 } clcnn_program_id;
 
 typedef enum {
-    CLCNN_KERNEL_ZERO_PAD,
-    CLCNN_KERNEL_CONV_FORWARD_1, /* conv_forward_<N>: N output channels per work-item */
-    CLCNN_KERNEL_CONV_FORWARD_2,
-    CLCNN_KERNEL_CONV_FORWARD_4,
-    CLCNN_KERNEL_CONV_FORWARD_8,
-    CLCNN_KERNEL_CONV_FORWARD_16,
-    CLCNN_KERNEL_TRANSPOSE_WEIGHTS,
-    CLCNN_KERNEL_CONV_PAD_INPUT_1, /* conv.cl's copy of zero_pad for the direct forward, in its program */
-    CLCNN_KERNEL_CONV_PAD_INPUT_2,
-    CLCNN_KERNEL_CONV_PAD_INPUT_4,
-    CLCNN_KERNEL_CONV_PAD_INPUT_8,
-    CLCNN_KERNEL_CONV_PAD_INPUT_16,
-    CLCNN_KERNEL_CONV_BLOCK_WEIGHTS, /* the forward's weights in blocks of N channels (conv.cl part 4) */
-    CLCNN_KERNEL_CONV_FORWARD_TILED, /* the forward as a tiled implicit GEMM (GPUs; conv.cl part 5) */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_TILED, /* the backward filter the same way (part 5) */
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_1,       /* conv_backward_data_<N>: N input channels per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_2,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_4,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_8,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_16,
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT,  /* few input channels, stride > 1 */
-    CLCNN_KERNEL_CONV_BACKWARD_DATA_DOT3, /* the same with 3 channels per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_1,  /* conv_backward_filter_<N>: N filters per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_2,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_4,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_8,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_16,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_1, /* the same with at most 3 input channels per work-item */
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_2,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_4,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_8,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SMALL_16,
-    CLCNN_KERNEL_CONV_BACKWARD_FILTER_SUM,
-    CLCNN_KERNEL_CONV_BLOCK_CHANNELS, /* a_prev in blocks of FILTER_KB channels (conv.cl part 3) */
-    CLCNN_KERNEL_CONV_BACKWARD_BIAS,
-    CLCNN_KERNEL_POOL_FORWARD_1, /* pool_forward_<N>: N channels per work-item */
-    CLCNN_KERNEL_POOL_FORWARD_2,
-    CLCNN_KERNEL_POOL_FORWARD_4,
-    CLCNN_KERNEL_POOL_FORWARD_8,
-    CLCNN_KERNEL_POOL_FORWARD_16,
-    CLCNN_KERNEL_POOL_BACKWARD_1, /* pool_backward_<N> */
-    CLCNN_KERNEL_POOL_BACKWARD_2,
-    CLCNN_KERNEL_POOL_BACKWARD_4,
-    CLCNN_KERNEL_POOL_BACKWARD_8,
-    CLCNN_KERNEL_POOL_BACKWARD_16,
-    CLCNN_KERNEL_POOL_SHARE_1, /* pool_share_<N>: the average pool's da / (f*f) */
-    CLCNN_KERNEL_POOL_SHARE_2,
-    CLCNN_KERNEL_POOL_SHARE_4,
-    CLCNN_KERNEL_POOL_SHARE_8,
-    CLCNN_KERNEL_POOL_SHARE_16,
-    CLCNN_KERNEL_IM2COL, /* gemm.cl: the data movement of the GEMM path */
-    CLCNN_KERNEL_COL2IM,
-    CLCNN_KERNEL_BIAS_ROWS,
+#define CLCNN_KERNEL(id, name, program, width) CLCNN_KERNEL_##id,
+#include "cl_kernels.def"
     CLCNN_N_KERNELS
 } clcnn_kernel_id;
 
-/* Program builds per source file and dtype: conv.cl's parts 0-5 times
- * width slots 0-5 (cl_program.c). */
-enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = 6 * CLCNN_WIDTH_SLOTS };
-/* ... and per CONV_PX, 1 to CLCNN_MAX_PX: the forward part's programs are
- * built for the pixels per work-item that a shape takes (the other parts
+/* Program builds per source file and dtype: width slots 0-5 (cl_program.c). */
+enum { CLCNN_WIDTH_SLOTS = 6, CLCNN_PROGRAM_SLOTS = CLCNN_WIDTH_SLOTS };
+/* ... and per CONV_PX, 1 to CLCNN_MAX_PX: conv_forward.cl's programs are
+ * built for the pixels per work-item that a shape takes (the other programs
  * ignore CONV_PX and are built for the context's conv_px alone). */
 enum { CLCNN_MAX_PX = 8 };
 
@@ -169,7 +116,7 @@ struct clcnn_cl {
     int conv_tiled;     /* the direct path's tiled kernels: -1 by heuristic, 0 never, 1 always */
     int conv_tile[6];   /* their TILE_M, TILE_N, TILE_K, REG_M, REG_N, TILE_VEC (CLCNN_CONV_TILE) */
     int tile_fits;      /* the device can run that tile's work-group and local memory */
-    /* [program][dtype][part, width][CONV_PX - 1] and [kernel][dtype][CONV_PX - 1], made lazily */
+    /* [program][dtype][width slot][CONV_PX - 1] and [kernel][dtype][CONV_PX - 1], made lazily */
     cl_program programs[CLCNN_N_PROGRAMS][2][CLCNN_PROGRAM_SLOTS][CLCNN_MAX_PX];
     clcnn_cl_kernel kernels[CLCNN_N_KERNELS][2][CLCNN_MAX_PX];
     cl_mem scratch[CLCNN_SCRATCH_SLOTS]; /* workspaces, grown on demand: CLCNN_SCRATCH_* */
@@ -264,7 +211,8 @@ clcnn_status clcnn__cl_tensor_write(clcnn_tensor *t, const void *src);
 clcnn_status clcnn__cl_tensor_read(const clcnn_tensor *t, void *dst);
 clcnn_status clcnn__cl_finish(clcnn_context *ctx);
 
-/* Mirrors conv_shape in kernels/conv.cl and kernels/gemm.cl. */
+/* Mirrors conv_shape in kernels/prelude.cl, which every convolution kernel
+ * takes by value: change both together. */
 typedef struct {
     cl_int n, h, w, cin;
     cl_int fh, fw, cout;
