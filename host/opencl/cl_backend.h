@@ -197,7 +197,7 @@ clcnn_status clcnn__cl_wrap(clcnn_context *ctx, cl_context context, cl_device_id
 void clcnn__cl_close(clcnn_context *ctx);
 
 /* The kernel for dtype, building its program on first use; _px: a kernel
- * of the forward part (conv_forward_<N>, conv_pad_input) built with
+ * of conv_forward.cl (conv_forward_<N>) built with
  * CONV_PX = px (1 to CLCNN_MAX_PX), the plain call with the context's. */
 clcnn_status clcnn__cl_kernel(clcnn_context *ctx, const char *fn, clcnn_kernel_id id, clcnn_dtype dtype,
                               const clcnn_cl_kernel **out);

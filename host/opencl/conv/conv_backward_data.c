@@ -84,7 +84,7 @@ static clcnn_status setup_as_forward(clcnn_context *ctx, const conv_problem *pb,
     cl_mem w_t = NULL, dz_slack = NULL, flag = NULL;
     clcnn_status s =
         clcnn__cl_kernel_px(ctx, pb->fn, CLCNN_KERNEL_CONV_FORWARD_1 + log_n, pb->dt, (int)px, &out->k);
-    if (!s && !(s = clcnn__conv_padded_dz(ctx, pb->fn, pb->dz, ts, log_n, px, &dz_slack, &flag)) &&
+    if (!s && !(s = clcnn__conv_padded_dz(ctx, pb->fn, pb->dz, ts, px, &dz_slack, &flag)) &&
         !(s = clcnn__conv_block_weights(ctx, pb->fn, pb->w, ts, 1, cl->conv_blocked, log_n, flag, &w_t,
                                         &wblock))) {
         const kernel_arg args[] = {ARG(pb->dz->mem), ARG(w_t),         ARG(w_t),      ARG(no_bias),

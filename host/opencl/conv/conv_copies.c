@@ -12,13 +12,12 @@
 /* On CPUs, where a border tap's per-pixel tests cost much (7x7 and 14x14
  * layers are mostly border), the direct forward reads a zero-padded copy of
  * a_prev (workspace CLCNN_SCRATCH_PADDED, with CONV_PX * stride pixels of
- * slack, filled by conv_pad_input of the forward's program of width
- * 2^log_n), multiplying the padding zeros in the same order, so the bits
+ * slack, filled by pad.cl's zero_pad), multiplying the padding zeros in the same order, so the bits
  * are the same. No copy where nothing needs one or it does not fit beside
  * the call's other workspaces: *cs, *input and *row_slack stay as they
  * are. */
 clcnn_status clcnn__conv_prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
-                                int log_n, conv_shape *cs, cl_mem *input, cl_int *row_slack)
+                                conv_shape *cs, cl_mem *input, cl_int *row_slack)
 {
     /* unpadded: no copy where every block of px pixels is whole, or where
      * there is one row of output (a flattened 1x1 layer, say), whose one
@@ -37,8 +36,7 @@ clcnn_status clcnn__conv_prepad(clcnn_context *ctx, const char *fn, const clcnn_
         return CLCNN_OK;
     const clcnn_cl_kernel *k;
     cl_mem padded;
-    clcnn_status s =
-        clcnn__cl_kernel_px(ctx, fn, CLCNN_KERNEL_CONV_PAD_INPUT_1 + log_n, a_prev->dtype, (int)px, &k);
+    clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_ZERO_PAD, a_prev->dtype, &k);
     if (!s)
         s = clcnn__cl_scratch(ctx, fn, CLCNN_SCRATCH_PADDED, bytes, &padded);
     if (s)
@@ -117,14 +115,14 @@ clcnn_status clcnn__conv_cleared_flag(clcnn_context *ctx, const char *fn, cl_mem
  * (conv_forward_<N>). Neither (*dz_slack, *flag NULL) where prepad makes no
  * copy or the padding is not one square pad. */
 clcnn_status clcnn__conv_padded_dz(clcnn_context *ctx, const char *fn, const clcnn_tensor *dz,
-                                   const conv_shape *ts, int log_n, size_t px, cl_mem *dz_slack, cl_mem *flag)
+                                   const conv_shape *ts, size_t px, cl_mem *dz_slack, cl_mem *flag)
 {
     if (ts->pad_h != ts->pad_w || ts->pad_h < 0)
         return CLCNN_OK;
     conv_shape ps = *ts;
     cl_mem input = dz->mem;
     cl_int row_slack = 0;
-    clcnn_status s = clcnn__conv_prepad(ctx, fn, dz, px, log_n, &ps, &input, &row_slack);
+    clcnn_status s = clcnn__conv_prepad(ctx, fn, dz, px, &ps, &input, &row_slack);
     if (s || !row_slack || (s = clcnn__conv_cleared_flag(ctx, fn, flag)))
         return s;
     *dz_slack = input;

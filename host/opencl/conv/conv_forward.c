@@ -104,7 +104,7 @@ static clcnn_status forward_blocked(clcnn_context *ctx, const conv_problem *pb, 
     clcnn__conv_flatten_pointwise(cl, &cs, px);
     cl_mem input = pb->a_prev->mem, weights = w->mem;
     cl_int row_slack = 0, wblock = cs.cout;
-    if ((s = clcnn__conv_prepad(ctx, pb->fn, pb->a_prev, px, log_n, &cs, &input, &row_slack)) ||
+    if ((s = clcnn__conv_prepad(ctx, pb->fn, pb->a_prev, px, &cs, &input, &row_slack)) ||
         (s = clcnn__conv_block_weights(ctx, pb->fn, w, &cs, 0, cl->conv_blocked, log_n, NULL, &weights,
                                        &wblock)))
         return s;

@@ -95,7 +95,7 @@ cl_int clcnn__conv_pixel_major(const struct clcnn_cl *cl, int cblocks, size_t we
 /* On CPUs, a zero-padded copy of a_prev for the direct forward (shape *cs,
  * updated to the copy's), in *input with *row_slack = 1; else nothing. */
 clcnn_status clcnn__conv_prepad(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev, size_t px,
-                                int log_n, conv_shape *cs, cl_mem *input, cl_int *row_slack);
+                                conv_shape *cs, cl_mem *input, cl_int *row_slack);
 /* The direct forward's weights in blocks of 2^log_n channels, or flipped
  * for backward data as a forward convolution (flip), into *weights. */
 clcnn_status clcnn__conv_block_weights(clcnn_context *ctx, const char *fn, const clcnn_tensor *w,
@@ -106,8 +106,7 @@ clcnn_status clcnn__conv_cleared_flag(clcnn_context *ctx, const char *fn, cl_mem
 /* Backward data as a forward convolution on CPUs: a padded copy of dz and
  * the flag, or neither (both NULL). */
 clcnn_status clcnn__conv_padded_dz(clcnn_context *ctx, const char *fn, const clcnn_tensor *dz,
-                                   const conv_shape *ts, int log_n, size_t px, cl_mem *dz_slack,
-                                   cl_mem *flag);
+                                   const conv_shape *ts, size_t px, cl_mem *dz_slack, cl_mem *flag);
 /* x in blocks of kb channels in workspace `slot`, or NULL in *out. */
 clcnn_status clcnn__conv_block_channels(clcnn_context *ctx, const char *fn, const clcnn_tensor *x, size_t kb,
                                         int slot, cl_mem *out);
