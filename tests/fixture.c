@@ -1,13 +1,16 @@
 /* fixture.c - the tests' one fixture and the cmocka-checked op cases (see
  * helpers.h). */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw, setenv */
 #include "helpers.h"
 
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { MAX_CONTEXTS = 16 };
+enum { MAX_CONTEXTS = 16, MAX_ENV = 8 };
 
 struct th_fixture {
     void *param;
@@ -16,7 +19,18 @@ struct th_fixture {
     int n_contexts;
     clcnn_tensor **tensors;
     size_t n_tensors, cap_tensors;
+    char temp_dir[64]; /* "" until th_temp_dir */
+    const char *env_names[MAX_ENV];
+    char *env_saved[MAX_ENV]; /* th_env_swap's, for th_env_restore */
+    int n_env;
 };
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
 
 int th_setup(void **state)
 {
@@ -40,6 +54,10 @@ int th_teardown(void **state)
         clcnn_context_destroy(f->contexts[i]);
     clcnn_context_destroy(f->device);
     clcnn_context_destroy(f->host);
+    for (int i = f->n_env; i-- > 0;)
+        th_env_restore(f->env_names[i], f->env_saved[i]);
+    if (f->temp_dir[0])
+        nftw(f->temp_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     *state = f->param;
     free(f);
     return 0;
@@ -67,6 +85,27 @@ clcnn_context *th_device(th_fixture *f)
     if (!f->device)
         f->device = th_context(CLCNN_BACKEND_OPENCL);
     return f->device;
+}
+
+const char *th_temp_dir(th_fixture *f)
+{
+    if (!f->temp_dir[0]) {
+        snprintf(f->temp_dir, sizeof f->temp_dir, "/tmp/clcnn-test-XXXXXX");
+        if (!mkdtemp(f->temp_dir)) {
+            f->temp_dir[0] = '\0';
+            fail_msg("mkdtemp failed");
+        }
+    }
+    return f->temp_dir;
+}
+
+void th_set_env(th_fixture *f, const char *name, const char *value)
+{
+    if (f->n_env == MAX_ENV)
+        fail_msg("the fixture restores at most %d variables", MAX_ENV);
+    f->env_names[f->n_env] = name;
+    f->env_saved[f->n_env] = th_env_swap(name, value);
+    f->n_env++;
 }
 
 clcnn_context *th_own_context(th_fixture *f, clcnn_context *ctx)

@@ -84,7 +84,8 @@ void th_expect_guards(clcnn_tensor *const *ts, size_t n, const char *what);
 /* ---- the fixture: contexts and owned objects, freed in teardown -------- */
 
 /* What a test holds: a host context (the reference), an OpenCL one made on
- * first use, and every tensor and context handed to it, all destroyed by
+ * first use, every tensor and context handed to it, a temporary folder and
+ * the environment variables it set, all destroyed, removed or restored by
  * th_teardown, also when the test fails midway. */
 typedef struct th_fixture th_fixture;
 
@@ -103,6 +104,14 @@ void *th_param(void **state);
  * made on first use). */
 clcnn_context *th_host(th_fixture *f);
 clcnn_context *th_device(th_fixture *f);
+
+/* A new empty folder, removed with everything in it at teardown. */
+const char *th_temp_dir(th_fixture *f);
+
+/* Sets environment variable name (a string that outlives the test) to
+ * value (NULL: unsets it) until teardown, which restores it; variables set
+ * again are restored in reverse order, so to their first value. */
+void th_set_env(th_fixture *f, const char *name, const char *value);
 
 /* Hands ctx (or t) to the fixture, which destroys it at teardown; returns
  * it. */
