@@ -8,7 +8,7 @@
  * tc_draw within tc_device_limits, the inputs by tc_inputs, and the bound
  * of tc_tolerance, 2 (K + 3) u M, where M = sum|terms| comes from the
  * reference on the inputs' magnitudes (th_case_magnitudes) and K is the
- * op's reduction length (ops.c says why the bound holds). Integer data and
+ * op's reduction length (ops.h says why the bound holds). Integer data and
  * data-moving ops (zero_pad, the max-pool forward) must match exactly. */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include "helpers.h"
