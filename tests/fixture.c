@@ -230,6 +230,13 @@ void th_case_run(tc_tensors *t)
     th_expect_guards(all, TC_MAX_IN + TC_MAX_OUT, desc);
 }
 
+void th_case_reference(th_fixture *f, const tc_op *op, const tc_shape *s, clcnn_dtype dt,
+                       double *const in[TC_MAX_IN], tc_tensors *ref)
+{
+    th_case_make(f, th_host(f), op, s, dt, in, ref);
+    th_case_run(ref);
+}
+
 void th_case_magnitudes(th_fixture *f, const tc_op *op, const tc_shape *s, double *const in[TC_MAX_IN],
                         double *mag[TC_MAX_OUT])
 {

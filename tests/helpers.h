@@ -143,6 +143,11 @@ void th_case_free(th_fixture *f, tc_tensors *t);
  * guards of every tensor of the case (canary builds). */
 void th_case_run(tc_tensors *t);
 
+/* The reference of a case: the op run on f's host context (the library's
+ * plain-C path) in the case's dtype, from the same inputs. */
+void th_case_reference(th_fixture *f, const tc_op *op, const tc_shape *s, clcnn_dtype dt,
+                       double *const in[TC_MAX_IN], tc_tensors *ref);
+
 /* sum|terms| of every element of every output: the op on the host in F64
  * on the magnitudes of in[] (tc_mag_inputs); mag[o] NULL for an absent
  * output, else a new array. */

@@ -10,6 +10,9 @@
  *   TC_CONV_BACKWARD  dz, a_prev, w     -> da_prev, dw, db  (bit i of omit: output i absent)
  *   TC_POOL_FORWARD   a_prev            -> a
  *   TC_POOL_BACKWARD  da, a_prev        -> da_prev
+ * The reference of every op is the same call on a host context (the
+ * library's plain-C path, th_case_reference), and the magnitudes behind
+ * its tolerance the call on that context in F64 on |inputs|.
  * Nothing here calls cmocka, so that worker threads and the fuzzer may use
  * it; the fixture and the cmocka-checked helpers are in helpers.h. */
 #ifndef CLCNN_TEST_OPS_H

@@ -100,9 +100,8 @@ static void check_case(th_fixture *f, clcnn_context *dev, np_random *r, const tc
     assert_int_equal(tc_inputs(op, s, integers ? TC_INTEGERS : TC_NORMAL, r, in), 0);
     tc_tensors got, ref;
     th_case_make(f, dev, op, s, dt, in, &got);
-    th_case_make(f, th_host(f), op, s, dt, in, &ref);
     run_case(&got);
-    run_case(&ref);
+    th_case_reference(f, op, s, dt, in, &ref);
     double *mag[TC_MAX_OUT] = {NULL, NULL, NULL};
     if (!integers) /* sum|terms| of every output: the reference on |inputs| */
         th_case_magnitudes(f, op, s, in, mag);
@@ -321,9 +320,8 @@ static void pool_backward_on_both(th_fixture *f, const tc_shape *s, double *a, d
     double *const in[TC_MAX_IN] = {da, a, NULL};
     tc_tensors got, ref;
     th_case_make(f, th_device(f), op, s, CLCNN_F32, in, &got);
-    th_case_make(f, th_host(f), op, s, CLCNN_F32, in, &ref);
     run_case(&got);
-    run_case(&ref);
+    th_case_reference(f, op, s, CLCNN_F32, in, &ref);
     th_case_compare(&got, &ref, NULL, desc);
     th_case_free(f, &got);
     th_case_free(f, &ref);
