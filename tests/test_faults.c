@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <dirent.h>
 #include <unistd.h>
 
 typedef enum {
@@ -54,8 +53,8 @@ typedef struct {
                              * keeps the average's quotients exact, and with them the expected bits */
 } op_case;
 
-/* A context with an op's tensors (an op of ops.h: t.op set) or the
- * objects of the tensor and context calls. */
+/* What one faulted call runs on: a fresh context with an op's tensors (an
+ * op of ops.h: t.op set) or the objects of the tensor and context calls. */
 typedef struct {
     clcnn_context *ctx;
     tc_tensors t;           /* the op's inputs and outputs */
@@ -64,7 +63,7 @@ typedef struct {
     double host_out[60];    /* OP_TENSOR_READ: the caller's buffer */
     clcnn_tensor *created;  /* OP_TENSOR_CREATE */
     clcnn_context *new_ctx; /* OP_CONTEXT_CREATE */
-} fixture;
+} subject;
 
 /* The descriptor case of c (t.op NULL for the tensor and context calls):
  * zero_pad of (2,3,4,3) by 2; convolutions of a (2,5,5,3) with 4 3x3
@@ -94,12 +93,12 @@ static const tc_op *op_shape(const op_case *c, tc_shape *s)
 }
 
 /* The outputs whose bytes a failing call must leave alone. */
-static int n_outputs(const fixture *f)
+static int n_outputs(const subject *f)
 {
     return f->t.op ? f->t.op->n_out : 1;
 }
 
-static clcnn_tensor *output(const fixture *f, int i)
+static clcnn_tensor *output(const subject *f, int i)
 {
     return f->t.op ? f->t.out[i] : i == 0 ? f->written : NULL;
 }
@@ -112,7 +111,7 @@ static clcnn_tensor *sentinel_tensor(clcnn_context *ctx, int n, int h, int w, in
     return t;
 }
 
-static void reset_outputs(fixture *f)
+static void reset_outputs(subject *f)
 {
     for (int i = 0; i < n_outputs(f); i++)
         if (output(f, i))
@@ -123,7 +122,7 @@ static void reset_outputs(fixture *f)
 
 static void forget_tuning(void);
 
-static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
+static void subject_make(subject *f, clcnn_backend be, const op_case *c)
 {
     memset(f, 0, sizeof *f);
     if (c->tuning)
@@ -162,7 +161,7 @@ static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
     reset_outputs(f);
 }
 
-static void fixture_free(fixture *f)
+static void subject_free(subject *f)
 {
     tc_tensors_free(&f->t);
     clcnn_tensor_destroy(f->written);
@@ -173,7 +172,7 @@ static void fixture_free(fixture *f)
     memset(f, 0, sizeof *f);
 }
 
-static clcnn_status run_op(fixture *f, const op_case *c, clcnn_backend be)
+static clcnn_status run_op(subject *f, const op_case *c, clcnn_backend be)
 {
     if (f->t.op)
         return tc_run(&f->t);
@@ -204,7 +203,7 @@ static clcnn_status run_op(fixture *f, const op_case *c, clcnn_backend be)
 
 /* The op's results as doubles (n values in *n), in a new array; what the
  * host backend computes is the reference. */
-static double *results(fixture *f, const op_case *c, size_t *n)
+static double *results(subject *f, const op_case *c, size_t *n)
 {
     size_t total = 0;
     for (int i = 0; i < n_outputs(f); i++)
@@ -238,7 +237,7 @@ static double *results(fixture *f, const op_case *c, size_t *n)
 
 /* After a successful call: the op's results must equal ref; undo what the
  * call made (created objects) so that it can run again. */
-static void expect_results(fixture *f, const op_case *c, const double *ref, size_t n_ref, const char *when)
+static void expect_results(subject *f, const op_case *c, const double *ref, size_t n_ref, const char *when)
 {
     size_t n;
     double *got = results(f, c, &n);
@@ -272,7 +271,7 @@ typedef struct {
 
 /* Fails site n of one call of c on f and checks the contract; returns 1
  * when the call failed, 0 when it recovered. */
-static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, const double *ref, size_t n_ref)
+static int fault_one(subject *f, const op_case *c, clcnn_backend be, long n, const double *ref, size_t n_ref)
 {
     unsigned char *snap[TC_MAX_OUT] = {NULL};
     size_t snap_n[TC_MAX_OUT] = {0};
@@ -338,38 +337,38 @@ static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, con
 static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *warm)
 {
     /* the reference: the host backend, no fault */
-    fixture f;
-    fixture_make(&f, CLCNN_BACKEND_HOST, c);
+    subject f;
+    subject_make(&f, CLCNN_BACKEND_HOST, c);
     clcnn_fault_reset();
     assert_int_equal(run_op(&f, c, CLCNN_BACKEND_HOST), CLCNN_OK);
     size_t n_ref;
     double *ref = results(&f, c, &n_ref);
-    fixture_free(&f);
+    subject_free(&f);
 
     /* warm-up on a throwaway context: fills the on-disk program cache, so
      * that every cold call below loads the same way */
-    fixture_make(&f, be, c);
+    subject_make(&f, be, c);
     assert_int_equal(run_op(&f, c, be), CLCNN_OK);
-    fixture_free(&f);
+    subject_free(&f);
 
     /* cold: a fresh context for each site */
-    fixture_make(&f, be, c);
+    subject_make(&f, be, c);
     clcnn_fault_reset();
     assert_int_equal(run_op(&f, c, be), CLCNN_OK);
     cold->sites = clcnn_fault_count(CLCNN_FAULT_ANY);
     expect_results(&f, c, ref, n_ref, "cold, no fault");
-    fixture_free(&f);
+    subject_free(&f);
     for (long n = 1; n <= cold->sites; n++) {
-        fixture_make(&f, be, c);
+        subject_make(&f, be, c);
         if (fault_one(&f, c, be, n, ref, n_ref))
             cold->failed++;
         else
             cold->recovered++;
-        fixture_free(&f);
+        subject_free(&f);
     }
 
     /* warm: one context that has run the op */
-    fixture_make(&f, be, c);
+    subject_make(&f, be, c);
     assert_int_equal(run_op(&f, c, be), CLCNN_OK);
     expect_results(&f, c, ref, n_ref, "first call");
     reset_outputs(&f);
@@ -384,18 +383,17 @@ static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *war
         else
             warm->recovered++;
     }
-    fixture_free(&f);
+    subject_free(&f);
     free(ref);
 }
 
-/* Tuning cases: a cache folder of their own (CLCNN_CACHE_DIR), whose tune
- * file fixture_make deletes, so that every fresh context measures again
- * while the programs still load from the cache; one run per algorithm
- * (budget 0) and GEMM taken after measuring, whichever was faster, so that
- * every call reaches the same sites. Undone by the teardown, which runs
- * even when the test fails. */
-static char tune_dir[64];
-static char *outer_cache_dir; /* CLCNN_CACHE_DIR before, restored after (th_env_swap) */
+/* Tuning cases: a cache folder of their own (CLCNN_CACHE_DIR, the shared
+ * subject's temporary folder), whose tune file subject_make deletes, so
+ * that every fresh context measures again while the programs still load
+ * from the cache; one run per algorithm (budget 0) and GEMM taken after
+ * measuring, whichever was faster, so that every call reaches the same
+ * sites. Undone by the teardown, which runs even when the test fails. */
+static const char *tune_dir;
 
 static void forget_tuning(void)
 {
@@ -404,45 +402,31 @@ static void forget_tuning(void)
     unlink(path);
 }
 
-static int tuning_env_set(void **state)
+static int setup(void **state)
 {
-    const op_case *c = *state;
+    if (th_setup(state) != 0)
+        return -1;
+    const op_case *c = th_param(state);
     if (!c->tuning)
         return 0;
-    snprintf(tune_dir, sizeof tune_dir, "/tmp/clcnn-faults-tune-XXXXXX");
-    if (!mkdtemp(tune_dir))
-        return -1;
-    outer_cache_dir = th_env_swap("CLCNN_CACHE_DIR", tune_dir);
-    setenv("CLCNN_TUNE_BUDGET", "0", 1);
+    th_fixture *f = th_fx(state);
+    tune_dir = th_temp_dir(f);
+    th_set_env(f, "CLCNN_CACHE_DIR", tune_dir);
+    th_set_env(f, "CLCNN_TUNE_BUDGET", "0");
     clcnn_fault_set_tune_pick(CLCNN_CONV_GEMM);
     return 0;
 }
 
-static int tuning_env_unset(void **state)
+static int teardown(void **state)
 {
-    const op_case *c = *state;
-    if (!c->tuning)
-        return 0;
-    DIR *d = opendir(tune_dir);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", tune_dir, e->d_name);
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tune_dir);
-    th_env_restore("CLCNN_CACHE_DIR", outer_cache_dir);
-    outer_cache_dir = NULL;
-    unsetenv("CLCNN_TUNE_BUDGET");
     clcnn_fault_set_tune_pick(0);
-    return 0;
+    tune_dir = NULL;
+    return th_teardown(state);
 }
 
 static void test_op(void **state)
 {
-    const op_case *c = *state;
+    const op_case *c = th_param(state);
     static const clcnn_backend backends[] = {CLCNN_BACKEND_HOST,
 #ifdef CLCNN_TEST_OPENCL
                                              CLCNN_BACKEND_OPENCL
@@ -483,12 +467,12 @@ static void clblast_status_codes_are_reported(void **state)
         {-1500, "an unnamed CLBlast status", CLCNN_ERR_DEVICE},
     };
     const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    fixture f, h;
-    fixture_make(&h, CLCNN_BACKEND_HOST, &c);
+    subject f, h;
+    subject_make(&h, CLCNN_BACKEND_HOST, &c);
     assert_int_equal(run_op(&h, &c, CLCNN_BACKEND_HOST), CLCNN_OK);
     size_t n_ref;
     double *ref = results(&h, &c, &n_ref);
-    fixture_make(&f, CLCNN_BACKEND_OPENCL, &c);
+    subject_make(&f, CLCNN_BACKEND_OPENCL, &c);
     assert_int_equal(run_op(&f, &c, CLCNN_BACKEND_OPENCL), CLCNN_OK); /* warm: programs built */
     /* The last CLBlast site is the GEMM itself (a failed size query before
      * the choice of path only makes the call run direct). */
@@ -524,8 +508,8 @@ static void clblast_status_codes_are_reported(void **state)
         reset_outputs(&f);
     }
     free(ref);
-    fixture_free(&f);
-    fixture_free(&h);
+    subject_free(&f);
+    subject_free(&h);
 }
 #endif
 
@@ -563,8 +547,8 @@ int main(void)
     struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 1];
     size_t n = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++, n++) {
-        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
-            test_op, tuning_env_set, tuning_env_unset, (void *)&cases[i]);
+        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(test_op, setup, teardown,
+                                                                               (void *)&cases[i]);
         tests[n].name = cases[i].name;
     }
 #ifdef CLCNN_TEST_OPENCL
