@@ -14,6 +14,7 @@
 
 #include "clcnn.h"
 #include "np_random.h"
+#include "ops.h"
 
 /* One combination a test runs under, passed as the cmocka state. */
 typedef struct {
@@ -79,6 +80,87 @@ void th_env_restore(const char *name, char *saved);
  * after each of the n tensors' data (NULL entries skipped) still holds its
  * pattern, naming `what` and the damage. A no-op in other builds. */
 void th_expect_guards(clcnn_tensor *const *ts, size_t n, const char *what);
+
+/* ---- the fixture: contexts and owned objects, freed in teardown -------- */
+
+/* What a test holds: a host context (the reference), an OpenCL one made on
+ * first use, every tensor and context handed to it, a temporary folder and
+ * the environment variables it set, all destroyed, removed or restored by
+ * th_teardown, also when the test fails midway. */
+typedef struct th_fixture th_fixture;
+
+/* cmocka setup and teardown: *state becomes the fixture; the state the test
+ * was registered with stays readable through th_param. */
+int th_setup(void **state);
+int th_teardown(void **state);
+
+/* The fixture of a test run with th_setup (its void **state). */
+th_fixture *th_fx(void **state);
+
+/* The state given to cmocka_unit_test_prestate_setup_teardown, or NULL. */
+void *th_param(void **state);
+
+/* The host context, and the OpenCL one (th_context(CLCNN_BACKEND_OPENCL),
+ * made on first use). */
+clcnn_context *th_host(th_fixture *f);
+clcnn_context *th_device(th_fixture *f);
+
+/* A new empty folder, removed with everything in it at teardown. */
+const char *th_temp_dir(th_fixture *f);
+
+/* Sets environment variable name (a string that outlives the test) to
+ * value (NULL: unsets it) until teardown, which restores it; variables set
+ * again are restored in reverse order, so to their first value. */
+void th_set_env(th_fixture *f, const char *name, const char *value);
+
+/* Hands ctx (or t) to the fixture, which destroys it at teardown; returns
+ * it. */
+clcnn_context *th_own_context(th_fixture *f, clcnn_context *ctx);
+clcnn_tensor *th_own(th_fixture *f, clcnn_tensor *t);
+
+/* th_tensor, owned by f. */
+clcnn_tensor *th_fx_tensor(th_fixture *f, clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c,
+                           const double *data);
+
+/* Destroys t (owned by f) now; NULL is ignored. */
+void th_drop(th_fixture *f, clcnn_tensor *t);
+
+/* Destroys ctx (one of f's, or its device context) now; its tensors must
+ * be dropped first. */
+void th_drop_context(th_fixture *f, clcnn_context *ctx);
+
+/* ---- op cases (ops.h) with cmocka checks -------------------------------- */
+
+/* A case's tensors on ctx, owned by f: inputs from in[] (NULL entries
+ * zeros), outputs zero. */
+void th_case_make(th_fixture *f, clcnn_context *ctx, const tc_op *op, const tc_shape *s, clcnn_dtype dt,
+                  double *const in[TC_MAX_IN], tc_tensors *t);
+
+/* Destroys a case's tensors now. */
+void th_case_free(th_fixture *f, tc_tensors *t);
+
+/* Runs the case's op, failing on any status but CLCNN_OK, and checks the
+ * guards of every tensor of the case (canary builds). */
+void th_case_run(tc_tensors *t);
+
+/* The reference of a case: the op run on f's host context (the library's
+ * plain-C path) in the case's dtype, from the same inputs. */
+void th_case_reference(th_fixture *f, const tc_op *op, const tc_shape *s, clcnn_dtype dt,
+                       double *const in[TC_MAX_IN], tc_tensors *ref);
+
+/* sum|terms| of every element of every output: the op on the host in F64
+ * on the magnitudes of in[] (tc_mag_inputs); mag[o] NULL for an absent
+ * output, else a new array. */
+void th_case_magnitudes(th_fixture *f, const tc_op *op, const tc_shape *s, double *const in[TC_MAX_IN],
+                        double *mag[TC_MAX_OUT]);
+
+/* Fails unless every output of got equals ref's (mag NULL) or lies within
+ * tc_tolerance of it (mag[o]: the magnitudes of output o), naming desc. */
+void th_case_compare(const tc_tensors *got, const tc_tensors *ref, double *const mag[TC_MAX_OUT],
+                     const char *desc);
+
+/* Writes base + step * i into element i of t. */
+void th_fill(clcnn_tensor *t, double base, double step);
 
 #ifdef CLCNN_CANARIES
 /* What a canary build of the library exports for the tests (host/internal.h):

@@ -468,6 +468,70 @@ static void nan_windows_follow_numpy(void **state)
     clcnn_context_destroy(ctx);
 }
 
+/* The op descriptors the other suites run every op through (ops.h) agree
+ * with the library: on random shapes (drawn past the valid ranges), every
+ * slot's shape is what clcnn_conv2d_output_shape / clcnn_pool2d_output_shape
+ * give, tc_fits holds exactly when they accept the case, and the FLOPs and
+ * bytes are clcnn-bench's on its peer layers (bench/measure.c). */
+static void op_descriptors_agree_with_the_library(void **state)
+{
+    (void)state;
+    const tc_limits wide = {{1, 3}, {1, 9}, {1, 9}, {1, 4}, {1, 5}, {1, 12}, {1, 12}, {1, 5}, {0, 3}, 0};
+    np_random r;
+    np_random_seed(&r, 6060);
+    for (int id = 0; id < TC_OP_COUNT; id++) {
+        const tc_op *op = tc_op_of((tc_op_id)id);
+        assert_non_null(op);
+        for (int k = 0; k < 300; k++) {
+            tc_shape s = tc_draw(op, &wide, &r, NULL);
+            assert_true(tc_fits(op, &s));
+            int d[4], want[4];
+            const int a[4] = {s.n, s.h, s.w, s.c}, w[4] = {s.fh, s.fw, s.c, s.cout};
+            if (id == TC_CONV_FORWARD || id == TC_CONV_BACKWARD) {
+                assert_int_equal(
+                    clcnn_conv2d_output_shape(a, w, (clcnn_conv_params){s.stride, s.pad, 0}, want), CLCNN_OK);
+                assert_true(tc_dims(op, &s, id == TC_CONV_FORWARD ? 3 : 0, d));
+                assert_memory_equal(d, want, sizeof d);
+                s.fh = s.h + 2 * s.pad + 1; /* too tall: refused by both */
+                assert_false(tc_fits(op, &s));
+                const int w2[4] = {s.fh, s.fw, s.c, s.cout};
+                assert_int_equal(
+                    clcnn_conv2d_output_shape(a, w2, (clcnn_conv_params){s.stride, s.pad, 0}, want),
+                    CLCNN_ERR_SHAPE);
+            } else if (id == TC_POOL_FORWARD || id == TC_POOL_BACKWARD) {
+                assert_int_equal(
+                    clcnn_pool2d_output_shape(a, (clcnn_pool_params){s.fh, s.stride, s.mode}, want),
+                    CLCNN_OK);
+                assert_true(tc_dims(op, &s, id == TC_POOL_FORWARD ? 1 : 0, d));
+                assert_memory_equal(d, want, sizeof d);
+                s.fh = s.fw = s.h + 1;
+                assert_false(tc_fits(op, &s));
+                assert_int_equal(
+                    clcnn_pool2d_output_shape(a, (clcnn_pool_params){s.fh, s.stride, s.mode}, want),
+                    CLCNN_ERR_SHAPE);
+            }
+        }
+    }
+    /* peers "a" (64x56x56x64 -> 64 3x3 s1 p1) and the pools of 64x112x112x64 */
+    const tc_shape conv = {64, 56, 56, 64, 64, 3, 3, 1, 1, 0, 0, CLCNN_POOL_MAX, CLCNN_CONV_AUTO};
+    const double conv_flops = 2.0 * 64 * 56 * 56 * 64 * 3 * 3 * 64;
+    assert_true(tc_flops(tc_op_of(TC_CONV_FORWARD), &conv) == conv_flops);
+    assert_true(tc_flops(tc_op_of(TC_CONV_BACKWARD), &conv) == 2 * conv_flops);
+    tc_shape da_only = conv;
+    da_only.omit = 2 | 4;
+    assert_true(tc_flops(tc_op_of(TC_CONV_BACKWARD), &da_only) == conv_flops);
+    assert_true(tc_bytes(tc_op_of(TC_CONV_FORWARD), &conv, CLCNN_F32) == 0.0);
+    assert_true(tc_bytes(tc_op_of(TC_ZERO_PAD), &conv, CLCNN_F32) ==
+                (64.0 * 56 * 56 * 64 + 64.0 * 58 * 58 * 64) * 4);
+    const tc_shape pmax = {64, 112, 112, 64, 0, 3, 3, 2, 0, 0, 0, CLCNN_POOL_MAX, CLCNN_CONV_AUTO};
+    const tc_shape pavg = {64, 112, 112, 64, 0, 2, 2, 2, 0, 0, 0, CLCNN_POOL_AVG, CLCNN_CONV_AUTO};
+    const double in = 64.0 * 112 * 112 * 64, out_max = 64.0 * 55 * 55 * 64, out_avg = 64.0 * 56 * 56 * 64;
+    assert_true(tc_bytes(tc_op_of(TC_POOL_FORWARD), &pmax, CLCNN_F32) == (in + out_max) * 4);
+    assert_true(tc_bytes(tc_op_of(TC_POOL_BACKWARD), &pmax, CLCNN_F32) == (out_max + 2 * in) * 4);
+    assert_true(tc_bytes(tc_op_of(TC_POOL_BACKWARD), &pavg, CLCNN_F64) == (out_avg + in) * 8);
+    assert_true(tc_flops(tc_op_of(TC_POOL_FORWARD), &pavg) == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +553,7 @@ int main(void)
         cmocka_unit_test(outputs_are_overwritten_and_repeatable),
         cmocka_unit_test(max_pool_ties_share_and_overlaps_add),
         cmocka_unit_test(nan_windows_follow_numpy),
+        cmocka_unit_test(op_descriptors_agree_with_the_library),
     };
     return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

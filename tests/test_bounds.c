@@ -35,9 +35,11 @@
 /* Validation at the limit                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* The fixture's context of the backend the test was registered with. */
 static clcnn_context *context_of(void **state)
 {
-    return th_context(*(const clcnn_backend *)*state);
+    th_fixture *f = th_fx(state);
+    return *(const clcnn_backend *)th_param(state) == CLCNN_BACKEND_OPENCL ? th_device(f) : th_host(f);
 }
 
 /* Fails unless got is want and the message (of ctx, or this thread's when
@@ -133,11 +135,10 @@ static void zero_pad_refuses(void **state, clcnn_dtype dt, int h, int w, const c
 {
     clcnn_context *ctx = context_of(state);
     const double one[2] = {1, 2};
-    clcnn_tensor *x = th_tensor(ctx, dt, 1, h, w, 1, one), *xp = th_tensor(ctx, dt, 1, 3, 3, 1, NULL);
+    clcnn_tensor *x = th_fx_tensor(th_fx(state), ctx, dt, 1, h, w, 1, one),
+                 *xp = th_fx_tensor(th_fx(state), ctx, dt, 1, 3, 3, 1, NULL);
     expect_fail(clcnn_zero_pad(ctx, x, INT_MAX / 2, xp), CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_zero_pad",
                 shape, "pad 1073741823", NULL);
-    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
-    clcnn_context_destroy(ctx);
 }
 
 static void zero_pad_refuses_padded_height_of_int_max_plus_1(void **state)
@@ -156,42 +157,38 @@ static void zero_pad_accepts_padded_size_of_int_max_then_checks_x_pad(void **sta
 {
     clcnn_context *ctx = context_of(state);
     const double one[1] = {1};
-    clcnn_tensor *x = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 1, one),
-                 *xp = th_tensor(ctx, CLCNN_F32, 1, 3, 3, 1, NULL);
+    clcnn_tensor *x = th_fx_tensor(th_fx(state), ctx, CLCNN_F32, 1, 1, 1, 1, one),
+                 *xp = th_fx_tensor(th_fx(state), ctx, CLCNN_F32, 1, 3, 3, 1, NULL);
     expect_fail(clcnn_zero_pad(ctx, x, INT_MAX / 2, xp), CLCNN_ERR_SHAPE, ctx, "clcnn_zero_pad", "x_pad",
                 "must be (1, 2147483647, 2147483647, 1)", NULL);
-    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
-    clcnn_context_destroy(ctx);
 }
 
 static void conv_forward_refuses_padded_height_of_int_max_plus_1(void **state)
 {
     clcnn_context *ctx = context_of(state);
     const double v[2] = {1, 2};
-    clcnn_tensor *a = th_tensor(ctx, CLCNN_F32, 1, 2, 1, 1, v), *w = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 1, v),
-                 *z = th_tensor(ctx, CLCNN_F32, 1, 1, 1, 1, NULL);
+    clcnn_tensor *a = th_fx_tensor(th_fx(state), ctx, CLCNN_F32, 1, 2, 1, 1, v),
+                 *w = th_fx_tensor(th_fx(state), ctx, CLCNN_F32, 1, 1, 1, 1, v),
+                 *z = th_fx_tensor(th_fx(state), ctx, CLCNN_F32, 1, 1, 1, 1, NULL);
     expect_fail(
         clcnn_conv2d_forward(ctx, a, w, NULL, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, z),
         CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_conv2d_forward",
         "padded input H 2147483648 (n_H_prev 2 + 2*pad 2147483646, pad 1073741823)", "overflows int", NULL);
-    clcnn_tensor_destroy(a), clcnn_tensor_destroy(w), clcnn_tensor_destroy(z);
-    clcnn_context_destroy(ctx);
 }
 
 static void conv_backward_refuses_padded_width_of_int_max_plus_1(void **state)
 {
     clcnn_context *ctx = context_of(state);
     const double v[2] = {1, 2};
-    clcnn_tensor *a = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, v), *w = th_tensor(ctx, CLCNN_F64, 1, 1, 1, 1, v),
-                 *dz = th_tensor(ctx, CLCNN_F64, 1, 1, 1, 1, v),
-                 *da = th_tensor(ctx, CLCNN_F64, 1, 1, 2, 1, NULL);
+    clcnn_tensor *a = th_fx_tensor(th_fx(state), ctx, CLCNN_F64, 1, 1, 2, 1, v),
+                 *w = th_fx_tensor(th_fx(state), ctx, CLCNN_F64, 1, 1, 1, 1, v),
+                 *dz = th_fx_tensor(th_fx(state), ctx, CLCNN_F64, 1, 1, 1, 1, v),
+                 *da = th_fx_tensor(th_fx(state), ctx, CLCNN_F64, 1, 1, 2, 1, NULL);
     expect_fail(clcnn_conv2d_backward(ctx, dz, a, w, (clcnn_conv_params){1, INT_MAX / 2, CLCNN_CONV_AUTO}, da,
                                       NULL, NULL),
                 CLCNN_ERR_INVALID_ARGUMENT, ctx, "clcnn_conv2d_backward",
                 "padded input W 2147483648 (n_W_prev 2 + 2*pad 2147483646, pad 1073741823)", "overflows int",
                 NULL);
-    clcnn_tensor_destroy(a), clcnn_tensor_destroy(w), clcnn_tensor_destroy(dz), clcnn_tensor_destroy(da);
-    clcnn_context_destroy(ctx);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -318,23 +315,23 @@ static void sample(clcnn_context *ctx, const clcnn_tensor *t, check_fn check, co
                   count - 1, (count - 1) * sizeof(float));
 }
 
-static clcnn_tensor *big_tensor(clcnn_context *ctx, int n, int h, int w, int c)
+/* A big F32 case of op on ctx, its tensors the fixture's and left as
+ * created (fill writes the inputs). */
+static tc_tensors big_case(th_fixture *f, clcnn_context *ctx, tc_op_id id, const tc_shape *s)
 {
-    clcnn_tensor *t = NULL;
-    clcnn_status s = clcnn_tensor_create(ctx, CLCNN_F32, n, h, w, c, &t);
-    if (s != CLCNN_OK)
-        fail_msg("clcnn_tensor_create(%d, %d, %d, %d) F32: %s: %s", n, h, w, c, clcnn_status_string(s),
-                 clcnn_last_error(ctx));
+    tc_tensors t;
+    th_case_make(f, ctx, tc_op_of(id), s, CLCNN_F32, NULL, &t);
     return t;
 }
 
-/* Fails unless s is CLCNN_OK; waits for the call and prints how long it
- * took since t0. */
-static void expect_ok(clcnn_context *ctx, clcnn_status s, const char *what, double t0)
+/* Runs t's op, waits for it and prints how long it took. */
+static void run_big(tc_tensors *t, const char *what)
 {
+    const double t0 = seconds();
+    const clcnn_status s = tc_run(t);
     if (s != CLCNN_OK)
-        fail_msg("%s: %s: %s", what, clcnn_status_string(s), clcnn_last_error(ctx));
-    assert_int_equal(clcnn_finish(ctx), CLCNN_OK);
+        fail_msg("%s: %s: %s", what, clcnn_status_string(s), clcnn_last_error(t->ctx));
+    assert_int_equal(clcnn_finish(t->ctx), CLCNN_OK);
     print_message("  %s: %.1f s\n", what, seconds() - t0);
 }
 
@@ -371,18 +368,18 @@ static void pad_check(size_t e, double got, const void *arg)
 
 static void zero_pad_of_the_largest_tensors(void **state)
 {
-    (void)state;
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    th_fixture *f = th_fx(state);
+    clcnn_context *ctx = th_device(f);
     const size_t count = big_count(ctx, 1.0, 1);
-    if (!count) {
-        clcnn_context_destroy(ctx);
+    if (!count)
         skip();
-    }
     int n, h, w;
     big_shape(count, &n, &h, &w);
     print_message("  x (%d, %d, %d, 1) -> x_pad (%d, %d, %d, 1) F32, %zu elements\n", n, h - 2, w - 2, n, h,
                   w, (size_t)n * h * w);
-    clcnn_tensor *x = big_tensor(ctx, n, h - 2, w - 2, 1), *xp = big_tensor(ctx, n, h, w, 1);
+    const tc_shape s = {.n = n, .h = h - 2, .w = w - 2, .c = 1, .stride = 1, .pad = 1};
+    tc_tensors t = big_case(f, ctx, TC_ZERO_PAD, &s);
+    clcnn_tensor *x = t.in[0], *xp = t.out[0];
     fill(ctx, x, 1.0);
     /* NaN, so that an element not written shows: 32 at a time (NVIDIA's
      * fill fails past 2^31 pattern copies), the tail written. */
@@ -397,13 +394,10 @@ static void zero_pad_of_the_largest_tensors(void **state)
         check_cl(clEnqueueWriteBuffer(clcnn_context_cl_queue(ctx), clcnn_tensor_cl_mem(xp), CL_TRUE, bulk,
                                       xp_bytes - bulk, nans, 0, NULL, NULL),
                  "clEnqueueWriteBuffer (NaN tail)");
-    double t0 = seconds();
-    expect_ok(ctx, clcnn_zero_pad(ctx, x, 1, xp), "zero_pad", t0);
+    run_big(&t, "zero_pad");
     const pad_arg p = {h, w};
     sample(ctx, xp, pad_check, &p);
     th_expect_guards((clcnn_tensor *const[]){x, xp}, 2, "after the big zero_pad");
-    clcnn_tensor_destroy(x), clcnn_tensor_destroy(xp);
-    clcnn_context_destroy(ctx);
 }
 
 /* -- pooling: f 2, stride 2 over a_prev (2, h, w, 1); backward into da_prev -- */
@@ -465,35 +459,38 @@ static void pool_backward_check(size_t e, double got, const void *arg)
 
 static void pool_of_the_largest_tensors(void **state)
 {
-    const clcnn_pool_mode mode = *(const clcnn_pool_mode *)*state;
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    th_fixture *f = th_fx(state);
+    const clcnn_pool_mode mode = *(const clcnn_pool_mode *)th_param(state);
+    clcnn_context *ctx = th_device(f);
     /* a_prev, da_prev and (max) the forward result as a workspace: 3/4 of
      * BIG_BYTES each for a_prev and da_prev, 3/16 for a and da. */
     const size_t count = big_count(ctx, 0.75, 0);
-    if (!count) {
-        clcnn_context_destroy(ctx);
+    if (!count)
         skip();
-    }
     int n, h, w;
     big_shape(count, &n, &h, &w);
+    const tc_shape s = {.n = n, .h = h, .w = w, .c = 1, .fh = 2, .fw = 2, .stride = 2, .mode = mode};
     const int ho = (h - 2) / 2 + 1, wo = (w - 2) / 2 + 1;
     print_message("  %s pooling f 2 stride 2: a_prev (%d, %d, %d, 1) F32, %zu elements\n",
                   mode == CLCNN_POOL_MAX ? "max" : "average", n, h, w, (size_t)n * h * w);
-    clcnn_tensor *a_prev = big_tensor(ctx, n, h, w, 1), *a = big_tensor(ctx, n, ho, wo, 1);
+    tc_tensors fwd = big_case(f, ctx, TC_POOL_FORWARD, &s);
+    clcnn_tensor *a_prev = fwd.in[0], *a = fwd.out[0];
     fill(ctx, a_prev, 4.0);
-    const clcnn_pool_params p = {2, 2, mode};
-    double t0 = seconds();
-    expect_ok(ctx, clcnn_pool2d_forward(ctx, a_prev, p, a), "pool2d_forward", t0);
+    run_big(&fwd, "pool2d_forward");
     const pool_arg arg = {h, w, ho, wo, mode};
     sample(ctx, a, pool_forward_check, &arg);
     fill(ctx, a, 4.0); /* now da */
-    clcnn_tensor *da_prev = big_tensor(ctx, n, h, w, 1);
-    t0 = seconds();
-    expect_ok(ctx, clcnn_pool2d_backward(ctx, a, a_prev, p, da_prev), "pool2d_backward", t0);
-    sample(ctx, da_prev, pool_backward_check, &arg);
-    th_expect_guards((clcnn_tensor *const[]){a_prev, a, da_prev}, 3, "after the big pooling");
-    clcnn_tensor_destroy(a_prev), clcnn_tensor_destroy(a), clcnn_tensor_destroy(da_prev);
-    clcnn_context_destroy(ctx);
+    /* the backward case on the forward's tensors (a as da), so that a_prev
+     * is filled once and no more memory is held than the call needs */
+    int dp[4];
+    tc_dims(tc_op_of(TC_POOL_BACKWARD), &s, 2, dp);
+    tc_tensors bwd = fwd;
+    bwd.op = tc_op_of(TC_POOL_BACKWARD);
+    bwd.in[0] = a, bwd.in[1] = a_prev;
+    bwd.out[0] = th_fx_tensor(f, ctx, CLCNN_F32, dp[0], dp[1], dp[2], dp[3], NULL);
+    run_big(&bwd, "pool2d_backward");
+    sample(ctx, bwd.out[0], pool_backward_check, &arg);
+    th_expect_guards((clcnn_tensor *const[]){a_prev, a, bwd.out[0]}, 3, "after the big pooling");
 }
 
 /* -- convolution: 3x3, 1 -> 1 channel, stride 1, pad 1 (z has a's shape) -- */
@@ -526,36 +523,37 @@ static void conv_check(size_t e, double got, const void *arg)
 
 static void conv_of_the_largest_tensors(void **state)
 {
-    const clcnn_conv_algo algo = *(const clcnn_conv_algo *)*state;
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    th_fixture *f = th_fx(state);
+    const clcnn_conv_algo algo = *(const clcnn_conv_algo *)th_param(state);
+    clcnn_context *ctx = th_device(f);
     /* a_prev, z (then dz) and da_prev: 2/3 of BIG_BYTES each. */
     const size_t count = big_count(ctx, 2.0 / 3.0, 0);
-    if (!count) {
-        clcnn_context_destroy(ctx);
+    if (!count)
         skip();
-    }
     int n, h, w;
     big_shape(count, &n, &h, &w);
     print_message("  %s 3x3 convolution, pad 1: a_prev (%d, %d, %d, 1) F32, %zu elements\n",
                   algo == CLCNN_CONV_GEMM ? "GEMM" : "direct", n, h, w, (size_t)n * h * w);
-    clcnn_tensor *a = big_tensor(ctx, n, h, w, 1), *z = big_tensor(ctx, n, h, w, 1);
-    clcnn_tensor *wt = th_tensor(ctx, CLCNN_F32, 3, 3, 1, 1, conv_w);
+    tc_shape s = {.n = n, .h = h, .w = w, .c = 1, .cout = 1, .fh = 3, .fw = 3, .stride = 1, .pad = 1};
+    s.algo = algo;
+    tc_tensors fwd = big_case(f, ctx, TC_CONV_FORWARD, &s);
+    clcnn_tensor *a = fwd.in[0], *wt = fwd.in[1], *z = fwd.out[0];
+    th_write(wt, conv_w);
     fill(ctx, a, 1.0);
-    const clcnn_conv_params p = {1, 1, algo};
-    double t0 = seconds();
-    expect_ok(ctx, clcnn_conv2d_forward(ctx, a, wt, NULL, p, z), "conv2d_forward", t0);
+    run_big(&fwd, "conv2d_forward");
     conv_arg arg = {h, w, 0};
     sample(ctx, z, conv_check, &arg);
-    /* backward data, with z refilled as dz */
+    /* backward data, with z refilled as dz, on the forward's tensors */
     fill(ctx, z, 1.0);
-    clcnn_tensor *da = big_tensor(ctx, n, h, w, 1);
-    t0 = seconds();
-    expect_ok(ctx, clcnn_conv2d_backward(ctx, z, a, wt, p, da, NULL, NULL), "conv2d_backward", t0);
+    tc_tensors bwd = fwd;
+    bwd.op = tc_op_of(TC_CONV_BACKWARD);
+    bwd.s.omit = 2 | 4; /* da_prev alone */
+    bwd.in[0] = z, bwd.in[1] = a, bwd.in[2] = wt;
+    bwd.out[0] = th_fx_tensor(f, ctx, CLCNN_F32, n, h, w, 1, NULL), bwd.out[1] = bwd.out[2] = NULL;
+    run_big(&bwd, "conv2d_backward");
     arg.transposed = 1;
-    sample(ctx, da, conv_check, &arg);
-    th_expect_guards((clcnn_tensor *const[]){a, z, wt, da}, 4, "after the big convolution");
-    clcnn_tensor_destroy(a), clcnn_tensor_destroy(z), clcnn_tensor_destroy(wt), clcnn_tensor_destroy(da);
-    clcnn_context_destroy(ctx);
+    sample(ctx, bwd.out[0], conv_check, &arg);
+    th_expect_guards((clcnn_tensor *const[]){a, z, wt, bwd.out[0]}, 4, "after the big convolution");
 }
 
 #endif /* CLCNN_TEST_OPENCL */
@@ -577,7 +575,7 @@ int main(void)
 #define ADD(fn, st, suffix)                                                                                  \
     do {                                                                                                     \
         snprintf(names[n], sizeof names[n], "%s%s", #fn, suffix);                                            \
-        tests[n] = (struct CMUnitTest){names[n], fn, NULL, NULL, (void *)(st)};                              \
+        tests[n] = (struct CMUnitTest){names[n], fn, th_setup, th_teardown, (void *)(st)};                   \
         n++;                                                                                                 \
     } while (0)
     ADD(conv_output_shape_accepts_padded_height_of_int_max, NULL, "");

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <dirent.h>
 #include <unistd.h>
 
 typedef enum {
@@ -54,75 +53,76 @@ typedef struct {
                              * keeps the average's quotients exact, and with them the expected bits */
 } op_case;
 
-enum { MAX_T = 4 };
-
-/* A context with an op's inputs and outputs. */
+/* What one faulted call runs on: a fresh context with an op's tensors (an
+ * op of ops.h: t.op set) or the objects of the tensor and context calls. */
 typedef struct {
     clcnn_context *ctx;
-    clcnn_tensor *in[MAX_T];
-    clcnn_tensor *out[MAX_T];
-    int n_in, n_out;
+    tc_tensors t;           /* the op's inputs and outputs */
+    clcnn_tensor *written;  /* OP_TENSOR_WRITE's output */
+    clcnn_tensor *read;     /* OP_TENSOR_READ's input */
     double host_out[60];    /* OP_TENSOR_READ: the caller's buffer */
     clcnn_tensor *created;  /* OP_TENSOR_CREATE */
     clcnn_context *new_ctx; /* OP_CONTEXT_CREATE */
-} fixture;
+} subject;
 
-static clcnn_conv_params conv_p(const op_case *c)
+/* The descriptor case of c (t.op NULL for the tensor and context calls):
+ * zero_pad of (2,3,4,3) by 2; convolutions of a (2,5,5,3) with 4 3x3
+ * filters, stride 1, pad 1 (views: a (6,5,5,2), 8 filters, so that z and
+ * dz pass 1024 elements); pooling of (2,6,6,3) with 2x2 windows, stride 2,
+ * or (overlap) 4x4, stride 1: both 3x3 outputs. */
+static const tc_op *op_shape(const op_case *c, tc_shape *s)
 {
-    return (clcnn_conv_params){1, 1, c->algo};
-}
-
-static clcnn_pool_params pool_p(const op_case *c)
-{
-    return c->overlap ? (clcnn_pool_params){4, 1, c->mode} : (clcnn_pool_params){2, 2, c->mode};
-}
-
-/* Small integers in [-3, 3], different per tensor. */
-static clcnn_tensor *int_tensor(clcnn_context *ctx, int n, int h, int w, int c, unsigned seed)
-{
-    const size_t count = (size_t)n * h * w * c;
-    double *d = malloc(count * sizeof *d);
-    unsigned x = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < count; i++) {
-        x = x * 1103515245u + 12345u;
-        d[i] = (double)((int)((x >> 16) % 7u) - 3);
+    memset(s, 0, sizeof *s);
+    s->n = 2, s->h = 5, s->w = 5, s->c = 3, s->stride = 1;
+    switch (c->op) {
+    case OP_PAD: s->h = 3, s->w = 4, s->pad = 2; return tc_op_of(TC_ZERO_PAD);
+    case OP_CONV_FWD:
+    case OP_CONV_BWD:
+        s->fh = s->fw = 3, s->cout = 4, s->pad = 1, s->bias = 1, s->algo = c->algo;
+        s->omit = (c->da ? 0 : 1) | (c->dw ? 0 : 2) | (c->db ? 0 : 4);
+        if (c->views)
+            s->n = 6, s->c = 2, s->cout = 8;
+        return tc_op_of(c->op == OP_CONV_FWD ? TC_CONV_FORWARD : TC_CONV_BACKWARD);
+    case OP_POOL_FWD:
+    case OP_POOL_BWD:
+        s->h = s->w = 6, s->mode = c->mode;
+        s->fh = s->fw = c->overlap ? 4 : 2, s->stride = c->overlap ? 1 : 2;
+        return tc_op_of(c->op == OP_POOL_FWD ? TC_POOL_FORWARD : TC_POOL_BACKWARD);
+    default: return NULL;
     }
-    clcnn_tensor *t = th_tensor(ctx, CLCNN_F32, n, h, w, c, d);
-    free(d);
-    return t;
+}
+
+/* The outputs whose bytes a failing call must leave alone. */
+static int n_outputs(const subject *f)
+{
+    return f->t.op ? f->t.op->n_out : 1;
+}
+
+static clcnn_tensor *output(const subject *f, int i)
+{
+    return f->t.op ? f->t.out[i] : i == 0 ? f->written : NULL;
 }
 
 /* An output tensor holding a sentinel pattern, so that a write shows. */
 static clcnn_tensor *sentinel_tensor(clcnn_context *ctx, int n, int h, int w, int c)
 {
-    const size_t count = (size_t)n * h * w * c;
-    double *d = malloc(count * sizeof *d);
-    for (size_t i = 0; i < count; i++)
-        d[i] = 1000.0 + (double)i;
-    clcnn_tensor *t = th_tensor(ctx, CLCNN_F32, n, h, w, c, d);
-    free(d);
+    clcnn_tensor *t = th_tensor(ctx, CLCNN_F32, n, h, w, c, NULL);
+    th_fill(t, 1000.0, 1.0);
     return t;
 }
 
-static void reset_outputs(fixture *f)
+static void reset_outputs(subject *f)
 {
-    for (int i = 0; i < f->n_out; i++) {
-        if (!f->out[i])
-            continue;
-        const size_t count = th_count(f->out[i]);
-        double *d = malloc(count * sizeof *d);
-        for (size_t j = 0; j < count; j++)
-            d[j] = 1000.0 + (double)j;
-        th_write(f->out[i], d);
-        free(d);
-    }
+    for (int i = 0; i < n_outputs(f); i++)
+        if (output(f, i))
+            th_fill(output(f, i), 1000.0, 1.0);
     for (int j = 0; j < 60; j++)
         f->host_out[j] = -1.0;
 }
 
 static void forget_tuning(void);
 
-static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
+static void subject_make(subject *f, clcnn_backend be, const op_case *c)
 {
     memset(f, 0, sizeof *f);
     if (c->tuning)
@@ -139,90 +139,54 @@ static void fixture_make(fixture *f, clcnn_backend be, const op_case *c)
     if (c->tuning)
         assert_int_equal(clcnn_context_set_tuning(f->ctx, 1), CLCNN_OK);
     clcnn_context *x = f->ctx;
-    switch (c->op) {
-    case OP_PAD:
-        f->in[f->n_in++] = int_tensor(x, 2, 3, 4, 3, 1);
-        f->out[f->n_out++] = sentinel_tensor(x, 2, 7, 8, 3);
-        break;
-    case OP_CONV_FWD:
-        if (c->views) { /* z past 1024 elements: GEMM views of it (a 6x5x5x8 z, 3x3x2 columns) */
-            f->in[f->n_in++] = int_tensor(x, 6, 5, 5, 2, 2);
-            f->in[f->n_in++] = int_tensor(x, 3, 3, 2, 8, 3);
-            f->in[f->n_in++] = int_tensor(x, 1, 1, 1, 8, 4);
-            f->out[f->n_out++] = sentinel_tensor(x, 6, 5, 5, 8);
-            break;
-        }
-        f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 3, 2);
-        f->in[f->n_in++] = int_tensor(x, 3, 3, 3, 4, 3);
-        f->in[f->n_in++] = int_tensor(x, 1, 1, 1, 4, 4);
-        f->out[f->n_out++] = sentinel_tensor(x, 2, 5, 5, 4);
-        break;
-    case OP_CONV_BWD:
-        if (c->views) {                                      /* dz past 1024 elements: GEMM views of it */
-            f->in[f->n_in++] = int_tensor(x, 6, 5, 5, 8, 5); /* dz */
-            f->in[f->n_in++] = int_tensor(x, 6, 5, 5, 2, 2); /* a_prev */
-            f->in[f->n_in++] = int_tensor(x, 3, 3, 2, 8, 3); /* w */
-            f->out[f->n_out++] = c->da ? sentinel_tensor(x, 6, 5, 5, 2) : NULL;
-            f->out[f->n_out++] = c->dw ? sentinel_tensor(x, 3, 3, 2, 8) : NULL;
-            f->out[f->n_out++] = c->db ? sentinel_tensor(x, 1, 1, 1, 8) : NULL;
-            break;
-        }
-        f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 4, 5); /* dz */
-        f->in[f->n_in++] = int_tensor(x, 2, 5, 5, 3, 2); /* a_prev */
-        f->in[f->n_in++] = int_tensor(x, 3, 3, 3, 4, 3); /* w */
-        f->out[f->n_out++] = c->da ? sentinel_tensor(x, 2, 5, 5, 3) : NULL;
-        f->out[f->n_out++] = c->dw ? sentinel_tensor(x, 3, 3, 3, 4) : NULL;
-        f->out[f->n_out++] = c->db ? sentinel_tensor(x, 1, 1, 1, 4) : NULL;
-        break;
-    case OP_POOL_FWD:
-        f->in[f->n_in++] = int_tensor(x, 2, 6, 6, 3, 6);
-        f->out[f->n_out++] = sentinel_tensor(x, 2, 3, 3, 3);
-        break;
-    case OP_POOL_BWD:
-        f->in[f->n_in++] = int_tensor(x, 2, 3, 3, 3, 7); /* da: 3x3 for both windows */
-        f->in[f->n_in++] = int_tensor(x, 2, 6, 6, 3, 6); /* a_prev */
-        f->out[f->n_out++] = sentinel_tensor(x, 2, 6, 6, 3);
-        break;
-    case OP_TENSOR_WRITE: f->out[f->n_out++] = sentinel_tensor(x, 2, 3, 2, 5); break;
-    case OP_TENSOR_READ: f->in[f->n_in++] = int_tensor(x, 2, 3, 2, 5, 8); break;
-    case OP_TENSOR_CREATE:
-    case OP_CONTEXT_CREATE: break;
+    tc_shape sh;
+    const tc_op *op = op_shape(c, &sh);
+    np_random r;
+    np_random_seed(&r, 7 + (uint32_t)c->op); /* small integers: every path gives the same bytes */
+    if (op) {
+        double *in[TC_MAX_IN];
+        assert_int_equal(tc_inputs(op, &sh, TC_INTEGERS, &r, in), 0);
+        const clcnn_status st = tc_tensors_make(x, op, &sh, CLCNN_F32, in, &f->t);
+        tc_inputs_free(in);
+        if (st != CLCNN_OK)
+            fail_msg("%s: making its tensors: %s", c->name, clcnn_status_string(st));
+    } else if (c->op == OP_TENSOR_WRITE) {
+        f->written = sentinel_tensor(x, 2, 3, 2, 5);
+    } else if (c->op == OP_TENSOR_READ) {
+        double *v = tc_values(&r, 60, TC_INTEGERS, 1.0);
+        assert_non_null(v);
+        f->read = th_tensor(x, CLCNN_F32, 2, 3, 2, 5, v);
+        free(v);
     }
     reset_outputs(f);
 }
 
-static void fixture_free(fixture *f)
+static void subject_free(subject *f)
 {
-    for (int i = 0; i < f->n_in; i++)
-        clcnn_tensor_destroy(f->in[i]);
-    for (int i = 0; i < f->n_out; i++)
-        clcnn_tensor_destroy(f->out[i]);
+    tc_tensors_free(&f->t);
+    clcnn_tensor_destroy(f->written);
+    clcnn_tensor_destroy(f->read);
     clcnn_tensor_destroy(f->created);
     clcnn_context_destroy(f->new_ctx);
     clcnn_context_destroy(f->ctx);
     memset(f, 0, sizeof *f);
 }
 
-static clcnn_status run_op(fixture *f, const op_case *c, clcnn_backend be)
+static clcnn_status run_op(subject *f, const op_case *c, clcnn_backend be)
 {
+    if (f->t.op)
+        return tc_run(&f->t);
     switch (c->op) {
-    case OP_PAD: return clcnn_zero_pad(f->ctx, f->in[0], 2, f->out[0]);
-    case OP_CONV_FWD: return clcnn_conv2d_forward(f->ctx, f->in[0], f->in[1], f->in[2], conv_p(c), f->out[0]);
-    case OP_CONV_BWD:
-        return clcnn_conv2d_backward(f->ctx, f->in[0], f->in[1], f->in[2], conv_p(c), f->out[0], f->out[1],
-                                     f->out[2]);
-    case OP_POOL_FWD: return clcnn_pool2d_forward(f->ctx, f->in[0], pool_p(c), f->out[0]);
-    case OP_POOL_BWD: return clcnn_pool2d_backward(f->ctx, f->in[0], f->in[1], pool_p(c), f->out[0]);
     case OP_TENSOR_CREATE: return clcnn_tensor_create(f->ctx, CLCNN_F32, 2, 3, 2, 5, &f->created);
     case OP_TENSOR_WRITE: {
         float src[60];
         for (int i = 0; i < 60; i++)
             src[i] = (float)(i % 7 - 3);
-        return clcnn_tensor_write(f->out[0], src, sizeof src);
+        return clcnn_tensor_write(f->written, src, sizeof src);
     }
     case OP_TENSOR_READ: {
         float dst[60];
-        clcnn_status s = clcnn_tensor_read(f->in[0], dst, sizeof dst);
+        clcnn_status s = clcnn_tensor_read(f->read, dst, sizeof dst);
         if (s == CLCNN_OK)
             for (int i = 0; i < 60; i++)
                 f->host_out[i] = dst[i];
@@ -232,27 +196,28 @@ static clcnn_status run_op(fixture *f, const op_case *c, clcnn_backend be)
         clcnn_options o = {be, be == CLCNN_BACKEND_OPENCL ? getenv("CLCNN_DEVICE") : NULL};
         return clcnn_context_create(&o, &f->new_ctx);
     }
+    default: break;
     }
     return CLCNN_ERR_INVALID_ARGUMENT;
 }
 
 /* The op's results as doubles (n values in *n), in a new array; what the
  * host backend computes is the reference. */
-static double *results(fixture *f, const op_case *c, size_t *n)
+static double *results(subject *f, const op_case *c, size_t *n)
 {
     size_t total = 0;
-    for (int i = 0; i < f->n_out; i++)
-        total += f->out[i] ? th_count(f->out[i]) : 0;
+    for (int i = 0; i < n_outputs(f); i++)
+        total += output(f, i) ? th_count(output(f, i)) : 0;
     if (c->op == OP_TENSOR_READ || c->op == OP_TENSOR_CREATE)
         total += 60;
     double *r = calloc(total + 1, sizeof *r);
     size_t k = 0;
-    for (int i = 0; i < f->n_out; i++) {
-        if (!f->out[i])
+    for (int i = 0; i < n_outputs(f); i++) {
+        if (!output(f, i))
             continue;
-        double *d = th_read(f->out[i]);
-        memcpy(r + k, d, th_count(f->out[i]) * sizeof *d);
-        k += th_count(f->out[i]);
+        double *d = th_read(output(f, i));
+        memcpy(r + k, d, th_count(output(f, i)) * sizeof *d);
+        k += th_count(output(f, i));
         free(d);
     }
     if (c->op == OP_TENSOR_READ) {
@@ -272,7 +237,7 @@ static double *results(fixture *f, const op_case *c, size_t *n)
 
 /* After a successful call: the op's results must equal ref; undo what the
  * call made (created objects) so that it can run again. */
-static void expect_results(fixture *f, const op_case *c, const double *ref, size_t n_ref, const char *when)
+static void expect_results(subject *f, const op_case *c, const double *ref, size_t n_ref, const char *when)
 {
     size_t n;
     double *got = results(f, c, &n);
@@ -306,13 +271,13 @@ typedef struct {
 
 /* Fails site n of one call of c on f and checks the contract; returns 1
  * when the call failed, 0 when it recovered. */
-static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, const double *ref, size_t n_ref)
+static int fault_one(subject *f, const op_case *c, clcnn_backend be, long n, const double *ref, size_t n_ref)
 {
-    unsigned char *snap[MAX_T] = {NULL};
-    size_t snap_n[MAX_T] = {0};
-    for (int i = 0; i < f->n_out; i++)
-        if (f->out[i])
-            snap[i] = th_snapshot(f->out[i], &snap_n[i]);
+    unsigned char *snap[TC_MAX_OUT] = {NULL};
+    size_t snap_n[TC_MAX_OUT] = {0};
+    for (int i = 0; i < n_outputs(f); i++)
+        if (output(f, i))
+            snap[i] = th_snapshot(output(f, i), &snap_n[i]);
     double host_before[60];
     memcpy(host_before, f->host_out, sizeof host_before);
     /* what the last successful convolution ran, which a failed call keeps */
@@ -341,11 +306,11 @@ static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, con
         const int named = code == 0 ? strstr(msg, "out of host memory") != NULL : strstr(msg, what) != NULL;
         if (!named)
             fail_msg("%s (%s): the message does not name the failed call: %s", c->name, when, msg);
-        for (int i = 0; i < f->n_out; i++)
-            if (f->out[i]) {
+        for (int i = 0; i < n_outputs(f); i++)
+            if (output(f, i)) {
                 char w[200];
                 snprintf(w, sizeof w, "%s (%s): output %d", c->name, when, i);
-                th_expect_unchanged(f->out[i], snap[i], snap_n[i], w);
+                th_expect_unchanged(output(f, i), snap[i], snap_n[i], w);
             }
         if (memcmp(host_before, f->host_out, sizeof host_before) != 0)
             fail_msg("%s (%s): the caller's buffer changed", c->name, when);
@@ -363,7 +328,7 @@ static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, con
                      clcnn_last_error(c->op == OP_CONTEXT_CREATE ? NULL : f->ctx));
         expect_results(f, c, ref, n_ref, "the call after the fault");
     }
-    for (int i = 0; i < MAX_T; i++)
+    for (int i = 0; i < TC_MAX_OUT; i++)
         free(snap[i]);
     reset_outputs(f);
     return failed;
@@ -372,38 +337,38 @@ static int fault_one(fixture *f, const op_case *c, clcnn_backend be, long n, con
 static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *warm)
 {
     /* the reference: the host backend, no fault */
-    fixture f;
-    fixture_make(&f, CLCNN_BACKEND_HOST, c);
+    subject f;
+    subject_make(&f, CLCNN_BACKEND_HOST, c);
     clcnn_fault_reset();
     assert_int_equal(run_op(&f, c, CLCNN_BACKEND_HOST), CLCNN_OK);
     size_t n_ref;
     double *ref = results(&f, c, &n_ref);
-    fixture_free(&f);
+    subject_free(&f);
 
     /* warm-up on a throwaway context: fills the on-disk program cache, so
      * that every cold call below loads the same way */
-    fixture_make(&f, be, c);
+    subject_make(&f, be, c);
     assert_int_equal(run_op(&f, c, be), CLCNN_OK);
-    fixture_free(&f);
+    subject_free(&f);
 
     /* cold: a fresh context for each site */
-    fixture_make(&f, be, c);
+    subject_make(&f, be, c);
     clcnn_fault_reset();
     assert_int_equal(run_op(&f, c, be), CLCNN_OK);
     cold->sites = clcnn_fault_count(CLCNN_FAULT_ANY);
     expect_results(&f, c, ref, n_ref, "cold, no fault");
-    fixture_free(&f);
+    subject_free(&f);
     for (long n = 1; n <= cold->sites; n++) {
-        fixture_make(&f, be, c);
+        subject_make(&f, be, c);
         if (fault_one(&f, c, be, n, ref, n_ref))
             cold->failed++;
         else
             cold->recovered++;
-        fixture_free(&f);
+        subject_free(&f);
     }
 
     /* warm: one context that has run the op */
-    fixture_make(&f, be, c);
+    subject_make(&f, be, c);
     assert_int_equal(run_op(&f, c, be), CLCNN_OK);
     expect_results(&f, c, ref, n_ref, "first call");
     reset_outputs(&f);
@@ -418,18 +383,17 @@ static void run_case(const op_case *c, clcnn_backend be, tally *cold, tally *war
         else
             warm->recovered++;
     }
-    fixture_free(&f);
+    subject_free(&f);
     free(ref);
 }
 
-/* Tuning cases: a cache folder of their own (CLCNN_CACHE_DIR), whose tune
- * file fixture_make deletes, so that every fresh context measures again
- * while the programs still load from the cache; one run per algorithm
- * (budget 0) and GEMM taken after measuring, whichever was faster, so that
- * every call reaches the same sites. Undone by the teardown, which runs
- * even when the test fails. */
-static char tune_dir[64];
-static char *outer_cache_dir; /* CLCNN_CACHE_DIR before, restored after (th_env_swap) */
+/* Tuning cases: a cache folder of their own (CLCNN_CACHE_DIR, the shared
+ * subject's temporary folder), whose tune file subject_make deletes, so
+ * that every fresh context measures again while the programs still load
+ * from the cache; one run per algorithm (budget 0) and GEMM taken after
+ * measuring, whichever was faster, so that every call reaches the same
+ * sites. Undone by the teardown, which runs even when the test fails. */
+static const char *tune_dir;
 
 static void forget_tuning(void)
 {
@@ -438,45 +402,31 @@ static void forget_tuning(void)
     unlink(path);
 }
 
-static int tuning_env_set(void **state)
+static int setup(void **state)
 {
-    const op_case *c = *state;
+    if (th_setup(state) != 0)
+        return -1;
+    const op_case *c = th_param(state);
     if (!c->tuning)
         return 0;
-    snprintf(tune_dir, sizeof tune_dir, "/tmp/clcnn-faults-tune-XXXXXX");
-    if (!mkdtemp(tune_dir))
-        return -1;
-    outer_cache_dir = th_env_swap("CLCNN_CACHE_DIR", tune_dir);
-    setenv("CLCNN_TUNE_BUDGET", "0", 1);
+    th_fixture *f = th_fx(state);
+    tune_dir = th_temp_dir(f);
+    th_set_env(f, "CLCNN_CACHE_DIR", tune_dir);
+    th_set_env(f, "CLCNN_TUNE_BUDGET", "0");
     clcnn_fault_set_tune_pick(CLCNN_CONV_GEMM);
     return 0;
 }
 
-static int tuning_env_unset(void **state)
+static int teardown(void **state)
 {
-    const op_case *c = *state;
-    if (!c->tuning)
-        return 0;
-    DIR *d = opendir(tune_dir);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", tune_dir, e->d_name);
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tune_dir);
-    th_env_restore("CLCNN_CACHE_DIR", outer_cache_dir);
-    outer_cache_dir = NULL;
-    unsetenv("CLCNN_TUNE_BUDGET");
     clcnn_fault_set_tune_pick(0);
-    return 0;
+    tune_dir = NULL;
+    return th_teardown(state);
 }
 
 static void test_op(void **state)
 {
-    const op_case *c = *state;
+    const op_case *c = th_param(state);
     static const clcnn_backend backends[] = {CLCNN_BACKEND_HOST,
 #ifdef CLCNN_TEST_OPENCL
                                              CLCNN_BACKEND_OPENCL
@@ -517,12 +467,12 @@ static void clblast_status_codes_are_reported(void **state)
         {-1500, "an unnamed CLBlast status", CLCNN_ERR_DEVICE},
     };
     const op_case c = {"conv2d_forward gemm", OP_CONV_FWD, CLCNN_CONV_GEMM, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    fixture f, h;
-    fixture_make(&h, CLCNN_BACKEND_HOST, &c);
+    subject f, h;
+    subject_make(&h, CLCNN_BACKEND_HOST, &c);
     assert_int_equal(run_op(&h, &c, CLCNN_BACKEND_HOST), CLCNN_OK);
     size_t n_ref;
     double *ref = results(&h, &c, &n_ref);
-    fixture_make(&f, CLCNN_BACKEND_OPENCL, &c);
+    subject_make(&f, CLCNN_BACKEND_OPENCL, &c);
     assert_int_equal(run_op(&f, &c, CLCNN_BACKEND_OPENCL), CLCNN_OK); /* warm: programs built */
     /* The last CLBlast site is the GEMM itself (a failed size query before
      * the choice of path only makes the call run direct). */
@@ -534,7 +484,7 @@ static void clblast_status_codes_are_reported(void **state)
     reset_outputs(&f);
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         size_t snap_n;
-        unsigned char *snap = th_snapshot(f.out[0], &snap_n);
+        unsigned char *snap = th_snapshot(output(&f, 0), &snap_n);
         clcnn_fault_set_gemm_code(codes[i].code);
         clcnn_fault_arm(CLCNN_FAULT_GEMM, last);
         const clcnn_status s = run_op(&f, &c, CLCNN_BACKEND_OPENCL);
@@ -551,15 +501,15 @@ static void clblast_status_codes_are_reported(void **state)
         if (s != codes[i].status || !strstr(msg, named) || !strstr(msg, what))
             fail_msg("CLBlast code %d in %s: status %s (expected %s), message: %s", codes[i].code, what,
                      clcnn_status_string(s), clcnn_status_string(codes[i].status), msg);
-        th_expect_unchanged(f.out[0], snap, snap_n, "the output after a failed CLBlast call");
+        th_expect_unchanged(output(&f, 0), snap, snap_n, "the output after a failed CLBlast call");
         free(snap);
         assert_int_equal(run_op(&f, &c, CLCNN_BACKEND_OPENCL), CLCNN_OK);
         expect_results(&f, &c, ref, n_ref, "the call after a CLBlast failure");
         reset_outputs(&f);
     }
     free(ref);
-    fixture_free(&f);
-    fixture_free(&h);
+    subject_free(&f);
+    subject_free(&h);
 }
 #endif
 
@@ -597,8 +547,8 @@ int main(void)
     struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 1];
     size_t n = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++, n++) {
-        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
-            test_op, tuning_env_set, tuning_env_unset, (void *)&cases[i]);
+        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(test_op, setup, teardown,
+                                                                               (void *)&cases[i]);
         tests[n].name = cases[i].name;
     }
 #ifdef CLCNN_TEST_OPENCL

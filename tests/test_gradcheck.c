@@ -69,13 +69,6 @@
 /* Small helpers                                                              */
 /* ------------------------------------------------------------------------ */
 
-/* A uniform integer in [lo, hi]. */
-static int rand_int(np_random *r, int lo, int hi)
-{
-    int v = lo + (int)(np_random_double(r) * (double)(hi - lo + 1));
-    return v > hi ? hi : v;
-}
-
 static double quantize(double x)
 {
     return ldexp(nearbyint(ldexp(x, QUANTUM_BITS)), -QUANTUM_BITS);
@@ -88,37 +81,26 @@ static double *xmalloc(size_t n)
     return p;
 }
 
-/* n values of np.random.randn, each rounded to a multiple of 2^-30. */
+/* n values of np.random.randn, each rounded to a multiple of 2^-30 (the
+ * descriptors' TC_QUANTIZED data). */
 static double *randn_array(np_random *r, size_t n)
 {
-    double *x = xmalloc(n);
-    np_random_randn(r, x, n);
-    for (size_t i = 0; i < n; i++)
-        x[i] = quantize(x[i]);
+    double *x = tc_values(r, n, TC_QUANTIZED, 1.0);
+    assert_non_null(x);
     return x;
 }
 
-static double *filled_array(size_t n, double v)
+/* Every output of a case overwritten with JUNK. */
+static void junk_outputs(tc_tensors *t)
 {
-    double *x = xmalloc(n);
-    for (size_t i = 0; i < n; i++)
-        x[i] = v;
-    return x;
-}
-
-/* A tensor of shape d, prefilled with JUNK. */
-static clcnn_tensor *junk_tensor(clcnn_context *ctx, const int d[4])
-{
-    size_t n = (size_t)d[0] * (size_t)d[1] * (size_t)d[2] * (size_t)d[3];
-    double *junk = filled_array(n, JUNK);
-    clcnn_tensor *t = th_tensor(ctx, CLCNN_F64, d[0], d[1], d[2], d[3], junk);
-    free(junk);
-    return t;
+    for (int o = 0; o < TC_MAX_OUT; o++)
+        if (t->out[o])
+            th_fill(t->out[o], JUNK, 0.0);
 }
 
 static size_t count4(const int d[4])
 {
-    return (size_t)d[0] * (size_t)d[1] * (size_t)d[2] * (size_t)d[3];
+    return tc_count(d);
 }
 
 static double max_abs(const double *x, size_t n)
@@ -244,75 +226,70 @@ static int fd_check(loss_fn loss, void *problem, double *x, const int dims[4], c
 /* Convolution                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* A case of the descriptors (ops.h) and the special case it covers (NULL
+ * for a random shape). */
 typedef struct {
-    const char *why; /* the special case it covers; NULL for a random shape */
-    int m, h, w, cin, cout, fh, fw, stride, pad;
-} conv_case;
+    const char *why;
+    tc_shape s;
+} named_shape;
 
-/* Always present, whatever the seed. Fields: why, m, H, W, C_prev, C, fh, fw,
- * stride, pad. */
-static const conv_case conv_special[] = {
-    {"stride > f", 1, 7, 6, 2, 3, 2, 2, 3, 0},
-    {"stride > f, non-square filter, padded", 2, 7, 7, 1, 2, 1, 2, 3, 1},
-    {"f = 1", 1, 4, 5, 3, 2, 1, 1, 1, 0},
-    {"f = 1, stride 2, pad 1", 2, 5, 5, 2, 3, 1, 1, 2, 1},
-    {"pad > f", 1, 3, 4, 2, 2, 2, 2, 1, 3},
-    {"pad > f, f = 1 (border outputs see only zeros)", 1, 2, 3, 1, 2, 1, 1, 1, 2},
-    {"pad > f, stride > f, non-square filter", 1, 4, 3, 2, 2, 1, 2, 3, 3},
-    {"non-square input", 1, 3, 7, 2, 2, 3, 3, 1, 0},
-    {"non-square filter, fh > fw", 1, 6, 5, 2, 3, 3, 1, 1, 1},
-    {"non-square filter, fh < fw, stride 2", 2, 5, 6, 1, 2, 2, 4, 2, 0},
-    {"single channel in and out", 1, 5, 5, 1, 1, 3, 3, 1, 1},
-    {"single channel, 1x1 input, padded", 1, 1, 1, 1, 1, 2, 3, 1, 1},
-    {"filter as large as the padded input (1x1 output)", 2, 3, 4, 2, 3, 5, 6, 2, 1},
-    {"stride leaves trailing rows unused", 1, 7, 6, 2, 2, 2, 3, 3, 0},
+/* why, m, H, W, C_prev, C, fh, fw, stride, pad: a convolution with bias. */
+#define CONV(why, m, h, w, cin, cout, fh, fw, stride, pad)                                                   \
+    {                                                                                                        \
+        why,                                                                                                 \
+        {                                                                                                    \
+            m, h, w, cin, cout, fh, fw, stride, pad, 1, 0, CLCNN_POOL_MAX, CLCNN_CONV_AUTO                   \
+        }                                                                                                    \
+    }
+
+/* Always present, whatever the seed. */
+static const named_shape conv_special[] = {
+    CONV("stride > f", 1, 7, 6, 2, 3, 2, 2, 3, 0),
+    CONV("stride > f, non-square filter, padded", 2, 7, 7, 1, 2, 1, 2, 3, 1),
+    CONV("f = 1", 1, 4, 5, 3, 2, 1, 1, 1, 0),
+    CONV("f = 1, stride 2, pad 1", 2, 5, 5, 2, 3, 1, 1, 2, 1),
+    CONV("pad > f", 1, 3, 4, 2, 2, 2, 2, 1, 3),
+    CONV("pad > f, f = 1 (border outputs see only zeros)", 1, 2, 3, 1, 2, 1, 1, 1, 2),
+    CONV("pad > f, stride > f, non-square filter", 1, 4, 3, 2, 2, 1, 2, 3, 3),
+    CONV("non-square input", 1, 3, 7, 2, 2, 3, 3, 1, 0),
+    CONV("non-square filter, fh > fw", 1, 6, 5, 2, 3, 3, 1, 1, 1),
+    CONV("non-square filter, fh < fw, stride 2", 2, 5, 6, 1, 2, 2, 4, 2, 0),
+    CONV("single channel in and out", 1, 5, 5, 1, 1, 3, 3, 1, 1),
+    CONV("single channel, 1x1 input, padded", 1, 1, 1, 1, 1, 2, 3, 1, 1),
+    CONV("filter as large as the padded input (1x1 output)", 2, 3, 4, 2, 3, 5, 6, 2, 1),
+    CONV("stride leaves trailing rows unused", 1, 7, 6, 2, 2, 2, 3, 3, 0),
 };
 
-static int conv_case_fits(const conv_case *c)
+/* A random small shape (tc_small_limits) whose window fits its padded
+ * input. */
+static named_shape draw_conv_case(np_random *r)
 {
-    return c->fh <= c->h + 2 * c->pad && c->fw <= c->w + 2 * c->pad;
-}
-
-/* A random small shape whose window fits its padded input (redrawn until it
- * does). */
-static conv_case draw_conv_case(np_random *r)
-{
-    conv_case c;
-    do {
-        c.why = NULL;
-        c.m = rand_int(r, 1, 2);
-        c.h = rand_int(r, 1, 7);
-        c.w = rand_int(r, 1, 7);
-        c.cin = rand_int(r, 1, 3);
-        c.cout = rand_int(r, 1, 4);
-        c.fh = rand_int(r, 1, 4);
-        c.fw = rand_int(r, 1, 4);
-        c.stride = rand_int(r, 1, 3);
-        c.pad = rand_int(r, 0, 3);
-    } while (!conv_case_fits(&c));
+    named_shape c = {NULL, tc_draw(tc_op_of(TC_CONV_FORWARD), &tc_small_limits, r, NULL)};
     return c;
 }
 
-static void conv_describe(const conv_case *c, int index, char *buf, size_t len)
+static void conv_describe(const named_shape *c, int index, char *buf, size_t len)
 {
+    const tc_shape *s = &c->s;
     snprintf(buf, len,
              "conv case %d (%s): a_prev [m=%d][H=%d][W=%d][C=%d], w [fh=%d][fw=%d][%d][%d], "
              "stride %d, pad %d",
-             index, c->why ? c->why : "random", c->m, c->h, c->w, c->cin, c->fh, c->fw, c->cin, c->cout,
-             c->stride, c->pad);
+             index, c->why ? c->why : "random", s->n, s->h, s->w, s->c, s->fh, s->fw, s->c, s->cout,
+             s->stride, s->pad);
 }
 
 /* The output shape, checked against the documented formula. */
-static void conv_out_dims(const conv_case *c, const char *desc, int zd[4])
+static void conv_out_dims(const named_shape *c, const char *desc, int zd[4])
 {
-    const int ad[4] = {c->m, c->h, c->w, c->cin}, wd[4] = {c->fh, c->fw, c->cin, c->cout};
-    const clcnn_conv_params p = {c->stride, c->pad, CLCNN_CONV_AUTO};
+    const tc_shape *k = &c->s;
+    const int ad[4] = {k->n, k->h, k->w, k->c}, wd[4] = {k->fh, k->fw, k->c, k->cout};
+    const clcnn_conv_params p = {k->stride, k->pad, CLCNN_CONV_AUTO};
     clcnn_status s = clcnn_conv2d_output_shape(ad, wd, p, zd);
     if (s != CLCNN_OK)
         fail_msg("%s: clcnn_conv2d_output_shape: %s: %s", desc, clcnn_status_string(s),
                  clcnn_last_error(NULL));
-    const int want[4] = {c->m, (c->h - c->fh + 2 * c->pad) / c->stride + 1,
-                         (c->w - c->fw + 2 * c->pad) / c->stride + 1, c->cout};
+    const int want[4] = {k->n, (k->h - k->fh + 2 * k->pad) / k->stride + 1,
+                         (k->w - k->fw + 2 * k->pad) / k->stride + 1, k->cout};
     if (memcmp(zd, want, sizeof want) != 0)
         fail_msg("%s: clcnn_conv2d_output_shape gives [%d][%d][%d][%d], want [%d][%d][%d][%d]", desc, zd[0],
                  zd[1], zd[2], zd[3], want[0], want[1], want[2], want[3]);
@@ -342,23 +319,28 @@ static double conv_loss(void *problem)
     return dot(P->g, P->z, P->nz);
 }
 
-/* Checks one shape. Returns 0, or 1 with a message in failure (everything of
- * the case already freed). */
-static int check_conv_case(clcnn_context *ctx, np_random *r, const conv_case *c, int index, gc_stats *st,
+/* Checks one shape on f's host context. Returns 0, or 1 with a message in
+ * failure (the case's arrays freed; its tensors are the fixture's). */
+static int check_conv_case(th_fixture *f, np_random *r, const named_shape *c, int index, gc_stats *st,
                            char *failure, size_t failure_len)
 {
     char desc[320];
     conv_describe(c, index, desc, sizeof desc);
-    if (!conv_case_fits(c))
+    const tc_op *fwd = tc_op_of(TC_CONV_FORWARD), *bwd = tc_op_of(TC_CONV_BACKWARD);
+    if (!tc_fits(fwd, &c->s))
         fail_msg("%s: the filter does not fit the padded input (bad test case)", desc);
     int zd[4];
     conv_out_dims(c, desc, zd);
-    const int ad[4] = {c->m, c->h, c->w, c->cin}, wd[4] = {c->fh, c->fw, c->cin, c->cout},
-              bd[4] = {1, 1, 1, c->cout};
+    int ad[4], wd[4], bd[4], fz[4];
+    tc_dims(fwd, &c->s, 0, ad), tc_dims(fwd, &c->s, 1, wd), tc_dims(fwd, &c->s, 2, bd),
+        tc_dims(fwd, &c->s, 3, fz);
+    if (memcmp(zd, fz, sizeof fz) != 0)
+        fail_msg("%s: the descriptor's z shape [%d][%d][%d][%d] is not the library's", desc, fz[0], fz[1],
+                 fz[2], fz[3]);
 
     conv_problem P;
-    P.ctx = ctx;
-    P.p = (clcnn_conv_params){c->stride, c->pad, CLCNN_CONV_AUTO};
+    P.ctx = th_host(f);
+    P.p = (clcnn_conv_params){c->s.stride, c->s.pad, CLCNN_CONV_AUTO};
     P.desc = desc;
     P.na = count4(ad), P.nw = count4(wd), P.nb = count4(bd), P.nz = count4(zd);
     P.a = randn_array(r, P.na);
@@ -366,24 +348,23 @@ static int check_conv_case(clcnn_context *ctx, np_random *r, const conv_case *c,
     P.b = randn_array(r, P.nb);
     P.g = randn_array(r, P.nz);
     P.z = xmalloc(P.nz);
-    P.ta = th_tensor(ctx, CLCNN_F64, ad[0], ad[1], ad[2], ad[3], P.a);
-    P.tw = th_tensor(ctx, CLCNN_F64, wd[0], wd[1], wd[2], wd[3], P.w);
-    P.tb = th_tensor(ctx, CLCNN_F64, bd[0], bd[1], bd[2], bd[3], P.b);
-    P.tz = th_tensor(ctx, CLCNN_F64, zd[0], zd[1], zd[2], zd[3], NULL);
+    tc_tensors ft, bt;
+    th_case_make(f, P.ctx, fwd, &c->s, CLCNN_F64, (double *const[TC_MAX_IN]){P.a, P.w, P.b}, &ft);
+    P.ta = ft.in[0], P.tw = ft.in[1], P.tb = ft.in[2], P.tz = ft.out[0];
 
     /* The analytic gradients, into outputs prefilled with junk. */
-    clcnn_tensor *tdz = th_tensor(ctx, CLCNN_F64, zd[0], zd[1], zd[2], zd[3], P.g);
-    clcnn_tensor *tda = junk_tensor(ctx, ad), *tdw = junk_tensor(ctx, wd), *tdb = junk_tensor(ctx, bd);
-    clcnn_status s = clcnn_conv2d_backward(ctx, tdz, P.ta, P.tw, P.p, tda, tdw, tdb);
+    th_case_make(f, P.ctx, bwd, &c->s, CLCNN_F64, (double *const[TC_MAX_IN]){P.g, P.a, P.w}, &bt);
+    junk_outputs(&bt);
+    clcnn_status s = tc_run(&bt);
     if (s != CLCNN_OK)
-        fail_msg("%s: clcnn_conv2d_backward: %s: %s", desc, clcnn_status_string(s), clcnn_last_error(ctx));
-    double *da = th_read(tda), *dw = th_read(tdw), *db = th_read(tdb);
+        fail_msg("%s: clcnn_conv2d_backward: %s: %s", desc, clcnn_status_string(s), clcnn_last_error(P.ctx));
+    double *da = th_read(bt.out[0]), *dw = th_read(bt.out[1]), *db = th_read(bt.out[2]);
 
     /* The tolerance of the header comment. */
     const double eps = LINEAR_EPS;
     const double amax = max_abs(P.a, P.na) + eps, wmax = max_abs(P.w, P.nw) + eps,
                  bmax = max_abs(P.b, P.nb) + eps, gsum = sum_abs(P.g, P.nz);
-    const double window = (double)c->fh * c->fw * c->cin;
+    const double window = (double)c->s.fh * c->s.fw * c->s.c;
     const double k = window + 1.0 + (double)P.nz + 1.0;
     const double sum_terms = gsum * (bmax + window * amax * wmax);
     const double tol = fd_tolerance(k, sum_terms, eps, gsum * fmax(1.0, fmax(amax, wmax)));
@@ -394,40 +375,36 @@ static int check_conv_case(clcnn_context *ctx, np_random *r, const conv_case *c,
     st->cases++;
 
     free(da), free(dw), free(db);
-    clcnn_tensor_destroy(tdz), clcnn_tensor_destroy(tda), clcnn_tensor_destroy(tdw),
-        clcnn_tensor_destroy(tdb);
-    clcnn_tensor_destroy(P.ta), clcnn_tensor_destroy(P.tw), clcnn_tensor_destroy(P.tb),
-        clcnn_tensor_destroy(P.tz);
+    th_case_free(f, &bt);
+    th_case_free(f, &ft);
     free(P.a), free(P.w), free(P.b), free(P.g), free(P.z);
     return bad;
 }
 
 static void conv_backward_special_shapes_stride_gt_f_pad_gt_f_1x1_one_channel(void **state)
 {
-    (void)state;
+    th_fixture *f = th_fx(state);
     const size_t n = sizeof conv_special / sizeof conv_special[0];
     /* The list covers what it claims to, whatever later edits do to it. */
     int stride_gt_f = 0, f1 = 0, pad_gt_f = 0, nonsquare_in = 0, nonsquare_f = 0, one_ch = 0;
     for (size_t i = 0; i < n; i++) {
-        const conv_case *c = &conv_special[i];
-        int f = c->fh > c->fw ? c->fh : c->fw;
-        stride_gt_f |= c->stride > f;
+        const tc_shape *c = &conv_special[i].s;
+        int fmax_ = c->fh > c->fw ? c->fh : c->fw;
+        stride_gt_f |= c->stride > fmax_;
         f1 |= c->fh == 1 && c->fw == 1;
-        pad_gt_f |= c->pad > f;
+        pad_gt_f |= c->pad > fmax_;
         nonsquare_in |= c->h != c->w;
         nonsquare_f |= c->fh != c->fw;
-        one_ch |= c->cin == 1 && c->cout == 1;
+        one_ch |= c->c == 1 && c->cout == 1;
     }
     assert_true(stride_gt_f && f1 && pad_gt_f && nonsquare_in && nonsquare_f && one_ch);
 
     np_random r;
     np_random_seed(&r, 1001);
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_HOST);
     gc_stats st = gc_stats_init();
     char failure[800] = "";
     for (size_t i = 0; i < n && !failure[0]; i++)
-        check_conv_case(ctx, &r, &conv_special[i], (int)i, &st, failure, sizeof failure);
-    clcnn_context_destroy(ctx);
+        check_conv_case(f, &r, &conv_special[i], (int)i, &st, failure, sizeof failure);
     if (failure[0])
         fail_msg("%s", failure);
     gc_stats_print("conv special shapes", &st);
@@ -435,17 +412,15 @@ static void conv_backward_special_shapes_stride_gt_f_pad_gt_f_1x1_one_channel(vo
 
 static void conv_backward_matches_finite_differences_on_random_shapes(void **state)
 {
-    (void)state;
+    th_fixture *f = th_fx(state);
     np_random r;
     np_random_seed(&r, 1002);
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_HOST);
     gc_stats st = gc_stats_init();
     char failure[800] = "";
     for (int i = 0; i < N_RANDOM_SHAPES && !failure[0]; i++) {
-        conv_case c = draw_conv_case(&r);
-        check_conv_case(ctx, &r, &c, i, &st, failure, sizeof failure);
+        named_shape c = draw_conv_case(&r);
+        check_conv_case(f, &r, &c, i, &st, failure, sizeof failure);
     }
-    clcnn_context_destroy(ctx);
     if (failure[0])
         fail_msg("%s", failure);
     gc_stats_print("conv random shapes", &st);
@@ -455,54 +430,51 @@ static void conv_backward_matches_finite_differences_on_random_shapes(void **sta
  * computed all together (and the full call is deterministic). */
 static void conv_backward_outputs_do_not_depend_on_which_others_are_requested(void **state)
 {
-    (void)state;
+    th_fixture *f = th_fx(state);
     np_random r;
     np_random_seed(&r, 1003);
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_HOST);
+    clcnn_context *ctx = th_host(f);
+    const tc_op *op = tc_op_of(TC_CONV_BACKWARD);
     const size_t n_special = sizeof conv_special / sizeof conv_special[0];
     const int n_cases = (int)n_special + 12;
     static const char *const names[3] = {"da_prev", "dw", "db"};
 
     for (int ci = 0; ci < n_cases; ci++) {
-        conv_case c = ci < (int)n_special ? conv_special[ci] : draw_conv_case(&r);
+        named_shape c = ci < (int)n_special ? conv_special[ci] : draw_conv_case(&r);
         char desc[320];
         conv_describe(&c, ci, desc, sizeof desc);
-        int zd[4];
+        int zd[4], ad[4], wd[4];
         conv_out_dims(&c, desc, zd);
-        const int dims[3][4] = {{c.m, c.h, c.w, c.cin}, {c.fh, c.fw, c.cin, c.cout}, {1, 1, 1, c.cout}};
-        const clcnn_conv_params p = {c.stride, c.pad, CLCNN_CONV_AUTO};
-        double *a = randn_array(&r, count4(dims[0])), *w = randn_array(&r, count4(dims[1])),
+        tc_dims(op, &c.s, 1, ad), tc_dims(op, &c.s, 2, wd);
+        double *a = randn_array(&r, count4(ad)), *w = randn_array(&r, count4(wd)),
                *g = randn_array(&r, count4(zd));
-        clcnn_tensor *ta = th_tensor(ctx, CLCNN_F64, dims[0][0], dims[0][1], dims[0][2], dims[0][3], a);
-        clcnn_tensor *tw = th_tensor(ctx, CLCNN_F64, dims[1][0], dims[1][1], dims[1][2], dims[1][3], w);
-        clcnn_tensor *tdz = th_tensor(ctx, CLCNN_F64, zd[0], zd[1], zd[2], zd[3], g);
+        double *const in[TC_MAX_IN] = {g, a, w};
 
         /* All three together. */
-        clcnn_tensor *full[3];
+        tc_tensors full;
         unsigned char *snap[3];
         size_t snap_n[3];
-        for (int o = 0; o < 3; o++)
-            full[o] = junk_tensor(ctx, dims[o]);
-        clcnn_status s = clcnn_conv2d_backward(ctx, tdz, ta, tw, p, full[0], full[1], full[2]);
+        th_case_make(f, ctx, op, &c.s, CLCNN_F64, in, &full);
+        junk_outputs(&full);
+        clcnn_status s = tc_run(&full);
         if (s != CLCNN_OK)
             fail_msg("%s: clcnn_conv2d_backward (all outputs): %s: %s", desc, clcnn_status_string(s),
                      clcnn_last_error(ctx));
         for (int o = 0; o < 3; o++)
-            snap[o] = th_snapshot(full[o], &snap_n[o]);
+            snap[o] = th_snapshot(full.out[o], &snap_n[o]);
 
         /* Every non-empty subset, the full one again included. */
         char failure[600] = "";
         for (int mask = 1; mask < 8 && !failure[0]; mask++) {
-            clcnn_tensor *out[3] = {NULL, NULL, NULL};
+            tc_shape sub = c.s;
+            sub.omit = 7 & ~mask;
+            tc_tensors t;
+            th_case_make(f, ctx, op, &sub, CLCNN_F64, in, &t);
+            clcnn_tensor *const *out = t.out;
             for (int o = 0; o < 3; o++)
-                if (mask & (1 << o)) {
-                    /* Different junk than the full call's, so stale data shows. */
-                    size_t cnt = count4(dims[o]);
-                    double *junk = filled_array(cnt, -7.25 * mask);
-                    out[o] = th_tensor(ctx, CLCNN_F64, dims[o][0], dims[o][1], dims[o][2], dims[o][3], junk);
-                    free(junk);
-                }
-            s = clcnn_conv2d_backward(ctx, tdz, ta, tw, p, out[0], out[1], out[2]);
+                if (out[o]) /* Different junk than the full call's, so stale data shows. */
+                    th_fill(out[o], -7.25 * mask, 0.0);
+            s = tc_run(&t);
             if (s != CLCNN_OK)
                 snprintf(failure, sizeof failure,
                          "%s: clcnn_conv2d_backward with da_prev %s, dw %s, db %s: %s: %s", desc,
@@ -521,22 +493,16 @@ static void conv_backward_outputs_do_not_depend_on_which_others_are_requested(vo
                              out[2] ? "requested" : "NULL", names[o]);
                 free(got);
             }
-            for (int o = 0; o < 3; o++)
-                clcnn_tensor_destroy(out[o]);
+            th_case_free(f, &t);
         }
 
-        for (int o = 0; o < 3; o++) {
+        for (int o = 0; o < 3; o++)
             free(snap[o]);
-            clcnn_tensor_destroy(full[o]);
-        }
-        clcnn_tensor_destroy(ta), clcnn_tensor_destroy(tw), clcnn_tensor_destroy(tdz);
+        th_case_free(f, &full);
         free(a), free(w), free(g);
-        if (failure[0]) {
-            clcnn_context_destroy(ctx);
+        if (failure[0])
             fail_msg("%s", failure);
-        }
     }
-    clcnn_context_destroy(ctx);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -545,50 +511,39 @@ static void conv_backward_outputs_do_not_depend_on_which_others_are_requested(vo
 
 /* Pooling has no padding and a square window, so "pad > f" and "fh != fw" do
  * not apply; the other special cases do. */
-typedef struct {
-    const char *why; /* NULL for a random shape */
-    int m, h, w, c, f, stride;
-} pool_case;
+/* why, m, H, W, C, f, stride. */
+#define POOL(why, m, h, w, c, f, stride)                                                                     \
+    {                                                                                                        \
+        why,                                                                                                 \
+        {                                                                                                    \
+            m, h, w, c, 0, f, f, stride, 0, 0, 0, CLCNN_POOL_MAX, CLCNN_CONV_AUTO                            \
+        }                                                                                                    \
+    }
 
-/* Fields: why, m, H, W, C, f, stride. */
-static const pool_case pool_special[] = {
-    {"stride > f", 1, 7, 6, 2, 2, 3},
-    {"f = 1", 1, 3, 4, 2, 1, 1},
-    {"f = 1, stride > f", 2, 5, 4, 1, 1, 2},
-    {"non-square input", 1, 3, 7, 2, 2, 2},
-    {"non-square input, overlapping windows", 2, 5, 3, 2, 3, 1},
-    {"single channel", 1, 6, 6, 1, 2, 2},
-    {"single channel, overlapping windows (stride < f)", 1, 5, 6, 1, 3, 1},
-    {"window as large as the input (1x1 output)", 2, 3, 3, 3, 3, 1},
-    {"1x1 input", 1, 1, 1, 3, 1, 1},
-    {"stride leaves the last row and column unused", 1, 6, 4, 2, 3, 2},
+static const named_shape pool_special[] = {
+    POOL("stride > f", 1, 7, 6, 2, 2, 3),
+    POOL("f = 1", 1, 3, 4, 2, 1, 1),
+    POOL("f = 1, stride > f", 2, 5, 4, 1, 1, 2),
+    POOL("non-square input", 1, 3, 7, 2, 2, 2),
+    POOL("non-square input, overlapping windows", 2, 5, 3, 2, 3, 1),
+    POOL("single channel", 1, 6, 6, 1, 2, 2),
+    POOL("single channel, overlapping windows (stride < f)", 1, 5, 6, 1, 3, 1),
+    POOL("window as large as the input (1x1 output)", 2, 3, 3, 3, 3, 1),
+    POOL("1x1 input", 1, 1, 1, 3, 1, 1),
+    POOL("stride leaves the last row and column unused", 1, 6, 4, 2, 3, 2),
 };
 
-static int pool_case_fits(const pool_case *c)
+static named_shape draw_pool_case(np_random *r)
 {
-    return c->f <= c->h && c->f <= c->w;
-}
-
-static pool_case draw_pool_case(np_random *r)
-{
-    pool_case c;
-    do {
-        c.why = NULL;
-        c.m = rand_int(r, 1, 2);
-        c.h = rand_int(r, 1, 7);
-        c.w = rand_int(r, 1, 7);
-        c.c = rand_int(r, 1, 3);
-        c.f = rand_int(r, 1, 3);
-        c.stride = rand_int(r, 1, 3);
-    } while (!pool_case_fits(&c));
+    named_shape c = {NULL, tc_draw(tc_op_of(TC_POOL_FORWARD), &tc_small_limits, r, NULL)};
     return c;
 }
 
-static void pool_describe(const pool_case *c, clcnn_pool_mode mode, int index, char *buf, size_t len)
+static void pool_describe(const named_shape *c, clcnn_pool_mode mode, int index, char *buf, size_t len)
 {
     snprintf(buf, len, "%s pool case %d (%s): a_prev [m=%d][H=%d][W=%d][C=%d], f %d, stride %d",
-             mode == CLCNN_POOL_MAX ? "max" : "avg", index, c->why ? c->why : "random", c->m, c->h, c->w,
-             c->c, c->f, c->stride);
+             mode == CLCNN_POOL_MAX ? "max" : "avg", index, c->why ? c->why : "random", c->s.n, c->s.h,
+             c->s.w, c->s.c, c->s.fh, c->s.stride);
 }
 
 typedef struct {
@@ -637,27 +592,35 @@ static double *distinct_array(np_random *r, size_t n)
 }
 
 /* As check_conv_case. */
-static int check_pool_case(clcnn_context *ctx, np_random *r, const pool_case *c, clcnn_pool_mode mode,
+static int check_pool_case(th_fixture *f, np_random *r, const named_shape *nc, clcnn_pool_mode mode,
                            int index, gc_stats *st, char *failure, size_t failure_len)
 {
     char desc[320];
-    pool_describe(c, mode, index, desc, sizeof desc);
-    if (!pool_case_fits(c))
+    pool_describe(nc, mode, index, desc, sizeof desc);
+    const tc_op *fwd = tc_op_of(TC_POOL_FORWARD), *bwd = tc_op_of(TC_POOL_BACKWARD);
+    tc_shape c = nc->s;
+    c.mode = mode;
+    if (!tc_fits(fwd, &c))
         fail_msg("%s: the window does not fit the input (bad test case)", desc);
-    const int ad[4] = {c->m, c->h, c->w, c->c};
+    const int ad[4] = {c.n, c.h, c.w, c.c};
     int zd[4];
     pool_problem P;
-    P.ctx = ctx;
-    P.p = (clcnn_pool_params){c->f, c->stride, mode};
+    P.ctx = th_host(f);
+    P.p = (clcnn_pool_params){c.fh, c.stride, mode};
     P.desc = desc;
     clcnn_status s = clcnn_pool2d_output_shape(ad, P.p, zd);
     if (s != CLCNN_OK)
         fail_msg("%s: clcnn_pool2d_output_shape: %s: %s", desc, clcnn_status_string(s),
                  clcnn_last_error(NULL));
-    const int want[4] = {c->m, (c->h - c->f) / c->stride + 1, (c->w - c->f) / c->stride + 1, c->c};
+    const int want[4] = {c.n, (c.h - c.fh) / c.stride + 1, (c.w - c.fh) / c.stride + 1, c.c};
     if (memcmp(zd, want, sizeof want) != 0)
         fail_msg("%s: clcnn_pool2d_output_shape gives [%d][%d][%d][%d], want [%d][%d][%d][%d]", desc, zd[0],
                  zd[1], zd[2], zd[3], want[0], want[1], want[2], want[3]);
+    int fz[4];
+    tc_dims(fwd, &c, 1, fz);
+    if (memcmp(zd, fz, sizeof fz) != 0)
+        fail_msg("%s: the descriptor's output shape [%d][%d][%d][%d] is not the library's", desc, fz[0],
+                 fz[1], fz[2], fz[3]);
 
     const double eps = mode == CLCNN_POOL_MAX ? MAX_POOL_EPS : LINEAR_EPS;
     P.na = count4(ad), P.nz = count4(zd);
@@ -673,71 +636,68 @@ static int check_pool_case(clcnn_context *ctx, np_random *r, const pool_case *c,
                     fail_msg("%s: inputs %zu and %zu are only %g apart (bad test data)", desc, i, j,
                              fabs(P.a[i] - P.a[j]));
     }
-    P.ta = th_tensor(ctx, CLCNN_F64, ad[0], ad[1], ad[2], ad[3], P.a);
-    P.tz = th_tensor(ctx, CLCNN_F64, zd[0], zd[1], zd[2], zd[3], NULL);
+    tc_tensors ft, bt;
+    th_case_make(f, P.ctx, fwd, &c, CLCNN_F64, (double *const[TC_MAX_IN]){P.a, NULL, NULL}, &ft);
+    P.ta = ft.in[0], P.tz = ft.out[0];
 
-    clcnn_tensor *tda = th_tensor(ctx, CLCNN_F64, zd[0], zd[1], zd[2], zd[3], P.g);
-    clcnn_tensor *tdp = junk_tensor(ctx, ad);
-    s = clcnn_pool2d_backward(ctx, tda, P.ta, P.p, tdp);
+    th_case_make(f, P.ctx, bwd, &c, CLCNN_F64, (double *const[TC_MAX_IN]){P.g, P.a, NULL}, &bt);
+    junk_outputs(&bt);
+    s = tc_run(&bt);
     if (s != CLCNN_OK)
-        fail_msg("%s: clcnn_pool2d_backward: %s: %s", desc, clcnn_status_string(s), clcnn_last_error(ctx));
-    double *dp = th_read(tdp);
+        fail_msg("%s: clcnn_pool2d_backward: %s: %s", desc, clcnn_status_string(s), clcnn_last_error(P.ctx));
+    double *dp = th_read(bt.out[0]);
 
     /* The tolerance of the header comment: each output reads f*f inputs
      * (plus one division for the average), each |output| <= max|a|. */
     const double amax = max_abs(P.a, P.na) + eps, gsum = sum_abs(P.g, P.nz);
-    const double k = (double)c->f * c->f + 1.0 + (double)P.nz + 1.0;
+    const double k = (double)c.fh * c.fh + 1.0 + (double)P.nz + 1.0;
     const double tol = fd_tolerance(k, gsum * amax, eps, gsum * fmax(1.0, amax));
 
     int bad = fd_check(pool_loss, &P, P.a, ad, dp, eps, tol, desc, "da_prev", st, failure, failure_len);
     st->cases++;
 
     free(dp);
-    clcnn_tensor_destroy(tda), clcnn_tensor_destroy(tdp);
-    clcnn_tensor_destroy(P.ta), clcnn_tensor_destroy(P.tz);
+    th_case_free(f, &bt);
+    th_case_free(f, &ft);
     free(P.a), free(P.g), free(P.z);
     return bad;
 }
 
-static void check_pool_special(clcnn_pool_mode mode, uint32_t seed)
+static void check_pool_special(th_fixture *f, clcnn_pool_mode mode, uint32_t seed)
 {
     const size_t n = sizeof pool_special / sizeof pool_special[0];
     int stride_gt_f = 0, f1 = 0, nonsquare_in = 0, one_ch = 0, overlap = 0;
     for (size_t i = 0; i < n; i++) {
-        const pool_case *c = &pool_special[i];
-        stride_gt_f |= c->stride > c->f;
-        f1 |= c->f == 1;
+        const tc_shape *c = &pool_special[i].s;
+        stride_gt_f |= c->stride > c->fh;
+        f1 |= c->fh == 1;
         nonsquare_in |= c->h != c->w;
         one_ch |= c->c == 1;
-        overlap |= c->stride < c->f;
+        overlap |= c->stride < c->fh;
     }
     assert_true(stride_gt_f && f1 && nonsquare_in && one_ch && overlap);
 
     np_random r;
     np_random_seed(&r, seed);
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_HOST);
     gc_stats st = gc_stats_init();
     char failure[800] = "";
     for (size_t i = 0; i < n && !failure[0]; i++)
-        check_pool_case(ctx, &r, &pool_special[i], mode, (int)i, &st, failure, sizeof failure);
-    clcnn_context_destroy(ctx);
+        check_pool_case(f, &r, &pool_special[i], mode, (int)i, &st, failure, sizeof failure);
     if (failure[0])
         fail_msg("%s", failure);
     gc_stats_print(mode == CLCNN_POOL_MAX ? "max pool special shapes" : "avg pool special shapes", &st);
 }
 
-static void check_pool_random(clcnn_pool_mode mode, uint32_t seed)
+static void check_pool_random(th_fixture *f, clcnn_pool_mode mode, uint32_t seed)
 {
     np_random r;
     np_random_seed(&r, seed);
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_HOST);
     gc_stats st = gc_stats_init();
     char failure[800] = "";
     for (int i = 0; i < N_RANDOM_SHAPES && !failure[0]; i++) {
-        pool_case c = draw_pool_case(&r);
-        check_pool_case(ctx, &r, &c, mode, i, &st, failure, sizeof failure);
+        named_shape c = draw_pool_case(&r);
+        check_pool_case(f, &r, &c, mode, i, &st, failure, sizeof failure);
     }
-    clcnn_context_destroy(ctx);
     if (failure[0])
         fail_msg("%s", failure);
     gc_stats_print(mode == CLCNN_POOL_MAX ? "max pool random shapes" : "avg pool random shapes", &st);
@@ -745,40 +705,44 @@ static void check_pool_random(clcnn_pool_mode mode, uint32_t seed)
 
 static void pool_avg_backward_special_shapes_stride_gt_f_f1_nonsquare_one_channel(void **state)
 {
-    (void)state;
-    check_pool_special(CLCNN_POOL_AVG, 2001);
+    check_pool_special(th_fx(state), CLCNN_POOL_AVG, 2001);
 }
 
 static void pool_avg_backward_matches_finite_differences_on_random_shapes(void **state)
 {
-    (void)state;
-    check_pool_random(CLCNN_POOL_AVG, 2002);
+    check_pool_random(th_fx(state), CLCNN_POOL_AVG, 2002);
 }
 
 static void
 pool_max_backward_special_shapes_distinct_inputs_stride_gt_f_f1_nonsquare_one_channel(void **state)
 {
-    (void)state;
-    check_pool_special(CLCNN_POOL_MAX, 3001);
+    check_pool_special(th_fx(state), CLCNN_POOL_MAX, 3001);
 }
 
 static void pool_max_backward_matches_finite_differences_on_random_shapes_distinct_inputs(void **state)
 {
-    (void)state;
-    check_pool_random(CLCNN_POOL_MAX, 3002);
+    check_pool_random(th_fx(state), CLCNN_POOL_MAX, 3002);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(conv_backward_special_shapes_stride_gt_f_pad_gt_f_1x1_one_channel),
-        cmocka_unit_test(conv_backward_matches_finite_differences_on_random_shapes),
-        cmocka_unit_test(conv_backward_outputs_do_not_depend_on_which_others_are_requested),
-        cmocka_unit_test(pool_avg_backward_special_shapes_stride_gt_f_f1_nonsquare_one_channel),
-        cmocka_unit_test(pool_avg_backward_matches_finite_differences_on_random_shapes),
-        cmocka_unit_test(
-            pool_max_backward_special_shapes_distinct_inputs_stride_gt_f_f1_nonsquare_one_channel),
-        cmocka_unit_test(pool_max_backward_matches_finite_differences_on_random_shapes_distinct_inputs),
+        cmocka_unit_test_setup_teardown(conv_backward_special_shapes_stride_gt_f_pad_gt_f_1x1_one_channel,
+                                        th_setup, th_teardown),
+        cmocka_unit_test_setup_teardown(conv_backward_matches_finite_differences_on_random_shapes, th_setup,
+                                        th_teardown),
+        cmocka_unit_test_setup_teardown(conv_backward_outputs_do_not_depend_on_which_others_are_requested,
+                                        th_setup, th_teardown),
+        cmocka_unit_test_setup_teardown(pool_avg_backward_special_shapes_stride_gt_f_f1_nonsquare_one_channel,
+                                        th_setup, th_teardown),
+        cmocka_unit_test_setup_teardown(pool_avg_backward_matches_finite_differences_on_random_shapes,
+                                        th_setup, th_teardown),
+        cmocka_unit_test_setup_teardown(
+            pool_max_backward_special_shapes_distinct_inputs_stride_gt_f_f1_nonsquare_one_channel, th_setup,
+            th_teardown),
+        cmocka_unit_test_setup_teardown(
+            pool_max_backward_matches_finite_differences_on_random_shapes_distinct_inputs, th_setup,
+            th_teardown),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, NULL, NULL);
 }

@@ -47,13 +47,14 @@ static void poison(clcnn_tensor *t)
 /* 3-1: np.random.seed(1); x = randn(4, 3, 3, 2); x_pad = zero_pad(x, 2). */
 static void zero_pad_case(void **state)
 {
-    const th_config *cfg = *state;
+    th_fixture *fx = th_fx(state);
+    const th_config *cfg = th_param(state);
     np_random r;
     np_random_seed(&r, 1);
     double *x = randn(&r, 4 * 3 * 3 * 2);
-    clcnn_context *ctx = th_context(cfg->backend);
-    clcnn_tensor *tx = th_tensor(ctx, cfg->dtype, 4, 3, 3, 2, x);
-    clcnn_tensor *tp = th_tensor(ctx, cfg->dtype, 4, 7, 7, 2, NULL);
+    clcnn_context *ctx = cfg->backend == CLCNN_BACKEND_OPENCL ? th_device(fx) : th_host(fx);
+    clcnn_tensor *tx = th_fx_tensor(fx, ctx, cfg->dtype, 4, 3, 3, 2, x);
+    clcnn_tensor *tp = th_fx_tensor(fx, ctx, cfg->dtype, 4, 7, 7, 2, NULL);
     poison(tp);
     assert_int_equal(clcnn_zero_pad(ctx, tx, 2, tp), CLCNN_OK);
 
@@ -83,9 +84,6 @@ static void zero_pad_case(void **state)
     free(x);
     free(xr);
     free(pr);
-    clcnn_tensor_destroy(tx);
-    clcnn_tensor_destroy(tp);
-    clcnn_context_destroy(ctx);
 }
 
 /* 3-2: np.random.seed(1); a_slice_prev = randn(4, 4, 3); W = randn(4, 4, 3);
@@ -93,7 +91,8 @@ static void zero_pad_case(void **state)
  * public step function (F64) and as a 1x1-output convolution (cfg dtype). */
 static void conv_single_step_case(void **state)
 {
-    const th_config *cfg = *state;
+    th_fixture *fx = th_fx(state);
+    const th_config *cfg = th_param(state);
     np_random r;
     np_random_seed(&r, 1);
     double *a = randn(&r, 48), *w = randn(&r, 48), *b = randn(&r, 1);
@@ -101,11 +100,11 @@ static void conv_single_step_case(void **state)
         th_expect_printed(clcnn_conv_single_step(a, w, b[0], 4, 4, 3), "-6.99908945068", CLCNN_F64,
                           "clcnn_conv_single_step Z");
 
-    clcnn_context *ctx = th_context(cfg->backend);
-    clcnn_tensor *ta = th_tensor(ctx, cfg->dtype, 1, 4, 4, 3, a);
-    clcnn_tensor *tw = th_tensor(ctx, cfg->dtype, 4, 4, 3, 1, w); /* (4,4,3) as HWIO with one filter */
-    clcnn_tensor *tb = th_tensor(ctx, cfg->dtype, 1, 1, 1, 1, b);
-    clcnn_tensor *tz = th_tensor(ctx, cfg->dtype, 1, 1, 1, 1, NULL);
+    clcnn_context *ctx = cfg->backend == CLCNN_BACKEND_OPENCL ? th_device(fx) : th_host(fx);
+    clcnn_tensor *ta = th_fx_tensor(fx, ctx, cfg->dtype, 1, 4, 4, 3, a);
+    clcnn_tensor *tw = th_fx_tensor(fx, ctx, cfg->dtype, 4, 4, 3, 1, w); /* (4,4,3) as HWIO with one filter */
+    clcnn_tensor *tb = th_fx_tensor(fx, ctx, cfg->dtype, 1, 1, 1, 1, b);
+    clcnn_tensor *tz = th_fx_tensor(fx, ctx, cfg->dtype, 1, 1, 1, 1, NULL);
     clcnn_conv_params p = {1, 0, CLCNN_CONV_AUTO};
     assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz), CLCNN_OK);
     double *z = th_read(tz);
@@ -114,26 +113,22 @@ static void conv_single_step_case(void **state)
     free(a);
     free(w);
     free(b);
-    clcnn_tensor_destroy(ta);
-    clcnn_tensor_destroy(tw);
-    clcnn_tensor_destroy(tb);
-    clcnn_tensor_destroy(tz);
-    clcnn_context_destroy(ctx);
 }
 
 /* 3-3: np.random.seed(1); A_prev = randn(10, 5, 7, 4); W = randn(3, 3, 4, 8);
  * b = randn(1, 1, 1, 8); pad 1, stride 2. */
 static void conv_forward_case(void **state)
 {
-    const th_config *cfg = *state;
+    th_fixture *fx = th_fx(state);
+    const th_config *cfg = th_param(state);
     np_random r;
     np_random_seed(&r, 1);
     double *a = randn(&r, 10 * 5 * 7 * 4), *w = randn(&r, 3 * 3 * 4 * 8), *b = randn(&r, 8);
-    clcnn_context *ctx = th_context(cfg->backend);
-    clcnn_tensor *ta = th_tensor(ctx, cfg->dtype, 10, 5, 7, 4, a);
-    clcnn_tensor *tw = th_tensor(ctx, cfg->dtype, 3, 3, 4, 8, w);
-    clcnn_tensor *tb = th_tensor(ctx, cfg->dtype, 1, 1, 1, 8, b);
-    clcnn_tensor *tz = th_tensor(ctx, cfg->dtype, 10, 3, 4, 8, NULL);
+    clcnn_context *ctx = cfg->backend == CLCNN_BACKEND_OPENCL ? th_device(fx) : th_host(fx);
+    clcnn_tensor *ta = th_fx_tensor(fx, ctx, cfg->dtype, 10, 5, 7, 4, a);
+    clcnn_tensor *tw = th_fx_tensor(fx, ctx, cfg->dtype, 3, 3, 4, 8, w);
+    clcnn_tensor *tb = th_fx_tensor(fx, ctx, cfg->dtype, 1, 1, 1, 8, b);
+    clcnn_tensor *tz = th_fx_tensor(fx, ctx, cfg->dtype, 10, 3, 4, 8, NULL);
     poison(tz);
     clcnn_conv_params p = {2, 1, CLCNN_CONV_AUTO};
     assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz), CLCNN_OK);
@@ -153,24 +148,19 @@ static void conv_forward_case(void **state)
     free(a);
     free(w);
     free(b);
-    clcnn_tensor_destroy(ta);
-    clcnn_tensor_destroy(tw);
-    clcnn_tensor_destroy(tb);
-    clcnn_tensor_destroy(tz);
-    clcnn_context_destroy(ctx);
 }
 
 /* Runs pool_forward on np.random.seed(1); A_prev = randn(2, 5, 5, 3) with
  * f = 3 and the given stride and mode, and compares the whole output. */
-static void pool_forward_check(const th_config *cfg, int stride, clcnn_pool_mode mode, int out_hw,
-                               const char *printed, const char *what)
+static void pool_forward_check(th_fixture *fx, const th_config *cfg, int stride, clcnn_pool_mode mode,
+                               int out_hw, const char *printed, const char *what)
 {
     np_random r;
     np_random_seed(&r, 1);
     double *a = randn(&r, 2 * 5 * 5 * 3);
-    clcnn_context *ctx = th_context(cfg->backend);
-    clcnn_tensor *ta = th_tensor(ctx, cfg->dtype, 2, 5, 5, 3, a);
-    clcnn_tensor *to = th_tensor(ctx, cfg->dtype, 2, out_hw, out_hw, 3, NULL);
+    clcnn_context *ctx = cfg->backend == CLCNN_BACKEND_OPENCL ? th_device(fx) : th_host(fx);
+    clcnn_tensor *ta = th_fx_tensor(fx, ctx, cfg->dtype, 2, 5, 5, 3, a);
+    clcnn_tensor *to = th_fx_tensor(fx, ctx, cfg->dtype, 2, out_hw, out_hw, 3, NULL);
     poison(to);
     clcnn_pool_params p = {3, stride, mode};
     assert_int_equal(clcnn_pool2d_forward(ctx, ta, p, to), CLCNN_OK);
@@ -179,16 +169,14 @@ static void pool_forward_check(const th_config *cfg, int stride, clcnn_pool_mode
     th_expect_printed_list(o, th_count(to), printed, cfg->dtype, what);
     free(o);
     free(a);
-    clcnn_tensor_destroy(ta);
-    clcnn_tensor_destroy(to);
-    clcnn_context_destroy(ctx);
 }
 
 /* 4-1, case 1: stride 1. */
 static void pool_forward_stride_1_case(void **state)
 {
-    const th_config *cfg = *state;
-    pool_forward_check(cfg, 1, CLCNN_POOL_MAX, 3,
+    th_fixture *fx = th_fx(state);
+    const th_config *cfg = th_param(state);
+    pool_forward_check(fx, cfg, 1, CLCNN_POOL_MAX, 3,
                        "[[[[ 1.74481176  0.90159072  1.65980218]"
                        "   [ 1.74481176  1.46210794  1.65980218]"
                        "   [ 1.74481176  1.6924546   1.65980218]]"
@@ -208,7 +196,7 @@ static void pool_forward_stride_1_case(void **state)
                        "   [ 1.96710175  0.86888616  1.23616403]"
                        "   [ 1.62765075  1.12141771  0.79280687]]]]",
                        "max A");
-    pool_forward_check(cfg, 1, CLCNN_POOL_AVG, 3,
+    pool_forward_check(fx, cfg, 1, CLCNN_POOL_AVG, 3,
                        "[[[[ -3.01046719e-02  -3.24021315e-03  -3.36298859e-01]"
                        "   [  1.43310483e-01   1.93146751e-01  -4.44905196e-01]"
                        "   [  1.28934436e-01   2.22428468e-01   1.25067597e-01]]"
@@ -233,8 +221,9 @@ static void pool_forward_stride_1_case(void **state)
 /* 4-1, case 2: stride 2. */
 static void pool_forward_stride_2_case(void **state)
 {
-    const th_config *cfg = *state;
-    pool_forward_check(cfg, 2, CLCNN_POOL_MAX, 2,
+    th_fixture *fx = th_fx(state);
+    const th_config *cfg = th_param(state);
+    pool_forward_check(fx, cfg, 2, CLCNN_POOL_MAX, 2,
                        "[[[[ 1.74481176  0.90159072  1.65980218]"
                        "   [ 1.74481176  1.6924546   1.65980218]]"
                        "  [[ 1.13162939  1.51981682  2.18557541]"
@@ -244,7 +233,7 @@ static void pool_forward_stride_2_case(void **state)
                        "  [[ 1.96710175  0.86888616  1.27375593]"
                        "   [ 1.62765075  1.12141771  0.79280687]]]]",
                        "max A");
-    pool_forward_check(cfg, 2, CLCNN_POOL_AVG, 2,
+    pool_forward_check(fx, cfg, 2, CLCNN_POOL_AVG, 2,
                        "[[[[-0.03010467 -0.00324021 -0.33629886]"
                        "   [ 0.12893444  0.22242847  0.1250676 ]]"
                        "  [[-0.38268052  0.23257995  0.6259979 ]"
@@ -261,18 +250,19 @@ static void pool_forward_stride_2_case(void **state)
  * conv_backward(Z, cache). */
 static void conv_backward_case(void **state)
 {
-    const th_config *cfg = *state;
+    th_fixture *fx = th_fx(state);
+    const th_config *cfg = th_param(state);
     np_random r;
     np_random_seed(&r, 1);
     double *a = randn(&r, 10 * 4 * 4 * 3), *w = randn(&r, 2 * 2 * 3 * 8), *b = randn(&r, 8);
-    clcnn_context *ctx = th_context(cfg->backend);
-    clcnn_tensor *ta = th_tensor(ctx, cfg->dtype, 10, 4, 4, 3, a);
-    clcnn_tensor *tw = th_tensor(ctx, cfg->dtype, 2, 2, 3, 8, w);
-    clcnn_tensor *tb = th_tensor(ctx, cfg->dtype, 1, 1, 1, 8, b);
-    clcnn_tensor *tz = th_tensor(ctx, cfg->dtype, 10, 4, 4, 8, NULL);
-    clcnn_tensor *tda = th_tensor(ctx, cfg->dtype, 10, 4, 4, 3, NULL);
-    clcnn_tensor *tdw = th_tensor(ctx, cfg->dtype, 2, 2, 3, 8, NULL);
-    clcnn_tensor *tdb = th_tensor(ctx, cfg->dtype, 1, 1, 1, 8, NULL);
+    clcnn_context *ctx = cfg->backend == CLCNN_BACKEND_OPENCL ? th_device(fx) : th_host(fx);
+    clcnn_tensor *ta = th_fx_tensor(fx, ctx, cfg->dtype, 10, 4, 4, 3, a);
+    clcnn_tensor *tw = th_fx_tensor(fx, ctx, cfg->dtype, 2, 2, 3, 8, w);
+    clcnn_tensor *tb = th_fx_tensor(fx, ctx, cfg->dtype, 1, 1, 1, 8, b);
+    clcnn_tensor *tz = th_fx_tensor(fx, ctx, cfg->dtype, 10, 4, 4, 8, NULL);
+    clcnn_tensor *tda = th_fx_tensor(fx, ctx, cfg->dtype, 10, 4, 4, 3, NULL);
+    clcnn_tensor *tdw = th_fx_tensor(fx, ctx, cfg->dtype, 2, 2, 3, 8, NULL);
+    clcnn_tensor *tdb = th_fx_tensor(fx, ctx, cfg->dtype, 1, 1, 1, 8, NULL);
     poison(tda);
     poison(tdw);
     poison(tdb);
@@ -289,14 +279,6 @@ static void conv_backward_case(void **state)
     free(a);
     free(w);
     free(b);
-    clcnn_tensor_destroy(ta);
-    clcnn_tensor_destroy(tw);
-    clcnn_tensor_destroy(tb);
-    clcnn_tensor_destroy(tz);
-    clcnn_tensor_destroy(tda);
-    clcnn_tensor_destroy(tdw);
-    clcnn_tensor_destroy(tdb);
-    clcnn_context_destroy(ctx);
 }
 
 /* 5-2-1: np.random.seed(1); x = randn(2, 3); mask = create_mask_from_window(x). */
@@ -328,17 +310,18 @@ static void distribute_value_case(void **state)
 
 /* 5-2-3: np.random.seed(1); A_prev = randn(5, 5, 3, 2); f = 2, stride 1;
  * A = pool_forward(A_prev); dA = randn(5, 4, 2, 2); pool_backward(dA, ...). */
-static void pool_backward_check(const th_config *cfg, clcnn_pool_mode mode, const char *printed)
+static void pool_backward_check(th_fixture *fx, const th_config *cfg, clcnn_pool_mode mode,
+                                const char *printed)
 {
     np_random r;
     np_random_seed(&r, 1);
     double *a = randn(&r, 5 * 5 * 3 * 2), *da = randn(&r, 5 * 4 * 2 * 2);
     th_expect_printed(th_mean(da, 5 * 4 * 2 * 2), "0.145713902729", CLCNN_F64, "mean of dA");
-    clcnn_context *ctx = th_context(cfg->backend);
-    clcnn_tensor *ta = th_tensor(ctx, cfg->dtype, 5, 5, 3, 2, a);
-    clcnn_tensor *tda = th_tensor(ctx, cfg->dtype, 5, 4, 2, 2, da);
-    clcnn_tensor *tout = th_tensor(ctx, cfg->dtype, 5, 4, 2, 2, NULL);
-    clcnn_tensor *tdp = th_tensor(ctx, cfg->dtype, 5, 5, 3, 2, NULL);
+    clcnn_context *ctx = cfg->backend == CLCNN_BACKEND_OPENCL ? th_device(fx) : th_host(fx);
+    clcnn_tensor *ta = th_fx_tensor(fx, ctx, cfg->dtype, 5, 5, 3, 2, a);
+    clcnn_tensor *tda = th_fx_tensor(fx, ctx, cfg->dtype, 5, 4, 2, 2, da);
+    clcnn_tensor *tout = th_fx_tensor(fx, ctx, cfg->dtype, 5, 4, 2, 2, NULL);
+    clcnn_tensor *tdp = th_fx_tensor(fx, ctx, cfg->dtype, 5, 5, 3, 2, NULL);
     poison(tdp);
     clcnn_pool_params p = {2, 1, mode};
     assert_int_equal(clcnn_pool2d_forward(ctx, ta, (clcnn_pool_params){2, 1, CLCNN_POOL_MAX}, tout),
@@ -351,24 +334,19 @@ static void pool_backward_check(const th_config *cfg, clcnn_pool_mode mode, cons
     free(dp);
     free(a);
     free(da);
-    clcnn_tensor_destroy(ta);
-    clcnn_tensor_destroy(tda);
-    clcnn_tensor_destroy(tout);
-    clcnn_tensor_destroy(tdp);
-    clcnn_context_destroy(ctx);
 }
 
 static void pool_backward_max_case(void **state)
 {
     pool_backward_check(
-        *state, CLCNN_POOL_MAX,
+        th_fx(state), th_param(state), CLCNN_POOL_MAX,
         "[[ 0.          0.        ]\n [ 5.05844394 -1.68282702]\n [ 0.          0.        ]]");
 }
 
 static void pool_backward_average_case(void **state)
 {
     pool_backward_check(
-        *state, CLCNN_POOL_AVG,
+        th_fx(state), th_param(state), CLCNN_POOL_AVG,
         "[[ 0.08485462  0.2787552 ]\n [ 1.26461098 -0.25749373]\n [ 1.17975636 -0.53624893]]");
 }
 
@@ -415,7 +393,7 @@ int main(void)
                          th_dtype_name(cfg->dtype));
             else
                 snprintf(names[n], sizeof names[n], "%s/step_function/f64", cases[c].name);
-            tests[n] = (struct CMUnitTest){names[n], cases[c].fn, NULL, NULL, cfg};
+            tests[n] = (struct CMUnitTest){names[n], cases[c].fn, th_setup, th_teardown, cfg};
             n++;
         }
     return _cmocka_run_group_tests("seed", tests, n, NULL, NULL);

@@ -69,92 +69,61 @@ static const shape_case shapes[] = {
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 #define N_CASES (2 * N_SHAPES) /* x {F32, F64} */
 
-enum { IN_A, IN_W, IN_B, IN_DZ, IN_DPOOL, N_IN };
-enum { OUT_PAD, OUT_Z, OUT_DA, OUT_DW, OUT_DB, OUT_PMAX, OUT_DPMAX, OUT_PAVG, OUT_DPAVG, N_OUT };
-static const char *const out_names[N_OUT] = {"zero_pad x_pad",
-                                             "conv2d_forward z",
-                                             "conv2d_backward da_prev",
-                                             "conv2d_backward dw",
-                                             "conv2d_backward db",
-                                             "pool2d_forward (max) a",
-                                             "pool2d_backward (max) da_prev",
-                                             "pool2d_forward (average) a",
-                                             "pool2d_backward (average) da_prev"};
-
-/* The ops, each with the outputs it writes (first .. first + count - 1). */
+/* The ops of a case, each through its descriptor (ops.h). */
 enum { OP_PAD, OP_CONV_FWD, OP_CONV_BWD, OP_PMAX_FWD, OP_PMAX_BWD, OP_PAVG_FWD, OP_PAVG_BWD, N_OPS };
-static const struct {
-    int first, count;
-} op_outputs[N_OPS] = {{OUT_PAD, 1},   {OUT_Z, 1},    {OUT_DA, 3},   {OUT_PMAX, 1},
-                       {OUT_DPMAX, 1}, {OUT_PAVG, 1}, {OUT_DPAVG, 1}};
+static const tc_op_id op_ids[N_OPS] = {TC_ZERO_PAD,      TC_CONV_FORWARD, TC_CONV_BACKWARD, TC_POOL_FORWARD,
+                                       TC_POOL_BACKWARD, TC_POOL_FORWARD, TC_POOL_BACKWARD};
+static const char *const op_names[N_OPS] = {"clcnn_zero_pad",
+                                            "clcnn_conv2d_forward",
+                                            "clcnn_conv2d_backward",
+                                            "clcnn_pool2d_forward (max)",
+                                            "clcnn_pool2d_backward (max)",
+                                            "clcnn_pool2d_forward (average)",
+                                            "clcnn_pool2d_backward (average)"};
 
-/* Shapes of the inputs and outputs of one case. */
-typedef struct {
-    clcnn_dtype dtype;
-    const shape_case *s;
-    int in_dims[N_IN][4];
-    int out_dims[N_OUT][4];
-} case_dims;
+/* Op op's case on shape s: zero_pad by zpad, the convolution with bias,
+ * the pools with the pool window. */
+static tc_shape op_shape(const shape_case *s, int op)
+{
+    tc_shape k = {0};
+    k.n = s->n, k.h = s->h, k.w = s->w, k.c = s->cin, k.stride = 1;
+    if (op == OP_PAD) {
+        k.pad = s->zpad;
+    } else if (op == OP_CONV_FWD || op == OP_CONV_BWD) {
+        k.fh = s->fh, k.fw = s->fw, k.cout = s->cout, k.stride = s->stride, k.pad = s->pad, k.bias = 1;
+    } else {
+        k.fh = k.fw = s->pool_f, k.stride = s->pool_stride;
+        k.mode = op == OP_PMAX_FWD || op == OP_PMAX_BWD ? CLCNN_POOL_MAX : CLCNN_POOL_AVG;
+    }
+    return k;
+}
 
 /* The fixed work: every case's shapes and (double) inputs. */
 typedef struct {
-    case_dims dims[N_CASES];
-    double *in[N_CASES][N_IN];
+    clcnn_dtype dtype[N_CASES];
+    const shape_case *s[N_CASES];
+    tc_shape op_s[N_CASES][N_OPS];
+    double *in[N_CASES][N_OPS][TC_MAX_IN];
     int skip[N_CASES]; /* F64 on a device without cl_khr_fp64 */
 } workload;
-
-static size_t dims_count(const int d[4])
-{
-    return (size_t)d[0] * (size_t)d[1] * (size_t)d[2] * (size_t)d[3];
-}
 
 static size_t elem(clcnn_dtype dt)
 {
     return dt == CLCNN_F64 ? sizeof(double) : sizeof(float);
 }
 
-static void set4(int d[4], int a, int b, int c, int e)
-{
-    d[0] = a, d[1] = b, d[2] = c, d[3] = e;
-}
-
-static case_dims make_dims(clcnn_dtype dt, const shape_case *s)
-{
-    case_dims k;
-    k.dtype = dt;
-    k.s = s;
-    const int ho = (s->h + 2 * s->pad - s->fh) / s->stride + 1,
-              wo = (s->w + 2 * s->pad - s->fw) / s->stride + 1;
-    const int po = (s->h - s->pool_f) / s->pool_stride + 1, pw = (s->w - s->pool_f) / s->pool_stride + 1;
-    set4(k.in_dims[IN_A], s->n, s->h, s->w, s->cin);
-    set4(k.in_dims[IN_W], s->fh, s->fw, s->cin, s->cout);
-    set4(k.in_dims[IN_B], 1, 1, 1, s->cout);
-    set4(k.in_dims[IN_DZ], s->n, ho, wo, s->cout);
-    set4(k.in_dims[IN_DPOOL], s->n, po, pw, s->cin);
-    set4(k.out_dims[OUT_PAD], s->n, s->h + 2 * s->zpad, s->w + 2 * s->zpad, s->cin);
-    set4(k.out_dims[OUT_Z], s->n, ho, wo, s->cout);
-    memcpy(k.out_dims[OUT_DA], k.in_dims[IN_A], sizeof k.out_dims[0]);
-    memcpy(k.out_dims[OUT_DW], k.in_dims[IN_W], sizeof k.out_dims[0]);
-    memcpy(k.out_dims[OUT_DB], k.in_dims[IN_B], sizeof k.out_dims[0]);
-    memcpy(k.out_dims[OUT_PMAX], k.in_dims[IN_DPOOL], sizeof k.out_dims[0]);
-    memcpy(k.out_dims[OUT_DPMAX], k.in_dims[IN_A], sizeof k.out_dims[0]);
-    memcpy(k.out_dims[OUT_PAVG], k.in_dims[IN_DPOOL], sizeof k.out_dims[0]);
-    memcpy(k.out_dims[OUT_DPAVG], k.in_dims[IN_A], sizeof k.out_dims[0]);
-    return k;
-}
-
 static void workload_init(workload *wl)
 {
     memset(wl, 0, sizeof *wl);
     for (int c = 0; c < N_CASES; c++) {
-        wl->dims[c] = make_dims(c < N_SHAPES ? CLCNN_F32 : CLCNN_F64, &shapes[c % N_SHAPES]);
+        wl->dtype[c] = c < N_SHAPES ? CLCNN_F32 : CLCNN_F64;
+        wl->s[c] = &shapes[c % N_SHAPES];
         np_random r;
         np_random_seed(&r, 4100u + (uint32_t)c);
-        for (int i = 0; i < N_IN; i++) {
-            size_t n = dims_count(wl->dims[c].in_dims[i]);
-            wl->in[c][i] = malloc(n * sizeof(double));
-            assert_non_null(wl->in[c][i]);
-            np_random_randn(&r, wl->in[c][i], n);
+        for (int op = 0; op < N_OPS; op++) {
+            wl->op_s[c][op] = op_shape(wl->s[c], op);
+            assert_int_equal(tc_inputs(tc_op_of(op_ids[op]), &wl->op_s[c][op], TC_NORMAL, &r, wl->in[c][op]),
+                             0);
         }
     }
 }
@@ -162,8 +131,8 @@ static void workload_init(workload *wl)
 static void workload_free(workload *wl)
 {
     for (int c = 0; c < N_CASES; c++)
-        for (int i = 0; i < N_IN; i++)
-            free(wl->in[c][i]);
+        for (int op = 0; op < N_OPS; op++)
+            tc_inputs_free(wl->in[c][op]);
 }
 
 /* ------------------------------------------- failure log (no cmocka) --- */
@@ -190,59 +159,25 @@ note(failure_log *log, const char *fmt, ...)
 /* ----------------------------- tensors and ops (thread-safe, no cmocka) --- */
 
 typedef struct {
-    clcnn_tensor *in[N_IN], *out[N_OUT];
+    tc_tensors op[N_OPS];
 } case_tensors;
-
-/* Creates a tensor of dims, filled from data (NULL: left zero). */
-static clcnn_status make_tensor(clcnn_context *ctx, clcnn_dtype dt, const int d[4], const double *data,
-                                clcnn_tensor **out)
-{
-    clcnn_status s = clcnn_tensor_create(ctx, dt, d[0], d[1], d[2], d[3], out);
-    if (s || !data)
-        return s;
-    const size_t n = dims_count(d);
-    void *buf = malloc(n * elem(dt));
-    if (!buf)
-        return CLCNN_ERR_OUT_OF_MEMORY;
-    for (size_t i = 0; i < n; i++) {
-        if (dt == CLCNN_F64)
-            ((double *)buf)[i] = data[i];
-        else
-            ((float *)buf)[i] = (float)data[i];
-    }
-    s = clcnn_tensor_write(*out, buf, n * elem(dt));
-    free(buf);
-    return s;
-}
 
 static void case_free(case_tensors *t)
 {
-    for (int i = 0; i < N_IN; i++)
-        clcnn_tensor_destroy(t->in[i]);
-    for (int i = 0; i < N_OUT; i++)
-        clcnn_tensor_destroy(t->out[i]);
-    memset(t, 0, sizeof *t);
+    for (int op = 0; op < N_OPS; op++)
+        tc_tensors_free(&t->op[op]);
 }
 
 static int case_make(clcnn_context *ctx, const workload *wl, int c, case_tensors *t, failure_log *log,
                      const char *who)
 {
-    const case_dims *k = &wl->dims[c];
     memset(t, 0, sizeof *t);
-    for (int i = 0; i < N_IN; i++) {
-        clcnn_status s = make_tensor(ctx, k->dtype, k->in_dims[i], wl->in[c][i], &t->in[i]);
+    for (int op = 0; op < N_OPS; op++) {
+        clcnn_status s = tc_tensors_make(ctx, tc_op_of(op_ids[op]), &wl->op_s[c][op], wl->dtype[c],
+                                         wl->in[c][op], &t->op[op]);
         if (s) {
-            note(log, "%s: case %d: making input %d: %s: %s", who, c, i, clcnn_status_string(s),
-                 clcnn_last_error(ctx));
-            case_free(t);
-            return 0;
-        }
-    }
-    for (int i = 0; i < N_OUT; i++) {
-        clcnn_status s = make_tensor(ctx, k->dtype, k->out_dims[i], NULL, &t->out[i]);
-        if (s) {
-            note(log, "%s: case %d: making output %s: %s: %s", who, c, out_names[i], clcnn_status_string(s),
-                 clcnn_last_error(ctx));
+            note(log, "%s: case %d: making the tensors of %s: %s: %s", who, c, op_names[op],
+                 clcnn_status_string(s), clcnn_last_error(ctx));
             case_free(t);
             return 0;
         }
@@ -250,44 +185,18 @@ static int case_make(clcnn_context *ctx, const workload *wl, int c, case_tensors
     return 1;
 }
 
-/* Overwrites output o with a byte pattern no op produces here. */
-static clcnn_status poison(const case_dims *k, clcnn_tensor *t, int o, unsigned char *scratch)
+/* Overwrites every output of op with a byte pattern no op produces here. */
+static clcnn_status poison(tc_tensors *t, unsigned char *scratch)
 {
-    const size_t nbytes = dims_count(k->out_dims[o]) * elem(k->dtype);
-    memset(scratch, 0xA5, nbytes);
-    return clcnn_tensor_write(t, scratch, nbytes);
-}
-
-static clcnn_status run_op(clcnn_context *ctx, const case_dims *k, case_tensors *t, int op)
-{
-    const shape_case *s = k->s;
-    const clcnn_conv_params cp = {s->stride, s->pad, CLCNN_CONV_AUTO};
-    const clcnn_pool_params pmax = {s->pool_f, s->pool_stride, CLCNN_POOL_MAX};
-    const clcnn_pool_params pavg = {s->pool_f, s->pool_stride, CLCNN_POOL_AVG};
-    switch (op) {
-    case OP_PAD: return clcnn_zero_pad(ctx, t->in[IN_A], s->zpad, t->out[OUT_PAD]);
-    case OP_CONV_FWD:
-        return clcnn_conv2d_forward(ctx, t->in[IN_A], t->in[IN_W], t->in[IN_B], cp, t->out[OUT_Z]);
-    case OP_CONV_BWD:
-        return clcnn_conv2d_backward(ctx, t->in[IN_DZ], t->in[IN_A], t->in[IN_W], cp, t->out[OUT_DA],
-                                     t->out[OUT_DW], t->out[OUT_DB]);
-    case OP_PMAX_FWD: return clcnn_pool2d_forward(ctx, t->in[IN_A], pmax, t->out[OUT_PMAX]);
-    case OP_PMAX_BWD:
-        return clcnn_pool2d_backward(ctx, t->in[IN_DPOOL], t->in[IN_A], pmax, t->out[OUT_DPMAX]);
-    case OP_PAVG_FWD: return clcnn_pool2d_forward(ctx, t->in[IN_A], pavg, t->out[OUT_PAVG]);
-    case OP_PAVG_BWD:
-        return clcnn_pool2d_backward(ctx, t->in[IN_DPOOL], t->in[IN_A], pavg, t->out[OUT_DPAVG]);
+    for (int o = 0; o < t->op->n_out; o++) {
+        const size_t nbytes = th_count(t->out[o]) * elem(t->dt);
+        memset(scratch, 0xA5, nbytes);
+        clcnn_status s = clcnn_tensor_write(t->out[o], scratch, nbytes);
+        if (s)
+            return s;
     }
-    return CLCNN_ERR_INVALID_ARGUMENT;
+    return CLCNN_OK;
 }
-
-static const char *const op_names[N_OPS] = {"clcnn_zero_pad",
-                                            "clcnn_conv2d_forward",
-                                            "clcnn_conv2d_backward",
-                                            "clcnn_pool2d_forward (max)",
-                                            "clcnn_pool2d_backward (max)",
-                                            "clcnn_pool2d_forward (average)",
-                                            "clcnn_pool2d_backward (average)"};
 
 /* ---------------------------------------------------- serial reference --- */
 
@@ -295,17 +204,17 @@ static const char *const op_names[N_OPS] = {"clcnn_zero_pad",
 typedef struct {
     clcnn_backend backend;
     workload wl;
-    unsigned char *bytes[N_CASES][N_OUT];
-    size_t nbytes[N_CASES][N_OUT];
+    unsigned char *bytes[N_CASES][N_OPS][TC_MAX_OUT];
+    size_t nbytes[N_CASES][N_OPS][TC_MAX_OUT];
     size_t max_bytes; /* the largest output, for scratch buffers */
 } reference;
 
-static void case_desc(const case_dims *k, int c, char *buf, size_t n)
+static void case_desc(const workload *wl, int c, char *buf, size_t n)
 {
-    const shape_case *s = k->s;
+    const shape_case *s = wl->s[c];
     snprintf(buf, n,
              "case %d (%s, a_prev (%d,%d,%d,%d), w (%d,%d,%d,%d), stride %d, pad %d, pool f %d stride %d)", c,
-             th_dtype_name(k->dtype), s->n, s->h, s->w, s->cin, s->fh, s->fw, s->cin, s->cout, s->stride,
+             th_dtype_name(wl->dtype[c]), s->n, s->h, s->w, s->cin, s->fh, s->fw, s->cin, s->cout, s->stride,
              s->pad, s->pool_f, s->pool_stride);
 }
 
@@ -322,13 +231,14 @@ static int runs_f64(clcnn_context *ctx)
     return s == CLCNN_OK;
 }
 
-static reference *reference_compute(clcnn_backend backend)
+/* The serial run on the fixture's context of the backend. */
+static reference *reference_compute(th_fixture *f, clcnn_backend backend)
 {
     reference *ref = calloc(1, sizeof *ref);
     assert_non_null(ref);
     ref->backend = backend;
     workload_init(&ref->wl);
-    clcnn_context *ctx = th_context(backend);
+    clcnn_context *ctx = backend == CLCNN_BACKEND_OPENCL ? th_device(f) : th_host(f);
     if (backend == CLCNN_BACKEND_OPENCL)
         assert_string_not_equal(clcnn_context_device_name(ctx), "host reference");
     const int f64 = runs_f64(ctx);
@@ -336,8 +246,7 @@ static reference *reference_compute(clcnn_backend backend)
         print_message("%s: the device lacks cl_khr_fp64; the F64 cases are skipped\n",
                       clcnn_context_device_name(ctx));
     for (int c = 0; c < N_CASES; c++) {
-        const case_dims *k = &ref->wl.dims[c];
-        if (k->dtype == CLCNN_F64 && !f64) {
+        if (ref->wl.dtype[c] == CLCNN_F64 && !f64) {
             ref->wl.skip[c] = 1;
             continue;
         }
@@ -346,61 +255,69 @@ static reference *reference_compute(clcnn_backend backend)
         if (!case_make(ctx, &ref->wl, c, &t, &log, "serial"))
             fail_msg("%s", log.first);
         for (int op = 0; op < N_OPS; op++) {
-            clcnn_status s = run_op(ctx, k, &t, op);
-            if (s != CLCNN_OK)
+            clcnn_status s = tc_run(&t.op[op]);
+            if (s != CLCNN_OK) {
+                case_free(&t);
                 fail_msg("serial %s, case %d: %s: %s", op_names[op], c, clcnn_status_string(s),
                          clcnn_last_error(ctx));
+            }
         }
-        for (int o = 0; o < N_OUT; o++) {
-            ref->bytes[c][o] = th_snapshot(t.out[o], &ref->nbytes[c][o]);
-            if (ref->nbytes[c][o] > ref->max_bytes)
-                ref->max_bytes = ref->nbytes[c][o];
-        }
+        for (int op = 0; op < N_OPS; op++)
+            for (int o = 0; o < t.op[op].op->n_out; o++) {
+                ref->bytes[c][op][o] = th_snapshot(t.op[op].out[o], &ref->nbytes[c][op][o]);
+                if (ref->nbytes[c][op][o] > ref->max_bytes)
+                    ref->max_bytes = ref->nbytes[c][op][o];
+            }
         case_free(&t);
     }
-    clcnn_context_destroy(ctx);
     return ref;
 }
 
 static void reference_free(reference *ref)
 {
     for (int c = 0; c < N_CASES; c++)
-        for (int o = 0; o < N_OUT; o++)
-            free(ref->bytes[c][o]);
+        for (int op = 0; op < N_OPS; op++)
+            for (int o = 0; o < TC_MAX_OUT; o++)
+                free(ref->bytes[c][op][o]);
     workload_free(&ref->wl);
     free(ref);
 }
 
-/* Reads output o of case c and compares its bytes with the serial run's. */
-static void check_output(const reference *ref, int c, int o, const clcnn_tensor *t, unsigned char *scratch,
-                         failure_log *log, const char *who)
+/* Reads every output of op of case c and compares its bytes with the
+ * serial run's. */
+static void check_outputs(const reference *ref, int c, int op, const tc_tensors *t, unsigned char *scratch,
+                          failure_log *log, const char *who)
 {
-    const size_t nbytes = ref->nbytes[c][o];
-    clcnn_status s = clcnn_tensor_read(t, scratch, nbytes);
-    char desc[256];
-    if (s != CLCNN_OK) {
-        case_desc(&ref->wl.dims[c], c, desc, sizeof desc);
-        note(log, "%s: reading %s of %s: %s", who, out_names[o], desc, clcnn_status_string(s));
-        return;
-    }
-    if (memcmp(scratch, ref->bytes[c][o], nbytes) != 0) {
-        const size_t es = elem(ref->wl.dims[c].dtype);
-        size_t i = 0;
-        while (memcmp(scratch + i * es, ref->bytes[c][o] + i * es, es) == 0)
-            i++;
-        double got, want;
-        if (es == sizeof(double)) {
-            memcpy(&got, scratch + i * es, sizeof got);
-            memcpy(&want, ref->bytes[c][o] + i * es, sizeof want);
-        } else {
-            float g, w;
-            memcpy(&g, scratch + i * es, sizeof g);
-            memcpy(&w, ref->bytes[c][o] + i * es, sizeof w);
-            got = g, want = w;
+    for (int o = 0; o < t->op->n_out; o++) {
+        const size_t nbytes = ref->nbytes[c][op][o];
+        const unsigned char *want_bytes = ref->bytes[c][op][o];
+        clcnn_status s = clcnn_tensor_read(t->out[o], scratch, nbytes);
+        char desc[256];
+        if (s != CLCNN_OK) {
+            case_desc(&ref->wl, c, desc, sizeof desc);
+            note(log, "%s: reading %s %s of %s: %s", who, op_names[op], t->op->out_names[o], desc,
+                 clcnn_status_string(s));
+            continue;
         }
-        case_desc(&ref->wl.dims[c], c, desc, sizeof desc);
-        note(log, "%s: %s of %s differs from the serial run at element %zu: %.17g, serial %.17g", who,
-             out_names[o], desc, i, got, want);
+        if (memcmp(scratch, want_bytes, nbytes) != 0) {
+            const size_t es = elem(ref->wl.dtype[c]);
+            size_t i = 0;
+            while (memcmp(scratch + i * es, want_bytes + i * es, es) == 0)
+                i++;
+            double got, want;
+            if (es == sizeof(double)) {
+                memcpy(&got, scratch + i * es, sizeof got);
+                memcpy(&want, want_bytes + i * es, sizeof want);
+            } else {
+                float g, w;
+                memcpy(&g, scratch + i * es, sizeof g);
+                memcpy(&w, want_bytes + i * es, sizeof w);
+                got = g, want = w;
+            }
+            case_desc(&ref->wl, c, desc, sizeof desc);
+            note(log, "%s: %s %s of %s differs from the serial run at element %zu: %.17g, serial %.17g", who,
+                 op_names[op], t->op->out_names[o], desc, i, got, want);
+        }
     }
 }
 
@@ -443,7 +360,7 @@ static void check_own_errors(clcnn_context *ctx, case_tensors *t, int id, int it
 {
     const int tag = 1000000 + id * 10000 + it;
     char want[96];
-    clcnn_status s = clcnn_zero_pad(ctx, t->in[IN_A], -tag, t->out[OUT_PAD]);
+    clcnn_status s = clcnn_zero_pad(ctx, t->op[OP_PAD].in[0], -tag, t->op[OP_PAD].out[0]);
     snprintf(want, sizeof want, "pad is %d;", -tag);
     if (s != CLCNN_ERR_INVALID_ARGUMENT)
         note(log, "%s: clcnn_zero_pad with pad %d returned %s", who, -tag, clcnn_status_string(s));
@@ -488,23 +405,22 @@ static void *own_context_worker(void *arg)
             const int c = (j + wk->id + it) % N_CASES; /* threads work on different cases at once */
             if (ref->wl.skip[c])
                 continue;
-            const case_dims *k = &ref->wl.dims[c];
-            for (int o = 0; o < N_OUT; o++) {
-                clcnn_status s = poison(k, t[c].out[o], o, scratch);
+            for (int op = 0; op < N_OPS; op++) {
+                clcnn_status s = poison(&t[c].op[op], scratch);
                 if (s)
-                    note(&wk->log, "%s: clcnn_tensor_write (poison) %s: %s", who, out_names[o],
+                    note(&wk->log, "%s: clcnn_tensor_write (poison) of %s: %s", who, op_names[op],
                          clcnn_status_string(s));
             }
             for (int i = 0; i < N_OPS; i++) {
                 const int op = (i + wk->id) % N_OPS;
-                clcnn_status s = run_op(ctx, k, &t[c], op);
+                clcnn_status s = tc_run(&t[c].op[op]);
                 if (s)
                     note(&wk->log, "%s, iteration %d: %s, case %d: %s: %s", who, it, op_names[op], c,
                          clcnn_status_string(s), clcnn_last_error(ctx));
             }
             check_own_errors(ctx, &t[c], wk->id, it, &wk->log, who);
-            for (int o = 0; o < N_OUT; o++)
-                check_output(ref, c, o, t[c].out[o], scratch, &wk->log, who);
+            for (int op = 0; op < N_OPS; op++)
+                check_outputs(ref, c, op, &t[c].op[op], scratch, &wk->log, who);
         }
         wk->completed++;
     }
@@ -536,18 +452,14 @@ static void *create_destroy_worker(void *arg)
             break;
         case_tensors t;
         if (!ref->wl.skip[c] && case_make(ctx, &ref->wl, c, &t, &wk->log, who)) {
-            const case_dims *k = &ref->wl.dims[c];
-            for (int o = op_outputs[op].first; o < op_outputs[op].first + op_outputs[op].count; o++) {
-                clcnn_status s = poison(k, t.out[o], o, scratch);
-                if (s)
-                    note(&wk->log, "%s: clcnn_tensor_write (poison): %s", who, clcnn_status_string(s));
-            }
-            clcnn_status s = run_op(ctx, k, &t, op);
+            clcnn_status s = poison(&t.op[op], scratch);
+            if (s)
+                note(&wk->log, "%s: clcnn_tensor_write (poison): %s", who, clcnn_status_string(s));
+            s = tc_run(&t.op[op]);
             if (s)
                 note(&wk->log, "%s: %s, case %d: %s: %s", who, op_names[op], c, clcnn_status_string(s),
                      clcnn_last_error(ctx));
-            for (int o = op_outputs[op].first; o < op_outputs[op].first + op_outputs[op].count; o++)
-                check_output(ref, c, o, t.out[o], scratch, &wk->log, who);
+            check_outputs(ref, c, op, &t.op[op], scratch, &wk->log, who);
             case_free(&t);
         }
         clcnn_context_destroy(ctx);
@@ -606,8 +518,8 @@ static int iterations_for(clcnn_backend b, int host, int opencl)
 
 static void four_threads_own_contexts_match_serial_bits(void **state)
 {
-    const clcnn_backend backend = *(const clcnn_backend *)*state;
-    reference *ref = reference_compute(backend);
+    const clcnn_backend backend = *(const clcnn_backend *)th_param(state);
+    reference *ref = reference_compute(th_fx(state), backend);
     run_workers(ref, own_context_worker,
                 iterations_for(backend, CLCNN_THREAD_ITERS_HOST, CLCNN_THREAD_ITERS_OPENCL), "iterations");
     reference_free(ref);
@@ -615,8 +527,8 @@ static void four_threads_own_contexts_match_serial_bits(void **state)
 
 static void contexts_created_and_destroyed_concurrently(void **state)
 {
-    const clcnn_backend backend = *(const clcnn_backend *)*state;
-    reference *ref = reference_compute(backend);
+    const clcnn_backend backend = *(const clcnn_backend *)th_param(state);
+    reference *ref = reference_compute(th_fx(state), backend);
     run_workers(ref, create_destroy_worker,
                 iterations_for(backend, CLCNN_THREAD_ROUNDS_HOST, CLCNN_THREAD_ROUNDS_OPENCL),
                 "create/run/destroy rounds");
@@ -631,14 +543,14 @@ int main(void)
 #endif
     const struct CMUnitTest tests[] = {
         {"four_threads_own_contexts_match_serial_bits/host", four_threads_own_contexts_match_serial_bits,
-         NULL, NULL, (void *)&host},
+         th_setup, th_teardown, (void *)&host},
         {"contexts_created_and_destroyed_concurrently/host", contexts_created_and_destroyed_concurrently,
-         NULL, NULL, (void *)&host},
+         th_setup, th_teardown, (void *)&host},
 #ifdef CLCNN_TEST_OPENCL
         {"four_threads_own_contexts_match_serial_bits/opencl", four_threads_own_contexts_match_serial_bits,
-         NULL, NULL, (void *)&opencl},
+         th_setup, th_teardown, (void *)&opencl},
         {"contexts_created_and_destroyed_concurrently/opencl", contexts_created_and_destroyed_concurrently,
-         NULL, NULL, (void *)&opencl},
+         th_setup, th_teardown, (void *)&opencl},
 #endif
     };
     return cmocka_run_group_tests_name("threads", tests, NULL, NULL);

@@ -27,94 +27,82 @@ typedef struct {
     double z[N * H * W * COUT], da[N * H * W * CIN], dw[F * F * CIN * COUT], db[COUT];
 } results;
 
-static void fill(double *v, size_t n, unsigned seed)
+/* The case of ops.h: the convolution with bias. */
+static tc_shape conv_case(void)
 {
-    for (size_t i = 0; i < n; i++)
-        v[i] = (double)((int)((i * 2654435761u + seed) % 7u) - 3);
+    tc_shape s = {.n = N, .h = H, .w = W, .c = CIN, .cout = COUT, .fh = F, .fw = F, .stride = 1, .pad = 1};
+    s.bias = 1;
+    return s;
 }
 
-static void run_conv(clcnn_context *ctx, results *r)
+/* The forward and the backward of the convolution on ctx, with the same
+ * integer data every time. */
+static void run_conv(th_fixture *f, clcnn_context *ctx, results *r)
 {
-    static double a[N * H * W * CIN], w[F * F * CIN * COUT], b[COUT], dz[N * H * W * COUT];
-    fill(a, sizeof a / sizeof a[0], 1), fill(w, sizeof w / sizeof w[0], 2);
-    fill(b, COUT, 3), fill(dz, sizeof dz / sizeof dz[0], 4);
-    clcnn_tensor *ta = th_tensor(ctx, CLCNN_F32, N, H, W, CIN, a),
-                 *tw = th_tensor(ctx, CLCNN_F32, F, F, CIN, COUT, w);
-    clcnn_tensor *tb = th_tensor(ctx, CLCNN_F32, 1, 1, 1, COUT, b),
-                 *tz = th_tensor(ctx, CLCNN_F32, N, H, W, COUT, NULL);
-    clcnn_tensor *tdz = th_tensor(ctx, CLCNN_F32, N, H, W, COUT, dz);
-    clcnn_tensor *tda = th_tensor(ctx, CLCNN_F32, N, H, W, CIN, NULL),
-                 *tdw = th_tensor(ctx, CLCNN_F32, F, F, CIN, COUT, NULL);
-    clcnn_tensor *tdb = th_tensor(ctx, CLCNN_F32, 1, 1, 1, COUT, NULL);
-    const clcnn_conv_params p = {1, 1, CLCNN_CONV_AUTO};
-    assert_int_equal(clcnn_conv2d_forward(ctx, ta, tw, tb, p, tz), CLCNN_OK);
-    assert_int_equal(clcnn_conv2d_backward(ctx, tdz, ta, tw, p, tda, tdw, tdb), CLCNN_OK);
-    clcnn_tensor *outs[] = {tz, tda, tdw, tdb};
+    const tc_shape s = conv_case();
+    const tc_op *fwd = tc_op_of(TC_CONV_FORWARD), *bwd = tc_op_of(TC_CONV_BACKWARD);
+    np_random rng;
+    np_random_seed(&rng, 1234);
+    double *a = tc_values(&rng, N * H * W * CIN, TC_INTEGERS, 1.0);
+    double *w = tc_values(&rng, F * F * CIN * COUT, TC_INTEGERS, 1.0);
+    double *b = tc_values(&rng, COUT, TC_INTEGERS, 1.0),
+           *dz = tc_values(&rng, N * H * W * COUT, TC_INTEGERS, 1.0);
+    tc_tensors ft, bt;
+    th_case_make(f, ctx, fwd, &s, CLCNN_F32, (double *const[TC_MAX_IN]){a, w, b}, &ft);
+    th_case_make(f, ctx, bwd, &s, CLCNN_F32, (double *const[TC_MAX_IN]){dz, a, w}, &bt);
+    free(a), free(w), free(b), free(dz);
+    th_case_run(&ft);
+    th_case_run(&bt);
+    clcnn_tensor *outs[] = {ft.out[0], bt.out[0], bt.out[1], bt.out[2]};
     double *dst[] = {r->z, r->da, r->dw, r->db};
     for (int i = 0; i < 4; i++) {
         double *v = th_read(outs[i]);
         memcpy(dst[i], v, th_count(outs[i]) * sizeof(double));
         free(v);
     }
-    clcnn_tensor *all[] = {ta, tw, tb, tz, tdz, tda, tdw, tdb};
-    for (int i = 0; i < 8; i++)
-        clcnn_tensor_destroy(all[i]);
+    th_case_free(f, &bt);
+    th_case_free(f, &ft);
 }
 
 /* The host reference's results (integer data: exact in F32 either way). */
-static const results *reference(void)
+static const results *reference(th_fixture *f)
 {
     static results ref;
     static int done;
     if (!done) {
-        clcnn_context *h = th_context(CLCNN_BACKEND_HOST);
-        run_conv(h, &ref);
-        clcnn_context_destroy(h);
+        run_conv(f, th_host(f), &ref);
         done = 1;
     }
     return &ref;
 }
 
-typedef struct {
-    char dir[64];
-    char file[96];
-} fx;
-
+/* Every case: its own cache folder (restored afterwards), tuning and the
+ * algorithm left to the context. */
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    if (!f)
+    if (th_setup(state) != 0)
         return -1;
-    strcpy(f->dir, "/tmp/clcnn-tune-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->file, sizeof f->file, "%s/tune-v1.txt", f->dir);
-    setenv("CLCNN_CACHE_DIR", f->dir, 1);
-    unsetenv("CLCNN_TUNE");
-    unsetenv("CLCNN_CONV_ALGO");
-    *state = f;
+    th_fixture *f = th_fx(state);
+    th_set_env(f, "CLCNN_CACHE_DIR", th_temp_dir(f));
+    th_set_env(f, "CLCNN_TUNE", NULL);
+    th_set_env(f, "CLCNN_CONV_ALGO", NULL);
     return 0;
 }
 
-static int teardown(void **state)
+/* The tune file, in a static buffer. */
+static const char *tune_file(th_fixture *f)
 {
-    fx *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->dir);
-    unsetenv("CLCNN_TUNE");
-    unsetenv("CLCNN_CONV_ALGO");
-    free(f);
-    return 0;
+    static char file[96];
+    snprintf(file, sizeof file, "%s/tune-v1.txt", th_temp_dir(f));
+    return file;
 }
 
 /* The tune file's contents ("" when missing), in a static buffer. */
-static const char *file_text(const fx *f)
+static const char *file_text(th_fixture *f)
 {
     static char text[4096];
     text[0] = '\0';
-    FILE *fp = fopen(f->file, "r");
+    FILE *fp = fopen(tune_file(f), "r");
     if (fp) {
         size_t n = fread(text, 1, sizeof text - 1, fp);
         text[n] = '\0';
@@ -146,11 +134,11 @@ static int line_variants(const char *text, int v[8])
 }
 
 /* Rewrites the file with each line's variant replaced by v[i]. */
-static void set_variants(const fx *f, const int v[3])
+static void set_variants(th_fixture *f, const int v[3])
 {
     char text[4096];
     snprintf(text, sizeof text, "%s", file_text(f));
-    FILE *fp = fopen(f->file, "w");
+    FILE *fp = fopen(tune_file(f), "w");
     assert_non_null(fp);
     const char *p = text;
     for (int i = 0; i < 3; i++) {
@@ -163,15 +151,16 @@ static void set_variants(const fx *f, const int v[3])
     fclose(fp);
 }
 
-static void expect_reference(const results *r)
+static void expect_reference(th_fixture *f, const results *r)
 {
-    const results *ref = reference();
+    const results *ref = reference(f);
     assert_memory_equal(r, ref, sizeof *r);
 }
 
-static clcnn_context *tuned_context(void)
+/* An OpenCL context with tuning on, owned by f. */
+static clcnn_context *tuned_context(th_fixture *f)
 {
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    clcnn_context *ctx = th_own_context(f, th_context(CLCNN_BACKEND_OPENCL));
     assert_int_equal(clcnn_context_set_tuning(ctx, 1), CLCNN_OK);
     assert_int_equal(clcnn_context_tuning(ctx), 1);
     return ctx;
@@ -189,11 +178,11 @@ static int tiled_candidates(clcnn_context *ctx)
 
 static void each_direction_is_measured_once_and_reused(void **state)
 {
-    fx *f = *state;
+    th_fixture *f = th_fx(state);
     static results r1, r2;
-    clcnn_context *ctx = tuned_context();
-    run_conv(ctx, &r1);
-    expect_reference(&r1);
+    clcnn_context *ctx = tuned_context(f);
+    run_conv(f, ctx, &r1);
+    expect_reference(f, &r1);
     char first[4096];
     snprintf(first, sizeof first, "%s", file_text(f));
     assert_int_equal(count_lines(first), 3); /* forward, backward data, backward filter */
@@ -209,13 +198,13 @@ static void each_direction_is_measured_once_and_reused(void **state)
         assert_true(v[2] == 1 || v[2] == 2 || v[2] == 3 || v[2] == 5);
     else
         assert_true(v[2] == 1 || v[2] == 2);
-    run_conv(ctx, &r2); /* the same context: remembered, nothing appended */
+    run_conv(f, ctx, &r2); /* the same context: remembered, nothing appended */
     assert_string_equal(file_text(f), first);
-    clcnn_context_destroy(ctx);
+    th_drop_context(f, ctx);
 
-    ctx = tuned_context(); /* a new context: read from the file, nothing measured */
-    run_conv(ctx, &r2);
-    clcnn_context_destroy(ctx);
+    ctx = tuned_context(f); /* a new context: read from the file, nothing measured */
+    run_conv(f, ctx, &r2);
+    th_drop_context(f, ctx);
     assert_string_equal(file_text(f), first);
     assert_memory_equal(&r1, &r2, sizeof r1);
 }
@@ -227,22 +216,22 @@ static void each_direction_is_measured_once_and_reused(void **state)
  * no longer fits falls back to the direct kernel. */
 static void every_remembered_variant_runs_exactly(void **state)
 {
-    fx *f = *state;
+    th_fixture *f = th_fx(state);
     static results r;
-    clcnn_context *ctx = tuned_context();
-    run_conv(ctx, &r); /* measures, writes the three lines */
-    clcnn_context_destroy(ctx);
+    clcnn_context *ctx = tuned_context(f);
+    run_conv(f, ctx, &r); /* measures, writes the three lines */
+    th_drop_context(f, ctx);
     static const int sets[][3] = {{3, 3, 3}, {4, 4, 4}, {1, 1, 1}, {2, 2, 2},
                                   {3, 4, 1}, {4, 3, 2}, {5, 5, 5}};
     for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
         set_variants(f, sets[s]);
         char before[4096];
         snprintf(before, sizeof before, "%s", file_text(f));
-        ctx = tuned_context();
+        ctx = tuned_context(f);
         memset(&r, 0, sizeof r);
-        run_conv(ctx, &r);
-        clcnn_context_destroy(ctx);
-        expect_reference(&r);
+        run_conv(f, ctx, &r);
+        th_drop_context(f, ctx);
+        expect_reference(f, &r);
         assert_string_equal(file_text(f), before); /* nothing measured */
     }
     /* GEMM remembered, but a workspace limit too small for its column
@@ -250,66 +239,66 @@ static void every_remembered_variant_runs_exactly(void **state)
     set_variants(f, (const int[3]){2, 2, 2});
     char before[4096];
     snprintf(before, sizeof before, "%s", file_text(f));
-    ctx = tuned_context();
+    ctx = tuned_context(f);
     assert_int_equal(clcnn_context_set_workspace_limit(ctx, 64), CLCNN_OK);
-    run_conv(ctx, &r);
-    clcnn_context_destroy(ctx);
-    expect_reference(&r);
+    run_conv(f, ctx, &r);
+    th_drop_context(f, ctx);
+    expect_reference(f, &r);
     assert_string_equal(file_text(f), before);
     /* Variants out of range are no choice: each direction is measured again. */
     set_variants(f, (const int[3]){0, 6, -1});
-    ctx = tuned_context();
-    run_conv(ctx, &r);
-    clcnn_context_destroy(ctx);
-    expect_reference(&r);
+    ctx = tuned_context(f);
+    run_conv(f, ctx, &r);
+    th_drop_context(f, ctx);
+    expect_reference(f, &r);
     assert_int_equal(count_lines(file_text(f)), 3 + 3);
 }
 
 static void a_damaged_tune_file_is_skipped_line_by_line(void **state)
 {
-    fx *f = *state;
-    FILE *fp = fopen(f->file, "w");
+    th_fixture *f = th_fx(state);
+    FILE *fp = fopen(tune_file(f), "w");
     assert_non_null(fp);
     fputs("garbage\n0123456789abcdef 7\n0123456789abcdef 6\n0123456789abcdef 0\nzzzzzzzzzzzzzzzz 1\n0123\n",
           fp);
     fclose(fp);
     static results r;
-    clcnn_context *ctx = tuned_context();
-    run_conv(ctx, &r);
-    clcnn_context_destroy(ctx);
-    expect_reference(&r);
+    clcnn_context *ctx = tuned_context(f);
+    run_conv(f, ctx, &r);
+    th_drop_context(f, ctx);
+    expect_reference(f, &r);
     assert_int_equal(count_lines(file_text(f)), 6 + 3); /* the damaged lines stay, 3 choices appended */
 }
 
 static void tuning_off_or_a_forced_algorithm_writes_nothing(void **state)
 {
-    fx *f = *state;
+    th_fixture *f = th_fx(state);
     static results r;
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    clcnn_context *ctx = th_own_context(f, th_context(CLCNN_BACKEND_OPENCL));
     assert_int_equal(clcnn_context_tuning(ctx), 0);
-    run_conv(ctx, &r);
-    clcnn_context_destroy(ctx);
-    expect_reference(&r);
+    run_conv(f, ctx, &r);
+    th_drop_context(f, ctx);
+    expect_reference(f, &r);
     struct stat st;
-    assert_int_not_equal(stat(f->file, &st), 0);
+    assert_int_not_equal(stat(tune_file(f), &st), 0);
 
-    setenv("CLCNN_CONV_ALGO", "gemm", 1); /* forced: AUTO means GEMM, no measuring */
-    setenv("CLCNN_TUNE", "1", 1);
-    ctx = th_context(CLCNN_BACKEND_OPENCL);
+    th_set_env(f, "CLCNN_CONV_ALGO", "gemm"); /* forced: AUTO means GEMM, no measuring */
+    th_set_env(f, "CLCNN_TUNE", "1");
+    ctx = th_own_context(f, th_context(CLCNN_BACKEND_OPENCL));
     assert_int_equal(clcnn_context_tuning(ctx), 1);
-    run_conv(ctx, &r);
-    clcnn_context_destroy(ctx);
-    expect_reference(&r);
-    assert_int_not_equal(stat(f->file, &st), 0);
+    run_conv(f, ctx, &r);
+    th_drop_context(f, ctx);
+    expect_reference(f, &r);
+    assert_int_not_equal(stat(tune_file(f), &st), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(each_direction_is_measured_once_and_reused, setup, teardown),
-        cmocka_unit_test_setup_teardown(every_remembered_variant_runs_exactly, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_damaged_tune_file_is_skipped_line_by_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(tuning_off_or_a_forced_algorithm_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(each_direction_is_measured_once_and_reused, setup, th_teardown),
+        cmocka_unit_test_setup_teardown(every_remembered_variant_runs_exactly, setup, th_teardown),
+        cmocka_unit_test_setup_teardown(a_damaged_tune_file_is_skipped_line_by_line, setup, th_teardown),
+        cmocka_unit_test_setup_teardown(tuning_off_or_a_forced_algorithm_writes_nothing, setup, th_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

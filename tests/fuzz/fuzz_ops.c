@@ -53,6 +53,7 @@
  * .ci/fuzz.sh on tests/fuzz/corpus (regenerate with make_corpus.py). */
 #define _POSIX_C_SOURCE 200809L /* sigaction */
 #include "clcnn.h"
+#include "ops.h"
 
 #include <float.h>
 #include <limits.h>
@@ -70,6 +71,10 @@
 enum { OP_PAD, OP_CONV_FWD, OP_CONV_BWD, OP_POOL_FWD, OP_POOL_BWD, OP_CONV_SHAPE, OP_POOL_SHAPE, N_OPS };
 enum { F_NONE, F_NULL, F_ALIAS, F_DTYPE, F_CTX, F_NULL_CTX };
 enum { V_INT, V_SPECIAL, V_FIXED, V_RAW };
+
+/* The descriptor of each tensor op (ops 0-4). */
+static const tc_op_id tc_ids[OP_CONV_SHAPE] = {TC_ZERO_PAD, TC_CONV_FORWARD, TC_CONV_BACKWARD,
+                                               TC_POOL_FORWARD, TC_POOL_BACKWARD};
 
 static const char *const op_fn[N_OPS] = {
     "clcnn_zero_pad",        "clcnn_conv2d_forward",      "clcnn_conv2d_backward",     "clcnn_pool2d_forward",
@@ -938,22 +943,13 @@ static int run_on(clcnn_context *ctx, const fcase *c, int inv, int shp, outcome 
         for (int s = 0; s < c->nslots; s++)
             arg[s] = c->present[s] ? t[c->owner[s]] : NULL;
         clcnn_context *call_ctx = c->fault == F_NULL_CTX ? NULL : ctx;
-        switch (c->op) {
-        case OP_PAD: o->st = clcnn_zero_pad(call_ctx, arg[0], c->pad, arg[1]); break;
-        case OP_CONV_FWD:
-        case OP_CONV_BWD: {
-            clcnn_conv_params p = {c->stride, c->pad, (clcnn_conv_algo)c->algo};
-            o->st = c->op == OP_CONV_FWD
-                        ? clcnn_conv2d_forward(call_ctx, arg[0], arg[1], arg[2], p, arg[3])
-                        : clcnn_conv2d_backward(call_ctx, arg[0], arg[1], arg[2], p, arg[3], arg[4], arg[5]);
-            break;
-        }
-        default: {
-            clcnn_pool_params p = {c->f, c->stride, (clcnn_pool_mode)c->mode};
-            o->st = c->op == OP_POOL_FWD ? clcnn_pool2d_forward(call_ctx, arg[0], p, arg[1])
-                                         : clcnn_pool2d_backward(call_ctx, arg[0], arg[1], p, arg[2]);
-        }
-        }
+        /* the call through the op's descriptor (tests/ops.h), whose slots
+         * are the case's: inputs, then outputs, in the call's order */
+        const tc_op *op = tc_op_of(tc_ids[c->op]);
+        tc_shape sh = {0};
+        sh.stride = c->stride, sh.pad = c->pad, sh.fh = sh.fw = c->f;
+        sh.algo = (clcnn_conv_algo)c->algo, sh.mode = (clcnn_pool_mode)c->mode;
+        o->st = op->run(call_ctx, &sh, arg, arg + op->n_in);
         const char *fn = op_fn[c->op];
         const int skip_status = o->st == CLCNN_ERR_UNSUPPORTED &&
                                 clcnn_context_backend(ctx) == CLCNN_BACKEND_OPENCL && c->dtype == CLCNN_F64 &&
