@@ -249,7 +249,7 @@ CLCNN_API clcnn_dtype clcnn_tensor_dtype(const clcnn_tensor *t);
 /* ------------------------------------------------------------------------ */
 
 /** Convolution algorithm on an OpenCL device.
- *  DIRECT: register-blocked gather kernels (kernels/conv.cl).
+ *  DIRECT: register-blocked gather kernels (kernels/conv_*.cl).
  *  GEMM: im2col, CLBlast's GEMM and col2im (kernels/gemm.cl), the batch in
  *  chunks within the context's workspace limit; a 1x1, stride-1, unpadded
  *  convolution is a GEMM on the tensors themselves.

@@ -182,7 +182,7 @@ DEFINE_CONV_BACKWARD_DATA(16)
         }                                                                                                      \
     }
 
-/* DOT_K = 4 channels per work-item, or 3 (the host, cl_conv.c, picks the
+/* DOT_K = 4 channels per work-item, or 3 (the host, host/opencl/conv/, picks the
  * one that computes fewer clamped channels: 3 for an RGB image's 3). */
 DEFINE_CONV_BACKWARD_DATA_DOT(4, conv_backward_data_dot)
 DEFINE_CONV_BACKWARD_DATA_DOT(3, conv_backward_data_dot3)

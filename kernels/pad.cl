@@ -1,6 +1,6 @@
 /* pad.cl - zero padding of NHWC tensors (the notebook's zero_pad), which
  * the direct forward convolution also runs for its padded copy of the
- * input on CPUs (cl_conv.c). Built after prelude.cl (REAL, AT). */
+ * input on CPUs (host/opencl/conv/conv_copies.c). Built after prelude.cl (REAL, AT). */
 
 /* Work-item mapping: a padded row x_pad[i][y] is (w+2p)*c contiguous
  * elements: p*c zeros, x[i][y-p] (w*c elements, or zeros when y-p lies

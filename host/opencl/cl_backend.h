@@ -43,7 +43,7 @@ typedef struct {
 
 /* What a measured choice names (cl_tune.c, conv/conv_choice.c): an algorithm and,
  * for the direct kernel that takes one (forward, and backward data with
- * stride 1, which runs it), its work-item order (conv.cl: channel-major or
+ * stride 1, which runs it), its work-item order (conv_forward.cl: channel-major or
  * pixel-major), or the tiled kernels (conv_forward_tiled for the forward
  * and stride-1 backward data, conv_backward_filter_tiled; the same sums in
  * the same order). DIRECT and GEMM are clcnn_conv_algo's

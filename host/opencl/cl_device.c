@@ -126,7 +126,7 @@ static int env_switch(const char *name)
 }
 
 /* The tiled kernels' TILE_M, TILE_N, TILE_K, REG_M, REG_N and TILE_VEC
- * (conv.cl, conv_forward_tiled): 64, 64, 16, 4, 4, 0, or
+ * (conv_tiled.cl): 64, 64, 16, 4, 4, 0, or
  * CLCNN_CONV_TILE="M:N:K:RM:RN[:V]" where those are powers of two that the
  * kernel's staging can share out and the device can run: RM and RN divide
  * the tile, RM x RN at most 64 accumulators, the work-items (M/RM x N/RN) a
@@ -234,7 +234,7 @@ static void describe_defaults(struct clcnn_cl *cl)
      * docs/performance/conv-choice-rules.md), 4 on GPUs. */
     cl->filter_kb = cl->cpu ? (cl->wide_vectors ? 8 : 6) : 4;
     /* The direct forward's weights in blocks of N channels, each work-item's
-     * weights one contiguous run (conv.cl, WEIGHTS_AT), on CPUs; GPUs read
+     * weights one contiguous run (conv_forward.cl, WEIGHTS_AT), on CPUs; GPUs read
      * HWIO, where neighbouring work-items read neighbouring vectors. */
     cl->conv_blocked = cl->cpu;
 }

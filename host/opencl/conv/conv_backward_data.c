@@ -18,7 +18,7 @@
 enum { DOT_RUN_CPU = 8 };
 
 /* Input channels per work-item of conv_backward_data_dot and _dot3
- * (conv.cl's DOT_K): 3 where that computes fewer clamped channels than 4
+ * (conv_backward_data.cl's DOT_K): 3 where that computes fewer clamped channels than 4
  * (cin 1, 2, 3, 5, 6, 9, ...). */
 static size_t dot_k(int cin)
 {

@@ -78,7 +78,7 @@ static filter_geometry geometry(const clcnn_context *ctx, const conv_problem *pb
     g.chunk_len = (cl_long)((rows + n_chunks - 1) / n_chunks);
     g.chunks = (cl_int)((rows + (size_t)g.chunk_len - 1) / (size_t)g.chunk_len);
     /* FILTER_KB_SMALL for layers with fewer channels than FILTER_KB, whose
-     * blocks would be mostly clamped copies (conv.cl) */
+     * blocks would be mostly clamped copies (conv_backward_filter.cl) */
     g.small = cs->cin < cl->filter_kb && cl->filter_kb > 3;
     g.fkb = g.small ? 3 : (size_t)cl->filter_kb;
     g.items = (size_t)cs->fh * (size_t)cs->fw * (((size_t)cs->cin + g.fkb - 1) / g.fkb) *
@@ -111,7 +111,7 @@ static clcnn_status set_direct_args(clcnn_context *ctx, const conv_problem *pb, 
     const cl_int blocked = a_blk && dz_blk;
     if (blocked)
         a_in = a_blk, dz_in = dz_blk;
-    /* kb before cb in the work-item order on CPUs reading NHWC (conv.cl) */
+    /* kb before cb in the work-item order on CPUs reading NHWC (conv_backward_filter.cl) */
     const cl_int channel_first = ctx->cl->cpu && !blocked;
     const kernel_arg args[] = {ARG(dz_in),         ARG(a_in),      ARG(pb->cs),        ARG(g->chunks),
                                ARG(g->chunk_len),  ARG(blocked),   ARG(channel_first), ARG(o->out),

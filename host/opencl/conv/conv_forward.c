@@ -1,6 +1,6 @@
 /* conv_forward.c - the forward convolution on an OpenCL context: the entry
  * point (plan, saved output, run), the direct path's conv_forward_<N>
- * (kernels/conv.cl) and the geometry it shares with backward data as a
+ * (kernels/conv_forward.cl) and the geometry it shares with backward data as a
  * forward convolution. The tiled kernel is conv_tiled.c, the GEMM path
  * cl_gemm.c. Measured figures behind the rules: see
  * docs/performance/conv-choice-rules.md. */

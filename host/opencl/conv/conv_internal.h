@@ -1,7 +1,7 @@
 /* conv_internal.h - what the files of host/opencl/conv/ share: the problem
  * a convolution call solves (built once per call), the ordered lists of
  * implementations (conv_choice.c), and the host sides of the direct, tiled
- * and copy kernels of kernels/conv.cl. Private to host/opencl/conv/. */
+ * and copy kernels of kernels/conv_*.cl. Private to host/opencl/conv/. */
 #ifndef CLCNN_CONV_INTERNAL_H
 #define CLCNN_CONV_INTERNAL_H
 

@@ -1,9 +1,8 @@
-/* conv_tiled.c - the host side of the tiled kernels (kernels/conv.cl part
- * 5): conv_forward_tiled, for the forward and for stride-1 backward data on
- * the flipped weights, and when each of them and conv_backward_filter_tiled
- * runs. A work-group computes a tile of TILE_M x TILE_N outputs; the sums
- * and their order are those of the direct kernels. Measured figures behind
- * the rules: see docs/performance/conv-choice-rules.md. */
+/* conv_tiled.c - the host side of the tiled kernels (kernels/conv_tiled.cl): conv_forward_tiled, for the
+ * forward and for stride-1 backward data on the flipped weights, and when each of them and
+ * conv_backward_filter_tiled runs. A work-group computes a tile of TILE_M x TILE_N outputs; the sums and
+ * their order are those of the direct kernels. Measured figures behind the rules: see
+ * docs/performance/conv-choice-rules.md. */
 #include "conv_internal.h"
 
 /* The tiled kernels are tuning's name for neither work-item order, so
