@@ -182,9 +182,8 @@ int main(int argc, char **argv)
         return 2;
     }
     setenv("POCL_AFFINITY", "1", 0); /* as clcnn-bench: pinned PoCL threads vary less */
-    const int f_h = l.kind == LAYER_CONV ? l.fh : l.f, f_w = l.kind == LAYER_CONV ? l.fw : l.f;
-    const int pad = l.kind == LAYER_CONV ? l.pad : 0;
-    const int ho = (l.h + 2 * pad - f_h) / l.stride + 1, wo = (l.w + 2 * pad - f_w) / l.stride + 1;
+    int ho, wo;
+    bench_out_size(&l, &ho, &wo);
     if (ho < 1 || wo < 1) {
         fprintf(stderr, "clcnn-ab: the window is larger than the padded input\n");
         return 2;
@@ -215,7 +214,13 @@ int main(int argc, char **argv)
             if (r >= 2 && (burst == 1 || b > 0) && (sd->best < 0 || t < sd->best))
                 sd->best = t;
         }
-    const double flops = l.kind == LAYER_CONV ? 2.0 * l.n * ho * wo * l.cout * (double)l.fh * l.fw * l.c : 0;
+    const bench_op bop = strcmp(op, "data") == 0     ? OP_CONV_BWD_DATA
+                         : strcmp(op, "filter") == 0 ? OP_CONV_BWD_FILTER
+                         : strcmp(op, "bwd") == 0    ? OP_POOL_BWD
+                         : l.kind == LAYER_CONV      ? OP_CONV_FWD
+                                                     : OP_POOL_FWD;
+    tc_shape s;
+    const double flops = tc_flops(bench_case(&l, bop, &s), &s); /* 0 for pooling */
     for (int k = 0; k < 2; k++) {
         printf("%c %-40s %9.3f ms", 'A' + k, argv[3 + k], sides[k].best * 1e3);
         if (flops > 0)

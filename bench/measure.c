@@ -8,6 +8,7 @@
 #include "clcnn_cl.h"
 #include "onednn_peer.h"
 #include "peers.h"
+#include "suites.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -368,7 +369,7 @@ static void time_onednn(const bench_env *env, const bench_layer *l, bench_op op,
     free(out[1]);
 }
 
-static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, int wo, size_t es)
+static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, int wo, clcnn_dtype dt)
 {
     memset(row, 0, sizeof *row);
     row->layer = *l;
@@ -379,30 +380,20 @@ static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, 
     row->host_s = row->max_abs_err = row->max_rel_err = BENCH_NONE;
     row->clblast_convgemm_s = row->clblast_sgemm_s = BENCH_NONE;
     row->onednn_s = row->onednn_min_s = row->onednn_rel_err = BENCH_NONE;
-    const double in = (double)l->n * l->h * l->w * l->c;
-    const double out = (double)l->n * ho * wo * (l->kind == LAYER_CONV ? l->cout : l->c);
-    if (l->kind == LAYER_CONV && op != OP_PAD)
-        row->flops = 2.0 * l->n * ho * wo * l->cout * l->fh * l->fw * l->c;
-    else if (op == OP_PAD)
-        row->bytes = (in + (double)l->n * (l->h + 2 * l->pad) * (l->w + 2 * l->pad) * l->c) * (double)es;
-    else if (op == OP_POOL_FWD)
-        row->bytes = (in + out) * (double)es;
-    else if (op == OP_POOL_BWD && l->mode == CLCNN_POOL_MAX)
-        row->bytes = (out + 2 * in) * (double)es; /* reads da and a_prev, writes da_prev */
-    else if (op == OP_POOL_BWD)
-        row->bytes = (out + in) * (double)es; /* average: reads da, writes da_prev */
+    tc_shape s;
+    const tc_op *o = bench_case(l, op, &s);
+    row->flops = tc_flops(o, &s);
+    row->bytes = tc_bytes(o, &s, dt);
 }
 
 int bench_measure_layer(const bench_env *env, const bench_layer *l, bench_row *rows)
 {
-    const int conv = l->kind == LAYER_CONV;
-    const int fh = conv ? l->fh : l->f, fw = conv ? l->fw : l->f, pad = conv ? l->pad : 0;
-    const int ho = (l->h + 2 * pad - fh) / l->stride + 1, wo = (l->w + 2 * pad - fw) / l->stride + 1;
-    const size_t es = env->dtype == CLCNN_F64 ? 8 : 4;
+    int ho, wo;
+    bench_out_size(l, &ho, &wo);
     bench_op ops[4];
     const int n_ops = bench_layer_ops(l, ops);
     for (int i = 0; i < n_ops; i++)
-        row_init(&rows[i], l, ops[i], ho, wo, es);
+        row_init(&rows[i], l, ops[i], ho, wo, env->dtype);
 
     void *data[T_COUNT] = {0};
     const int inputs[4] = {T_A, T_W, T_B, T_DOUT};
@@ -459,12 +450,13 @@ double bench_first_call_seconds(const char *family, const char *device, clcnn_dt
         l.kind = LAYER_CONV, l.fh = l.fw = 3, l.cout = 4, l.pad = 1;
         op = strcmp(family, "pad") == 0 ? OP_PAD : OP_CONV_FWD;
     }
-    const int ho = 8 + 2 * l.pad - (l.kind == LAYER_CONV ? 3 : 2) + 1;
+    int ho, wo;
+    bench_out_size(&l, &ho, &wo);
     void *data[T_COUNT] = {0};
     tensor_set s;
     char err[160];
     double t = -1.0;
-    if (set_make(ctx, dtype, &l, 1, ho, ho, data, &s, err, sizeof err) == 0) {
+    if (set_make(ctx, dtype, &l, 1, ho, wo, data, &s, err, sizeof err) == 0) {
         int outs[2];
         outputs_of(op, outs);
         unsigned char buf[8 * 8 * 8 * 4 * 8];
