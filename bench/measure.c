@@ -135,22 +135,9 @@ static int set_make(clcnn_context *ctx, clcnn_dtype dt, const bench_layer *l, in
     return 0;
 }
 
-/* The descriptor's call of op on l, with the tensors of s its slots name. */
 static clcnn_status run_op(clcnn_context *ctx, const bench_layer *l, bench_op op, tensor_set *s)
 {
-    tc_shape c;
-    const tc_op *o = bench_case(l, op, &c);
-    clcnn_tensor *in[TC_MAX_IN] = {NULL}, *out[TC_MAX_OUT] = {NULL};
-    for (int slot = 0; slot < o->n_in + o->n_out; slot++) {
-        int d[4];
-        if (!tc_dims(o, &c, slot, d))
-            continue; /* an output not asked for: NULL */
-        if (slot < o->n_in)
-            in[slot] = s->t[set_slots[op][slot]];
-        else
-            out[slot - o->n_in] = s->t[set_slots[op][slot]];
-    }
-    return o->run(ctx, &c, in, out);
+    return bench_call(ctx, l, op, s->t, set_slots[op]);
 }
 
 /* The tensors op writes on l (one or two): the descriptor's present outputs. */

@@ -1,6 +1,7 @@
 /* suites.c - the layers clcnn-bench measures: the notebook's shapes (seed),
  * ResNet-50's (resnet), the peer comparison set (peers), and one layer given
- * on the command line (--shape). */
+ * on the command line (--shape); and each (layer, op) as a case of the op
+ * descriptors (tests/ops.h), which clcnn-bench and clcnn-ab run. */
 #include "suites.h"
 
 #include <stdio.h>
@@ -125,6 +126,24 @@ const tc_op *bench_case(const bench_layer *l, bench_op op, tc_shape *s)
         s->fh = s->fw = l->f;
     }
     return tc_op_of((unsigned)op < OP_COUNT ? ids[op] : TC_OP_COUNT);
+}
+
+clcnn_status bench_call(clcnn_context *ctx, const bench_layer *l, bench_op op, clcnn_tensor *const set[],
+                        const int slots[TC_MAX_IN + TC_MAX_OUT])
+{
+    tc_shape c;
+    const tc_op *o = bench_case(l, op, &c);
+    clcnn_tensor *in[TC_MAX_IN] = {NULL}, *out[TC_MAX_OUT] = {NULL};
+    for (int slot = 0; slot < o->n_in + o->n_out; slot++) {
+        int d[4];
+        if (!tc_dims(o, &c, slot, d))
+            continue;
+        if (slot < o->n_in)
+            in[slot] = set[slots[slot]];
+        else
+            out[slot - o->n_in] = set[slots[slot]];
+    }
+    return o->run(ctx, &c, in, out);
 }
 
 void bench_out_size(const bench_layer *l, int *ho, int *wo)
