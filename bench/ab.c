@@ -107,7 +107,29 @@ static clcnn_tensor *filled(clcnn_context *ctx, int n, int h, int w, int c, unsi
     return t;
 }
 
-static int make_side(const bench_layer *l, int ho, int wo, side *sd)
+/* A side's tensors, each named by the descriptor slot (ops.h) that gives
+ * its shape: conv a, w, b, z (also dz), da, dw, db; pool a, out, dout, da. */
+typedef struct {
+    bench_op op;
+    int slot;
+} tensor_slot;
+
+static const tensor_slot conv_tensors[] = {
+    {OP_CONV_FWD, 0},      {OP_CONV_FWD, 1},        {OP_CONV_FWD, 2},       {OP_CONV_FWD, 3},
+    {OP_CONV_BWD_DATA, 3}, {OP_CONV_BWD_FILTER, 4}, {OP_CONV_BWD_FILTER, 5}};
+static const tensor_slot pool_tensors[] = {
+    {OP_POOL_FWD, 0}, {OP_POOL_FWD, 1}, {OP_POOL_BWD, 0}, {OP_POOL_BWD, 2}};
+
+/* Where each descriptor slot of an op lies in a side's tensors. */
+static const int side_slots[OP_COUNT][TC_MAX_IN + TC_MAX_OUT] = {
+    [OP_CONV_FWD] = {0, 1, 2, 3},
+    [OP_CONV_BWD_DATA] = {3, 0, 1, 4, 5, 6},
+    [OP_CONV_BWD_FILTER] = {3, 0, 1, 4, 5, 6},
+    [OP_POOL_FWD] = {0, 1},
+    [OP_POOL_BWD] = {2, 0, 3},
+};
+
+static int make_side(const bench_layer *l, side *sd)
 {
     unsigned seed = 1;
     memset(sd->t, 0, sizeof sd->t);
@@ -115,44 +137,17 @@ static int make_side(const bench_layer *l, int ho, int wo, side *sd)
     sd->ctx = NULL;
     if (clcnn_context_create(NULL, &sd->ctx) != CLCNN_OK)
         return -1;
-    if (l->kind == LAYER_CONV) {
-        sd->t[0] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
-        sd->t[1] = filled(sd->ctx, l->fh, l->fw, l->c, l->cout, &seed);
-        sd->t[2] = filled(sd->ctx, 1, 1, 1, l->cout, &seed);
-        sd->t[3] = filled(sd->ctx, l->n, ho, wo, l->cout, &seed);
-        sd->t[4] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
-        sd->t[5] = filled(sd->ctx, l->fh, l->fw, l->c, l->cout, &seed);
-        sd->t[6] = filled(sd->ctx, 1, 1, 1, l->cout, &seed);
-        for (int i = 0; i < 7; i++)
-            if (!sd->t[i])
-                return -1;
-    } else {
-        sd->t[0] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
-        sd->t[1] = filled(sd->ctx, l->n, ho, wo, l->c, &seed);
-        sd->t[2] = filled(sd->ctx, l->n, ho, wo, l->c, &seed);
-        sd->t[3] = filled(sd->ctx, l->n, l->h, l->w, l->c, &seed);
-        for (int i = 0; i < 4; i++)
-            if (!sd->t[i])
-                return -1;
+    const int conv = l->kind == LAYER_CONV;
+    const tensor_slot *ts = conv ? conv_tensors : pool_tensors;
+    const int n = conv ? 7 : 4;
+    for (int i = 0; i < n; i++) {
+        tc_shape s;
+        int d[4];
+        tc_dims(bench_case(l, ts[i].op, &s), &s, ts[i].slot, d);
+        if (!(sd->t[i] = filled(sd->ctx, d[0], d[1], d[2], d[3], &seed)))
+            return -1;
     }
     return 0;
-}
-
-static clcnn_status call(const bench_layer *l, const char *op, side *sd)
-{
-    clcnn_tensor **t = sd->t;
-    if (l->kind == LAYER_CONV) {
-        const clcnn_conv_params p = {l->stride, l->pad, CLCNN_CONV_AUTO};
-        if (strcmp(op, "fwd") == 0)
-            return clcnn_conv2d_forward(sd->ctx, t[0], t[1], t[2], p, t[3]);
-        if (strcmp(op, "data") == 0)
-            return clcnn_conv2d_backward(sd->ctx, t[3], t[0], t[1], p, t[4], NULL, NULL);
-        return clcnn_conv2d_backward(sd->ctx, t[3], t[0], t[1], p, NULL, t[5], t[6]);
-    }
-    const clcnn_pool_params p = {l->f, l->stride, l->mode};
-    if (strcmp(op, "fwd") == 0)
-        return clcnn_pool2d_forward(sd->ctx, t[0], p, t[1]);
-    return clcnn_pool2d_backward(sd->ctx, t[2], t[0], p, t[3]);
 }
 
 static void free_side(side *sd)
@@ -182,17 +177,21 @@ int main(int argc, char **argv)
         return 2;
     }
     setenv("POCL_AFFINITY", "1", 0); /* as clcnn-bench: pinned PoCL threads vary less */
-    const int f_h = l.kind == LAYER_CONV ? l.fh : l.f, f_w = l.kind == LAYER_CONV ? l.fw : l.f;
-    const int pad = l.kind == LAYER_CONV ? l.pad : 0;
-    const int ho = (l.h + 2 * pad - f_h) / l.stride + 1, wo = (l.w + 2 * pad - f_w) / l.stride + 1;
+    int ho, wo;
+    bench_out_size(&l, &ho, &wo);
     if (ho < 1 || wo < 1) {
         fprintf(stderr, "clcnn-ab: the window is larger than the padded input\n");
         return 2;
     }
+    const bench_op bop = strcmp(op, "data") == 0     ? OP_CONV_BWD_DATA
+                         : strcmp(op, "filter") == 0 ? OP_CONV_BWD_FILTER
+                         : strcmp(op, "bwd") == 0    ? OP_POOL_BWD
+                         : l.kind == LAYER_CONV      ? OP_CONV_FWD
+                                                     : OP_POOL_FWD;
     side sides[2];
     for (int k = 0; k < 2; k++) {
         apply(&set[k], set);
-        if (make_side(&l, ho, wo, &sides[k]) != 0) {
+        if (make_side(&l, &sides[k]) != 0) {
             fprintf(stderr, "clcnn-ab: setting %c: %s\n", 'A' + k, clcnn_last_error(sides[k].ctx));
             return 1;
         }
@@ -204,7 +203,7 @@ int main(int argc, char **argv)
             apply(&set[k], set);
             clcnn_finish(sd->ctx);
             const double t0 = now();
-            const clcnn_status s = call(&l, op, sd);
+            const clcnn_status s = bench_call(sd->ctx, &l, bop, sd->t, side_slots[bop]);
             if (s == CLCNN_OK)
                 clcnn_finish(sd->ctx);
             const double t = now() - t0;
@@ -215,7 +214,8 @@ int main(int argc, char **argv)
             if (r >= 2 && (burst == 1 || b > 0) && (sd->best < 0 || t < sd->best))
                 sd->best = t;
         }
-    const double flops = l.kind == LAYER_CONV ? 2.0 * l.n * ho * wo * l.cout * (double)l.fh * l.fw * l.c : 0;
+    tc_shape s;
+    const double flops = tc_flops(bench_case(&l, bop, &s), &s); /* 0 for pooling */
     for (int k = 0; k < 2; k++) {
         printf("%c %-40s %9.3f ms", 'A' + k, argv[3 + k], sides[k].best * 1e3);
         if (flops > 0)

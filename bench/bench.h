@@ -44,8 +44,8 @@ typedef struct {
     bench_layer layer;
     bench_op op;
     int ho, wo;                                   /* output size */
-    double flops;                                 /* convolutions: 2 N Ho Wo Cout fh fw Cin; else 0 */
-    double bytes;                                 /* pad and pooling: bytes read + written; else 0 */
+    double flops;                                 /* tc_flops (ops.h): convolutions; else 0 */
+    double bytes;                                 /* tc_bytes: pad and pooling, read + written; else 0 */
     int reps;                                     /* timed repetitions after one warm-up */
     double dev_kernel_median_s, dev_kernel_min_s; /* from OpenCL profiling */
     double dev_wall_median_s, dev_wall_min_s;     /* enqueue to completion */

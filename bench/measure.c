@@ -8,6 +8,7 @@
 #include "clcnn_cl.h"
 #include "onednn_peer.h"
 #include "peers.h"
+#include "suites.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -51,27 +52,32 @@ typedef struct {
     clcnn_tensor *t[T_COUNT];
 } tensor_set;
 
-/* Shape of tensor i of layer l at batch k, or 0 when the layer has none. */
-static int shape_of(const bench_layer *l, int i, int k, int ho, int wo, int d[4])
+/* Where each slot of an op's descriptor (ops.h: the inputs, then the
+ * outputs, in the order of the clcnn_* call) lies in a layer's tensor set. */
+static const int set_slots[OP_COUNT][TC_MAX_IN + TC_MAX_OUT] = {
+    [OP_PAD] = {T_A, T_PAD},
+    [OP_CONV_FWD] = {T_A, T_W, T_B, T_OUT},
+    [OP_CONV_BWD_DATA] = {T_DOUT, T_A, T_W, T_DA, T_DW, T_DB},
+    [OP_CONV_BWD_FILTER] = {T_DOUT, T_A, T_W, T_DA, T_DW, T_DB},
+    [OP_POOL_FWD] = {T_A, T_OUT},
+    [OP_POOL_BWD] = {T_DOUT, T_A, T_DA},
+};
+
+/* Shape of tensor i of layer l at batch k, from the descriptor of the first
+ * of l's ops that has it; 0 when none does. */
+static int shape_of(const bench_layer *l, int i, int k, int d[4])
 {
-    const int conv = l->kind == LAYER_CONV, cout = conv ? l->cout : l->c;
-    int s[T_COUNT][4] = {
-        [T_A] = {k, l->h, l->w, l->c},
-        [T_W] = {l->fh, l->fw, l->c, l->cout},
-        [T_B] = {1, 1, 1, l->cout},
-        [T_OUT] = {k, ho, wo, cout},
-        [T_DOUT] = {k, ho, wo, cout},
-        [T_DA] = {k, l->h, l->w, l->c},
-        [T_DW] = {l->fh, l->fw, l->c, l->cout},
-        [T_DB] = {1, 1, 1, l->cout},
-        [T_PAD] = {k, l->h + 2 * l->pad, l->w + 2 * l->pad, l->c},
-    };
-    if (!conv && (i == T_W || i == T_B || i == T_DW || i == T_DB || i == T_PAD))
-        return 0;
-    if (conv && i == T_PAD && l->pad == 0)
-        return 0;
-    memcpy(d, s[i], sizeof s[i]);
-    return 1;
+    bench_op ops[4];
+    const int n_ops = bench_layer_ops(l, ops);
+    for (int j = 0; j < n_ops; j++) {
+        tc_shape s;
+        const tc_op *o = bench_case(l, ops[j], &s);
+        s.n = k;
+        for (int slot = 0; slot < o->n_in + o->n_out; slot++)
+            if (set_slots[ops[j]][slot] == i && tc_dims(o, &s, slot, d))
+                return 1;
+    }
+    return 0;
 }
 
 static size_t count_of(const int d[4])
@@ -108,14 +114,14 @@ static void set_free(tensor_set *s)
 
 /* Creates the tensors of l at batch k in ctx; inputs (a, w, b, dout) take the
  * first elements of data[]. 0, or -1 with the reason in err. */
-static int set_make(clcnn_context *ctx, clcnn_dtype dt, const bench_layer *l, int k, int ho, int wo,
+static int set_make(clcnn_context *ctx, clcnn_dtype dt, const bench_layer *l, int k,
                     void *const data[T_COUNT], tensor_set *s, char *err, size_t err_len)
 {
     memset(s, 0, sizeof *s);
     const size_t es = dt == CLCNN_F64 ? 8 : 4;
     for (int i = 0; i < T_COUNT; i++) {
         int d[4];
-        if (!shape_of(l, i, k, ho, wo, d))
+        if (!shape_of(l, i, k, d))
             continue;
         clcnn_status st = clcnn_tensor_create(ctx, dt, d[0], d[1], d[2], d[3], &s->t[i]);
         if (st == CLCNN_OK && data[i])
@@ -131,34 +137,21 @@ static int set_make(clcnn_context *ctx, clcnn_dtype dt, const bench_layer *l, in
 
 static clcnn_status run_op(clcnn_context *ctx, const bench_layer *l, bench_op op, tensor_set *s)
 {
-    clcnn_tensor **t = s->t;
-    const clcnn_conv_params cp = {l->stride, l->pad, CLCNN_CONV_AUTO};
-    const clcnn_pool_params pp = {l->f, l->stride, l->mode};
-    switch (op) {
-    case OP_PAD: return clcnn_zero_pad(ctx, t[T_A], l->pad, t[T_PAD]);
-    case OP_CONV_FWD: return clcnn_conv2d_forward(ctx, t[T_A], t[T_W], t[T_B], cp, t[T_OUT]);
-    case OP_CONV_BWD_DATA:
-        return clcnn_conv2d_backward(ctx, t[T_DOUT], t[T_A], t[T_W], cp, t[T_DA], NULL, NULL);
-    case OP_CONV_BWD_FILTER:
-        return clcnn_conv2d_backward(ctx, t[T_DOUT], t[T_A], t[T_W], cp, NULL, t[T_DW], t[T_DB]);
-    case OP_POOL_FWD: return clcnn_pool2d_forward(ctx, t[T_A], pp, t[T_OUT]);
-    case OP_POOL_BWD: return clcnn_pool2d_backward(ctx, t[T_DOUT], t[T_A], pp, t[T_DA]);
-    default: return CLCNN_ERR_INVALID_ARGUMENT;
-    }
+    return bench_call(ctx, l, op, s->t, set_slots[op]);
 }
 
-/* The tensors op writes (one or two). */
-static int outputs_of(bench_op op, int out[2])
+/* The tensors op writes on l (one or two): the descriptor's present outputs. */
+static int outputs_of(const bench_layer *l, bench_op op, int out[2])
 {
-    switch (op) {
-    case OP_PAD: out[0] = T_PAD; return 1;
-    case OP_CONV_FWD:
-    case OP_POOL_FWD: out[0] = T_OUT; return 1;
-    case OP_CONV_BWD_DATA:
-    case OP_POOL_BWD: out[0] = T_DA; return 1;
-    case OP_CONV_BWD_FILTER: out[0] = T_DW, out[1] = T_DB; return 2;
-    default: return 0;
+    tc_shape c;
+    const tc_op *o = bench_case(l, op, &c);
+    int n = 0;
+    for (int slot = o->n_in; slot < o->n_in + o->n_out && n < 2; slot++) {
+        int d[4];
+        if (tc_dims(o, &c, slot, d))
+            out[n++] = set_slots[op][slot];
     }
+    return n;
 }
 
 /* ---- timing ------------------------------------------------------------ */
@@ -235,11 +228,11 @@ static void time_device(const bench_env *env, const bench_layer *l, bench_op op,
 }
 
 /* Host time of op at batch k (creating its tensors), or a negative value. */
-static double time_host_batch(const bench_env *env, const bench_layer *l, bench_op op, int k, int ho, int wo,
+static double time_host_batch(const bench_env *env, const bench_layer *l, bench_op op, int k,
                               void *const data[T_COUNT], tensor_set *keep, char *err, size_t err_len)
 {
     tensor_set s;
-    if (set_make(env->host, env->dtype, l, k, ho, wo, data, &s, err, err_len) != 0)
+    if (set_make(env->host, env->dtype, l, k, data, &s, err, err_len) != 0)
         return -1.0;
     double t0 = bench_now();
     clcnn_status st = run_op(env->host, l, op, &s);
@@ -257,9 +250,10 @@ static double time_host_batch(const bench_env *env, const bench_layer *l, bench_
 }
 
 /* Largest difference of the outputs of op between two tensor sets. */
-static void compare_outputs(bench_op op, const tensor_set *dev, const tensor_set *host, bench_row *row)
+static void compare_outputs(const bench_layer *l, bench_op op, const tensor_set *dev, const tensor_set *host,
+                            bench_row *row)
 {
-    int outs[2], n = outputs_of(op, outs);
+    int outs[2], n = outputs_of(l, op, outs);
     double max_abs = 0.0, max_ref = 0.0;
     for (int o = 0; o < n; o++) {
         const clcnn_tensor *d = dev->t[outs[o]], *h = host->t[outs[o]];
@@ -286,12 +280,12 @@ static void compare_outputs(bench_op op, const tensor_set *dev, const tensor_set
 /* The host's time within budget (batch 1 first; the full batch when it
  * fits, else the largest sub-batch that does, extrapolated), then the
  * device's error against it at the same batch. */
-static void host_and_error(const bench_env *env, const bench_layer *l, bench_op op, int ho, int wo,
-                           void *const data[T_COUNT], tensor_set *dev_full, bench_row *row)
+static void host_and_error(const bench_env *env, const bench_layer *l, bench_op op, void *const data[T_COUNT],
+                           tensor_set *dev_full, bench_row *row)
 {
     char err[160] = "";
     tensor_set host;
-    double t1 = time_host_batch(env, l, op, 1, ho, wo, data, l->n == 1 ? &host : NULL, err, sizeof err);
+    double t1 = time_host_batch(env, l, op, 1, data, l->n == 1 ? &host : NULL, err, sizeof err);
     if (t1 < 0) {
         snprintf(row->error, sizeof row->error, "%s", err);
         return;
@@ -304,7 +298,7 @@ static void host_and_error(const bench_env *env, const bench_layer *l, bench_op 
             k = 1;
         if (k > l->n)
             k = l->n;
-        tk = time_host_batch(env, l, op, k, ho, wo, data, &host, err, sizeof err);
+        tk = time_host_batch(env, l, op, k, data, &host, err, sizeof err);
         if (tk < 0) {
             snprintf(row->error, sizeof row->error, "%s", err);
             return;
@@ -316,7 +310,7 @@ static void host_and_error(const bench_env *env, const bench_layer *l, bench_op 
 
     tensor_set dev_k, *dev = dev_full;
     if (k < l->n) {
-        if (set_make(env->dev, env->dtype, l, k, ho, wo, data, &dev_k, err, sizeof err) != 0 ||
+        if (set_make(env->dev, env->dtype, l, k, data, &dev_k, err, sizeof err) != 0 ||
             run_op(env->dev, l, op, &dev_k) != CLCNN_OK) {
             snprintf(row->error, sizeof row->error, "device check: %s", clcnn_last_error(env->dev));
             set_free(&host);
@@ -324,7 +318,7 @@ static void host_and_error(const bench_env *env, const bench_layer *l, bench_op 
         }
         dev = &dev_k;
     }
-    compare_outputs(op, dev, &host, row);
+    compare_outputs(l, op, dev, &host, row);
     if (dev == &dev_k)
         set_free(&dev_k);
     set_free(&host);
@@ -351,7 +345,7 @@ static void time_onednn(const bench_env *env, const bench_layer *l, bench_op op,
     onednn_data d = {data[T_A], data[T_W], data[T_B], data[T_DOUT], {NULL, NULL}};
     float *out[2] = {NULL, NULL};
     int outs[2];
-    const int n = row->dev_kernel_median_s >= 0 ? outputs_of(op, outs) : 0;
+    const int n = row->dev_kernel_median_s >= 0 ? outputs_of(l, op, outs) : 0;
     for (int o = 0; o < n; o++) {
         int dims[4];
         clcnn_tensor_shape(dev->t[outs[o]], dims);
@@ -368,7 +362,7 @@ static void time_onednn(const bench_env *env, const bench_layer *l, bench_op op,
     free(out[1]);
 }
 
-static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, int wo, size_t es)
+static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, int wo, clcnn_dtype dt)
 {
     memset(row, 0, sizeof *row);
     row->layer = *l;
@@ -379,37 +373,27 @@ static void row_init(bench_row *row, const bench_layer *l, bench_op op, int ho, 
     row->host_s = row->max_abs_err = row->max_rel_err = BENCH_NONE;
     row->clblast_convgemm_s = row->clblast_sgemm_s = BENCH_NONE;
     row->onednn_s = row->onednn_min_s = row->onednn_rel_err = BENCH_NONE;
-    const double in = (double)l->n * l->h * l->w * l->c;
-    const double out = (double)l->n * ho * wo * (l->kind == LAYER_CONV ? l->cout : l->c);
-    if (l->kind == LAYER_CONV && op != OP_PAD)
-        row->flops = 2.0 * l->n * ho * wo * l->cout * l->fh * l->fw * l->c;
-    else if (op == OP_PAD)
-        row->bytes = (in + (double)l->n * (l->h + 2 * l->pad) * (l->w + 2 * l->pad) * l->c) * (double)es;
-    else if (op == OP_POOL_FWD)
-        row->bytes = (in + out) * (double)es;
-    else if (op == OP_POOL_BWD && l->mode == CLCNN_POOL_MAX)
-        row->bytes = (out + 2 * in) * (double)es; /* reads da and a_prev, writes da_prev */
-    else if (op == OP_POOL_BWD)
-        row->bytes = (out + in) * (double)es; /* average: reads da, writes da_prev */
+    tc_shape s;
+    const tc_op *o = bench_case(l, op, &s);
+    row->flops = tc_flops(o, &s);
+    row->bytes = tc_bytes(o, &s, dt);
 }
 
 int bench_measure_layer(const bench_env *env, const bench_layer *l, bench_row *rows)
 {
-    const int conv = l->kind == LAYER_CONV;
-    const int fh = conv ? l->fh : l->f, fw = conv ? l->fw : l->f, pad = conv ? l->pad : 0;
-    const int ho = (l->h + 2 * pad - fh) / l->stride + 1, wo = (l->w + 2 * pad - fw) / l->stride + 1;
-    const size_t es = env->dtype == CLCNN_F64 ? 8 : 4;
+    int ho, wo;
+    bench_out_size(l, &ho, &wo);
     bench_op ops[4];
     const int n_ops = bench_layer_ops(l, ops);
     for (int i = 0; i < n_ops; i++)
-        row_init(&rows[i], l, ops[i], ho, wo, es);
+        row_init(&rows[i], l, ops[i], ho, wo, env->dtype);
 
     void *data[T_COUNT] = {0};
     const int inputs[4] = {T_A, T_W, T_B, T_DOUT};
     int failed = 0;
     for (int j = 0; j < 4; j++) {
         int d[4];
-        if (shape_of(l, inputs[j], l->n, ho, wo, d)) {
+        if (shape_of(l, inputs[j], l->n, d)) {
             data[inputs[j]] = random_data(count_of(d), env->dtype, 17u * (unsigned)j + 1u);
             failed |= data[inputs[j]] == NULL;
         }
@@ -418,7 +402,7 @@ int bench_measure_layer(const bench_env *env, const bench_layer *l, bench_row *r
     char err[160] = "";
     if (failed)
         snprintf(err, sizeof err, "out of host memory for the layer's data");
-    else if (set_make(env->dev, env->dtype, l, l->n, ho, wo, data, &dev, err, sizeof err) != 0)
+    else if (set_make(env->dev, env->dtype, l, l->n, data, &dev, err, sizeof err) != 0)
         failed = 1;
     for (int i = 0; i < n_ops; i++) {
         if (failed) {
@@ -427,7 +411,7 @@ int bench_measure_layer(const bench_env *env, const bench_layer *l, bench_row *r
         }
         time_device(env, l, ops[i], &dev, &rows[i]);
         if (!rows[i].error[0])
-            host_and_error(env, l, ops[i], ho, wo, data, &dev, &rows[i]);
+            host_and_error(env, l, ops[i], data, &dev, &rows[i]);
         if (ops[i] == OP_CONV_FWD && env->clblast && env->dtype == CLCNN_F32)
             bench_clblast(env->dev, l, ho, wo, data[T_A], data[T_W], env->reps, env->row_budget_s, &rows[i]);
         if (ops[i] != OP_PAD && env->onednn && env->dtype == CLCNN_F32) {
@@ -459,14 +443,13 @@ double bench_first_call_seconds(const char *family, const char *device, clcnn_dt
         l.kind = LAYER_CONV, l.fh = l.fw = 3, l.cout = 4, l.pad = 1;
         op = strcmp(family, "pad") == 0 ? OP_PAD : OP_CONV_FWD;
     }
-    const int ho = 8 + 2 * l.pad - (l.kind == LAYER_CONV ? 3 : 2) + 1;
     void *data[T_COUNT] = {0};
     tensor_set s;
     char err[160];
     double t = -1.0;
-    if (set_make(ctx, dtype, &l, 1, ho, ho, data, &s, err, sizeof err) == 0) {
+    if (set_make(ctx, dtype, &l, 1, data, &s, err, sizeof err) == 0) {
         int outs[2];
-        outputs_of(op, outs);
+        outputs_of(&l, op, outs);
         unsigned char buf[8 * 8 * 8 * 4 * 8];
         int d[4];
         clcnn_tensor_shape(s.t[outs[0]], d);

@@ -1,6 +1,7 @@
 /* suites.c - the layers clcnn-bench measures: the notebook's shapes (seed),
  * ResNet-50's (resnet), the peer comparison set (peers), and one layer given
- * on the command line (--shape). */
+ * on the command line (--shape); and each (layer, op) as a case of the op
+ * descriptors (tests/ops.h), which clcnn-bench and clcnn-ab run. */
 #include "suites.h"
 
 #include <stdio.h>
@@ -102,4 +103,54 @@ int bench_parse_shape(const char *spec, bench_layer *out)
         if (dims[i] < 1)
             return -1;
     return 0;
+}
+
+const tc_op *bench_case(const bench_layer *l, bench_op op, tc_shape *s)
+{
+    static const tc_op_id ids[OP_COUNT] = {
+        [OP_PAD] = TC_ZERO_PAD,
+        [OP_CONV_FWD] = TC_CONV_FORWARD,
+        [OP_CONV_BWD_DATA] = TC_CONV_BACKWARD,
+        [OP_CONV_BWD_FILTER] = TC_CONV_BACKWARD,
+        [OP_POOL_FWD] = TC_POOL_FORWARD,
+        [OP_POOL_BWD] = TC_POOL_BACKWARD,
+    };
+    memset(s, 0, sizeof *s);
+    s->n = l->n, s->h = l->h, s->w = l->w, s->c = l->c, s->stride = l->stride;
+    s->mode = l->mode, s->algo = CLCNN_CONV_AUTO;
+    if (l->kind == LAYER_CONV) {
+        s->cout = l->cout, s->fh = l->fh, s->fw = l->fw, s->pad = l->pad;
+        s->bias = op == OP_CONV_FWD;
+        s->omit = op == OP_CONV_BWD_DATA ? 2 | 4 : op == OP_CONV_BWD_FILTER ? 1 : 0;
+    } else {
+        s->fh = s->fw = l->f;
+    }
+    return tc_op_of((unsigned)op < OP_COUNT ? ids[op] : TC_OP_COUNT);
+}
+
+clcnn_status bench_call(clcnn_context *ctx, const bench_layer *l, bench_op op, clcnn_tensor *const set[],
+                        const int slots[TC_MAX_IN + TC_MAX_OUT])
+{
+    tc_shape c;
+    const tc_op *o = bench_case(l, op, &c);
+    clcnn_tensor *in[TC_MAX_IN] = {NULL}, *out[TC_MAX_OUT] = {NULL};
+    for (int slot = 0; slot < o->n_in + o->n_out; slot++) {
+        int d[4];
+        if (!tc_dims(o, &c, slot, d))
+            continue;
+        if (slot < o->n_in)
+            in[slot] = set[slots[slot]];
+        else
+            out[slot - o->n_in] = set[slots[slot]];
+    }
+    return o->run(ctx, &c, in, out);
+}
+
+void bench_out_size(const bench_layer *l, int *ho, int *wo)
+{
+    tc_shape s;
+    const tc_op *op = bench_case(l, l->kind == LAYER_CONV ? OP_CONV_FWD : OP_POOL_FWD, &s);
+    int d[4];
+    tc_dims(op, &s, op->n_in, d); /* the first output: z, or a */
+    *ho = d[1], *wo = d[2];
 }

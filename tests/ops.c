@@ -1,4 +1,4 @@
-/* ops.c - the op descriptors of the tests (see ops.h). */
+/* ops.c - the op descriptors of the tests and the bench (see ops.h). */
 #include "ops.h"
 
 #include <math.h>

@@ -1,7 +1,8 @@
 /* ops.h - one descriptor per op, shared by every test that runs it: the
  * shape of a case, how to draw a random valid one, its tensors' shapes and
  * inputs, the clcnn_* call, the tolerance of its results against the host
- * reference, and its FLOPs and bytes as clcnn-bench counts them.
+ * reference, and its FLOPs and bytes, which clcnn-bench and clcnn-ab
+ * report (bench/ links these descriptors, clcnn_ops in CMakeLists.txt).
  *
  * The ops and their tensors (slots: the inputs, then the outputs, each in
  * the order of the clcnn_* call):
@@ -13,8 +14,9 @@
  * The reference of every op is the same call on a host context (the
  * library's plain-C path, th_case_reference), and the magnitudes behind
  * its tolerance the call on that context in F64 on |inputs|.
- * Nothing here calls cmocka, so that worker threads and the fuzzer may use
- * it; the fixture and the cmocka-checked helpers are in helpers.h. */
+ * Nothing here calls cmocka, so that worker threads, the fuzzer and the
+ * bench (built without cmocka) may use it; the fixture and the
+ * cmocka-checked helpers are in helpers.h. */
 #ifndef CLCNN_TEST_OPS_H
 #define CLCNN_TEST_OPS_H
 
@@ -181,7 +183,7 @@ double tc_tolerance(const tc_op *op, const tc_shape *s, clcnn_dtype dt, int o, d
  * F64 gives sum|terms| for every output element. */
 int tc_mag_inputs(const tc_op *op, const tc_shape *s, double *const in[TC_MAX_IN], double *mag_in[TC_MAX_IN]);
 
-/* ---- cost, as clcnn-bench counts it (bench/measure.c) ------------------ */
+/* ---- cost: the figures clcnn-bench's rates divide by -------------------- */
 
 /* Floating-point operations: 2 N Ho Wo Cout fh fw Cin for a convolution's
  * forward, and as much for each of backward data (da_prev) and backward

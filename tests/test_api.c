@@ -472,7 +472,8 @@ static void nan_windows_follow_numpy(void **state)
  * with the library: on random shapes (drawn past the valid ranges), every
  * slot's shape is what clcnn_conv2d_output_shape / clcnn_pool2d_output_shape
  * give, tc_fits holds exactly when they accept the case, and the FLOPs and
- * bytes are clcnn-bench's on its peer layers (bench/measure.c). */
+ * bytes (the figures clcnn-bench reports) are the hand counts of two of its
+ * peer layers. */
 static void op_descriptors_agree_with_the_library(void **state)
 {
     (void)state;
@@ -512,24 +513,37 @@ static void op_descriptors_agree_with_the_library(void **state)
             }
         }
     }
-    /* peers "a" (64x56x56x64 -> 64 3x3 s1 p1) and the pools of 64x112x112x64 */
-    const tc_shape conv = {64, 56, 56, 64, 64, 3, 3, 1, 1, 0, 0, CLCNN_POOL_MAX, CLCNN_CONV_AUTO};
-    const double conv_flops = 2.0 * 64 * 56 * 56 * 64 * 3 * 3 * 64;
-    assert_true(tc_flops(tc_op_of(TC_CONV_FORWARD), &conv) == conv_flops);
-    assert_true(tc_flops(tc_op_of(TC_CONV_BACKWARD), &conv) == 2 * conv_flops);
-    tc_shape da_only = conv;
-    da_only.omit = 2 | 4;
-    assert_true(tc_flops(tc_op_of(TC_CONV_BACKWARD), &da_only) == conv_flops);
+    /* The FLOPs and bytes clcnn-bench reports (it takes them from these
+     * descriptors), pinned by hand on two of its peer layers.
+     * Peers "a": a_prev 64x56x56x64, 64 filters 3x3x64, stride 1, pad 1, so
+     * Ho = Wo = (56 + 2 - 3) / 1 + 1 = 56. Forward: 2 N Ho Wo Cout fh fw Cin
+     * = 2 * 64 * 56 * 56 * 64 * 3 * 3 * 64 = 14797504512; backward as much
+     * per output asked for (da_prev; dw with db), 29595009024 for both.
+     * Its zero_pad in F32: (64*56*56*64 + 64*58*58*64) * 4
+     * = (12845056 + 13778944) * 4 = 106496000 bytes. */
+    const tc_shape conv = {64, 56, 56, 64, 64, 3, 3, 1, 1, 1, 0, CLCNN_POOL_MAX, CLCNN_CONV_AUTO};
+    assert_true(tc_flops(tc_op_of(TC_CONV_FORWARD), &conv) == 14797504512.0);
+    assert_true(tc_flops(tc_op_of(TC_CONV_BACKWARD), &conv) == 29595009024.0);
+    tc_shape da_only = conv, dw_only = conv;
+    da_only.omit = 2 | 4, dw_only.omit = 1;
+    assert_true(tc_flops(tc_op_of(TC_CONV_BACKWARD), &da_only) == 14797504512.0);
+    assert_true(tc_flops(tc_op_of(TC_CONV_BACKWARD), &dw_only) == 14797504512.0);
     assert_true(tc_bytes(tc_op_of(TC_CONV_FORWARD), &conv, CLCNN_F32) == 0.0);
-    assert_true(tc_bytes(tc_op_of(TC_ZERO_PAD), &conv, CLCNN_F32) ==
-                (64.0 * 56 * 56 * 64 + 64.0 * 58 * 58 * 64) * 4);
+    assert_true(tc_bytes(tc_op_of(TC_ZERO_PAD), &conv, CLCNN_F32) == 106496000.0);
+    /* Peers "pool_max": a_prev 64x112x112x64, f 3, stride 2, so Ho = Wo =
+     * (112 - 3) / 2 + 1 = 55: in = 64*112*112*64 = 51380224 and out =
+     * 64*55*55*64 = 12390400 elements. Forward in F32 reads a_prev and
+     * writes a: (51380224 + 12390400) * 4 = 255082496 bytes; backward reads
+     * da and a_prev and writes da_prev: (12390400 + 2 * 51380224) * 4 =
+     * 460603392. The average window (peers "pool_avg", f 2, Ho = Wo = 56,
+     * out = 12845056) reads no a_prev: in F64 (12845056 + 51380224) * 8 =
+     * 513802240. */
     const tc_shape pmax = {64, 112, 112, 64, 0, 3, 3, 2, 0, 0, 0, CLCNN_POOL_MAX, CLCNN_CONV_AUTO};
     const tc_shape pavg = {64, 112, 112, 64, 0, 2, 2, 2, 0, 0, 0, CLCNN_POOL_AVG, CLCNN_CONV_AUTO};
-    const double in = 64.0 * 112 * 112 * 64, out_max = 64.0 * 55 * 55 * 64, out_avg = 64.0 * 56 * 56 * 64;
-    assert_true(tc_bytes(tc_op_of(TC_POOL_FORWARD), &pmax, CLCNN_F32) == (in + out_max) * 4);
-    assert_true(tc_bytes(tc_op_of(TC_POOL_BACKWARD), &pmax, CLCNN_F32) == (out_max + 2 * in) * 4);
-    assert_true(tc_bytes(tc_op_of(TC_POOL_BACKWARD), &pavg, CLCNN_F64) == (out_avg + in) * 8);
-    assert_true(tc_flops(tc_op_of(TC_POOL_FORWARD), &pavg) == 0.0);
+    assert_true(tc_bytes(tc_op_of(TC_POOL_FORWARD), &pmax, CLCNN_F32) == 255082496.0);
+    assert_true(tc_bytes(tc_op_of(TC_POOL_BACKWARD), &pmax, CLCNN_F32) == 460603392.0);
+    assert_true(tc_bytes(tc_op_of(TC_POOL_BACKWARD), &pavg, CLCNN_F64) == 513802240.0);
+    assert_true(tc_flops(tc_op_of(TC_POOL_FORWARD), &pmax) == 0.0);
 }
 
 int main(void)
