@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # bench/gpu-check.sh - the one prepared GPU check: clcnn on an NVIDIA GPU
 # through OpenCL, with PyTorch (cuDNN) on the same GPU as the peer column.
+# One long file on purpose: it is carried to the GPU machine and run there in
+# a single call, and .ci/run's dry run exercises this same file, so every
+# step the GPU runs is one that CI has run.
 #
 # For a machine with the NVIDIA driver, CUDA and PyTorch but no network, no
 # OpenCL ICD loader, no CLBlast and no cmocka. Those come as Debian 12 .deb

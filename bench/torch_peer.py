@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """torch_peer.py - the PyTorch (cuDNN) peer column for clcnn-bench.
 
+One long file on purpose: gpu-check.sh carries it to the GPU machine and
+runs it there with nothing but PyTorch, so it imports nothing from the
+repository.
+
 Reads the JSON files clcnn-bench wrote (--json), and runs every convolution
 row (conv_fwd, conv_bwd_data, conv_bwd_filter) and pooling row (pool_fwd,
 pool_bwd, max and avg) through PyTorch on the CUDA GPU, with the row's exact
