@@ -12,6 +12,11 @@
 
 enum { MAX_CONTEXTS = 16, MAX_ENV = 8 };
 
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} th_cleanup;
+
 struct th_fixture {
     void *param;
     clcnn_context *host, *device;
@@ -23,6 +28,8 @@ struct th_fixture {
     const char *env_names[MAX_ENV];
     char *env_saved[MAX_ENV]; /* th_env_swap's, for th_env_restore */
     int n_env;
+    th_cleanup *cleanups; /* th_at_teardown's, run newest first */
+    size_t n_cleanups, cap_cleanups;
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -54,6 +61,9 @@ int th_teardown(void **state)
         clcnn_context_destroy(f->contexts[i]);
     clcnn_context_destroy(f->device);
     clcnn_context_destroy(f->host);
+    for (size_t i = f->n_cleanups; i-- > 0;)
+        f->cleanups[i].fn(f->cleanups[i].arg);
+    free(f->cleanups);
     for (int i = f->n_env; i-- > 0;)
         th_env_restore(f->env_names[i], f->env_saved[i]);
     if (f->temp_dir[0])
@@ -106,6 +116,28 @@ void th_set_env(th_fixture *f, const char *name, const char *value)
     f->env_names[f->n_env] = name;
     f->env_saved[f->n_env] = th_env_swap(name, value);
     f->n_env++;
+}
+
+void th_at_teardown(th_fixture *f, void (*fn)(void *), void *arg)
+{
+    if (f->n_cleanups == f->cap_cleanups) {
+        size_t cap = f->cap_cleanups ? 2 * f->cap_cleanups : 16;
+        th_cleanup *p = realloc(f->cleanups, cap * sizeof *p);
+        if (!p) {
+            fn(arg);
+            fail_msg("out of memory");
+        }
+        f->cleanups = p, f->cap_cleanups = cap;
+    }
+    f->cleanups[f->n_cleanups++] = (th_cleanup){fn, arg};
+}
+
+void *th_own_mem(th_fixture *f, void *p)
+{
+    if (!p)
+        fail_msg("out of memory");
+    th_at_teardown(f, free, p);
+    return p;
 }
 
 clcnn_context *th_own_context(th_fixture *f, clcnn_context *ctx)

@@ -118,6 +118,15 @@ void th_set_env(th_fixture *f, const char *name, const char *value);
 clcnn_context *th_own_context(th_fixture *f, clcnn_context *ctx);
 clcnn_tensor *th_own(th_fixture *f, clcnn_tensor *t);
 
+/* Calls fn(arg) at teardown, after the tensors and contexts are destroyed
+ * (newest first): for what the fixture knows nothing of, such as a
+ * caller's own OpenCL objects. */
+void th_at_teardown(th_fixture *f, void (*fn)(void *), void *arg);
+
+/* Hands p (from malloc; NULL fails the test as out of memory) to the
+ * fixture, which frees it at teardown; returns it. */
+void *th_own_mem(th_fixture *f, void *p);
+
 /* th_tensor, owned by f. */
 clcnn_tensor *th_fx_tensor(th_fixture *f, clcnn_context *ctx, clcnn_dtype dtype, int n, int h, int w, int c,
                            const double *data);

@@ -5,11 +5,13 @@
  * results without an error.
  *
  * The whole binary runs on a private cache folder (main sets
- * CLCNN_CACHE_DIR), and each case on its own fresh folder under mkdtemp,
- * removed afterwards, so the user's ~/.cache is never touched.
+ * CLCNN_CACHE_DIR), and each case on its own fresh folder (the fixture's
+ * th_temp_dir), removed afterwards, so the user's ~/.cache is never
+ * touched. What the cases know of a cache folder and its entries is in
+ * test_cache_entries.c (cache_entries.h).
  *
- * Every case runs the same F32 work: zero_pad, conv2d_forward and max
- * pool2d_forward, one per program (pad.cl, conv_forward.cl, pool.cl), so a
+ * Every case runs the same F32 work through the op descriptors (ops.h):
+ * zero_pad, conv2d_forward and max pool2d_forward, one per program (pad.cl, conv_forward.cl, pool.cl), so a
  * filled cache holds three entries (conv_forward.cl at one width; 4 output
  * channels make one channel block on every device, so no call needs
  * conv_weights.cl's copy of the weights). The forward's padded copy of its
@@ -23,15 +25,11 @@
  * it a new inode, as the corrupt cases check). */
 #if !defined(_XOPEN_SOURCE) || _XOPEN_SOURCE < 700
 #undef _XOPEN_SOURCE
-#define _XOPEN_SOURCE 700 /* nftw, mkdtemp, setenv, fork, pipe */
+#define _XOPEN_SOURCE 700 /* setenv, fork, pipe */
 #endif
 
-#include "helpers.h"
+#include "cache_entries.h"
 
-#include "opencl/cl_cache.h" /* the entry layout and its hash */
-
-#include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,52 +37,54 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { N_OPS = 3, MAX_ENTRIES = 16, N_CHILDREN = 3 };
+enum { N_OPS = 3, N_CHILDREN = 3 };
 
 /* ------------------------------------------------------------------------ */
 /* The work and its expected bytes                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Runs op (0 zero_pad, 1 conv2d_forward, 2 max pool2d_forward) on ctx and
- * returns the output's bytes (caller frees); NULL when a call fails. Plain
- * API calls, no cmocka asserts: the forked children use it too. */
+/* The ops, in the order every case runs them: op 0 builds pad.cl. */
+static const tc_op_id op_ids[N_OPS] = {TC_ZERO_PAD, TC_CONV_FORWARD, TC_POOL_FORWARD};
+
+/* Runs op (0 zero_pad by 2, 1 conv2d_forward 3x3 with bias, 2 max
+ * pool2d_forward 2x2 stride 2) through its descriptor on ctx and returns
+ * the output's bytes (caller frees); NULL when a call fails. No cmocka
+ * asserts: the forked children use it too. */
 static unsigned char *op_bytes(clcnn_context *ctx, int op, size_t *nbytes)
 {
     enum { N = 2, H = 7, W = 6, C = 3, F = 3, CO = 4 };
-    float x[N * H * W * C], w[F * F * C * CO], b[CO];
+    double x[N * H * W * C], w[F * F * C * CO], b[CO];
     for (int i = 0; i < N * H * W * C; i++)
-        x[i] = (float)((i * 37) % 7 - 3);
+        x[i] = (i * 37) % 7 - 3;
     for (int i = 0; i < F * F * C * CO; i++)
-        w[i] = (float)((i * 11) % 5 - 2);
+        w[i] = (i * 11) % 5 - 2;
     for (int i = 0; i < CO; i++)
-        b[i] = (float)(i - 2);
-    static const int out_dims[N_OPS][4] = {{N, H + 4, W + 4, C}, {N, H - 2, W - 2, CO}, {N, H / 2, W / 2, C}};
-    const int *d = out_dims[op];
-    clcnn_tensor *tx = NULL, *tw = NULL, *tb = NULL, *out = NULL;
+        b[i] = i - 2;
+    tc_shape s = {0};
+    s.n = N, s.h = H, s.w = W, s.c = C;
+    if (op == 0)
+        s.pad = 2;
+    if (op == 1)
+        s.fh = s.fw = F, s.cout = CO, s.stride = 1, s.bias = 1, s.algo = CLCNN_CONV_AUTO;
+    if (op == 2)
+        s.fh = s.fw = 2, s.stride = 2, s.mode = CLCNN_POOL_MAX;
+    const tc_op *d = tc_op_of(op_ids[op]);
+    double *const in[TC_MAX_IN] = {x, w, b};
+    int od[4];
+    tc_dims(d, &s, d->n_in, od);
+    *nbytes = tc_count(od) * sizeof(float);
+    tc_tensors t;
     unsigned char *bytes = NULL;
-    clcnn_status s = clcnn_tensor_create(ctx, CLCNN_F32, N, H, W, C, &tx);
-    s = s ? s : clcnn_tensor_create(ctx, CLCNN_F32, F, F, C, CO, &tw);
-    s = s ? s : clcnn_tensor_create(ctx, CLCNN_F32, 1, 1, 1, CO, &tb);
-    s = s ? s : clcnn_tensor_create(ctx, CLCNN_F32, d[0], d[1], d[2], d[3], &out);
-    s = s ? s : clcnn_tensor_write(tx, x, sizeof x);
-    s = s ? s : clcnn_tensor_write(tw, w, sizeof w);
-    s = s ? s : clcnn_tensor_write(tb, b, sizeof b);
-    if (!s && op == 0)
-        s = clcnn_zero_pad(ctx, tx, 2, out);
-    if (!s && op == 1)
-        s = clcnn_conv2d_forward(ctx, tx, tw, tb, (clcnn_conv_params){1, 0, CLCNN_CONV_AUTO}, out);
-    if (!s && op == 2)
-        s = clcnn_pool2d_forward(ctx, tx, (clcnn_pool_params){2, 2, CLCNN_POOL_MAX}, out);
-    *nbytes = (size_t)d[0] * d[1] * d[2] * d[3] * sizeof(float);
-    if (!s && (bytes = malloc(*nbytes)) != NULL && clcnn_tensor_read(out, bytes, *nbytes) != CLCNN_OK) {
+    clcnn_status st = tc_tensors_make(ctx, d, &s, CLCNN_F32, in, &t);
+    if (st != CLCNN_OK)
+        return NULL;
+    st = tc_run(&t);
+    if (!st && (bytes = malloc(*nbytes)) != NULL && clcnn_tensor_read(t.out[0], bytes, *nbytes) != CLCNN_OK) {
         free(bytes);
         bytes = NULL;
     }
-    clcnn_tensor_destroy(out);
-    clcnn_tensor_destroy(tb);
-    clcnn_tensor_destroy(tw);
-    clcnn_tensor_destroy(tx);
-    return bytes;
+    tc_tensors_free(&t);
+    return st ? NULL : bytes;
 }
 
 /* The host reference's bytes of each op, computed once. */
@@ -119,207 +119,40 @@ static void check_op(clcnn_context *ctx, int op)
     assert_string_equal(clcnn_last_error(ctx), "");
 }
 
-/* A new OpenCL context running every op against the reference. */
-static void run_all(void)
+/* A new OpenCL context (held by f until it is done) running every op
+ * against the reference. */
+static void run_all(th_fixture *f)
 {
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    clcnn_context *ctx = th_own_context(f, th_context(CLCNN_BACKEND_OPENCL));
     for (int op = 0; op < N_OPS; op++)
         check_op(ctx, op);
-    clcnn_context_destroy(ctx);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Cache folders and entries                                                  */
-/* ------------------------------------------------------------------------ */
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* rm -rf path (nothing when it is missing). */
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) == 0)
-        (void)nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A new empty folder "<TMPDIR or /tmp>/clcnn-cache-XXXXXX" into out. */
-static int make_temp_dir(char *out, size_t len)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(out, len, "%s/clcnn-cache-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(out) ? 0 : -1;
-}
-
-/* What a cache folder holds: entries (sorted by name) and other files. */
-typedef struct {
-    int n, n_other;
-    char name[MAX_ENTRIES][64];
-    ino_t ino[MAX_ENTRIES];
-    struct timespec mtime[MAX_ENTRIES];
-} listing;
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-static listing list_cache(const char *dir)
-{
-    listing l;
-    memset(&l, 0, sizeof l);
-    DIR *d = opendir(dir);
-    if (!d)
-        return l;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        const size_t len = strlen(e->d_name), sl = strlen(CLCNN_CACHE_SUFFIX);
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (len > sl && len < 64 && strcmp(e->d_name + len - sl, CLCNN_CACHE_SUFFIX) == 0 &&
-            l.n < MAX_ENTRIES)
-            strcpy(l.name[l.n++], e->d_name);
-        else
-            l.n_other++;
-    }
-    closedir(d);
-    qsort(l.name, (size_t)l.n, sizeof l.name[0], by_name);
-    for (int i = 0; i < l.n; i++) {
-        char path[4200];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, l.name[i]);
-        assert_int_equal(stat(path, &st), 0);
-        l.ino[i] = st.st_ino;
-        l.mtime[i] = st.st_mtim;
-    }
-    return l;
-}
-
-/* The whole file in a new buffer (caller frees); fails the test if unreadable. */
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    unsigned char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
-static void spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
-/* Fails unless dir/name is a whole entry: magic, format, lengths adding up
- * to the file's size, both hashes right, and named after its key hash. */
-static void expect_valid_entry(const char *dir, const char *name)
-{
-    char path[4200], want[64];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    size_t size;
-    unsigned char *file = slurp(path, &size);
-    clcnn_cache_header h;
-    assert_true(size > sizeof h);
-    memcpy(&h, file, sizeof h);
-    int ok =
-        memcmp(h.magic, CLCNN_CACHE_MAGIC, sizeof h.magic) == 0 && h.format == CLCNN_CACHE_FORMAT &&
-        h.payload_len > 0 && sizeof h + h.key_len + h.payload_len == size &&
-        clcnn__fnv1a(CLCNN_FNV_OFFSET, file + sizeof h, (size_t)h.key_len) == h.key_hash &&
-        clcnn__fnv1a(CLCNN_FNV_OFFSET, file + sizeof h + h.key_len, (size_t)h.payload_len) == h.payload_hash;
-    free(file);
-    snprintf(want, sizeof want, "%016llx%s", (unsigned long long)h.key_hash, CLCNN_CACHE_SUFFIX);
-    if (!ok || strcmp(want, name) != 0)
-        fail_msg("%s is not a valid cache entry", path);
-}
-
-/* Fails unless dir holds exactly n valid entries and nothing else (no
- * temporary files left behind). */
-static listing expect_entries(const char *dir, int n)
-{
-    listing l = list_cache(dir);
-    if (l.n != n || l.n_other != 0)
-        fail_msg("%s: %d entries and %d other files, expected %d entries and nothing else", dir, l.n,
-                 l.n_other, n);
-    for (int i = 0; i < l.n; i++)
-        expect_valid_entry(dir, l.name[i]);
-    return l;
+    th_drop_context(f, ctx);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Fixture: a fresh folder per case, CLCNN_CACHE_DIR pointing inside it       */
 /* ------------------------------------------------------------------------ */
 
-typedef struct {
-    char base[256];  /* the case's temporary folder, removed by teardown */
-    char cache[300]; /* base/a/b/cache: missing at first, parents included */
-} fx;
-
-/* The binary's own cache folder (main), and HOME and XDG_CACHE_HOME as the
- * binary found them: restored after each case. */
+/* The binary's own cache folder (main), which CLCNN_CACHE_DIR names
+ * between the cases. */
 static char binary_cache[256];
-static char *saved_home, *saved_xdg;
 
-static void restore_env(const char *name, const char *value)
-{
-    if (value)
-        setenv(name, value, 1);
-    else
-        unsetenv(name);
-}
+/* The case's cache folder: <its th_temp_dir>/a/b/cache, missing at first,
+ * parents included. */
+static char case_cache[300];
 
+/* The shared fixture, with CLCNN_CACHE_DIR pointing at case_cache and
+ * CLCNN_CACHE unset; teardown removes the folder and restores both (and
+ * HOME and XDG_CACHE_HOME, which a case sets through th_set_env too). */
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    if (!f || make_temp_dir(f->base, sizeof f->base) != 0) {
-        free(f);
+    if (th_setup(state) != 0)
         return -1;
-    }
-    snprintf(f->cache, sizeof f->cache, "%s/a/b/cache", f->base);
-    setenv("CLCNN_CACHE_DIR", f->cache, 1);
-    unsetenv("CLCNN_CACHE");
-    *state = f;
+    th_fixture *f = th_fx(state);
+    snprintf(case_cache, sizeof case_cache, "%s/a/b/cache", th_temp_dir(f));
+    th_set_env(f, "CLCNN_CACHE_DIR", case_cache);
+    th_set_env(f, "CLCNN_CACHE", NULL);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    remove_tree(f->base);
-    setenv("CLCNN_CACHE_DIR", binary_cache, 1);
-    unsetenv("CLCNN_CACHE");
-    restore_env("HOME", saved_home);
-    restore_env("XDG_CACHE_HOME", saved_xdg);
-    free(f);
-    return 0;
-}
-
-/* Fails unless every entry of `after` differs in inode from its
- * counterpart in `before` (rewritten), or keeps inode and mtime (not). */
-static void expect_rewritten(const listing *before, const listing *after, int rewritten)
-{
-    assert_int_equal(before->n, after->n);
-    for (int i = 0; i < before->n; i++) {
-        assert_string_equal(before->name[i], after->name[i]);
-        const int same = before->ino[i] == after->ino[i] &&
-                         before->mtime[i].tv_sec == after->mtime[i].tv_sec &&
-                         before->mtime[i].tv_nsec == after->mtime[i].tv_nsec;
-        if (rewritten && before->ino[i] == after->ino[i])
-            fail_msg("entry %s was not rewritten", after->name[i]);
-        if (!rewritten && !same)
-            fail_msg("entry %s was rewritten, so it was not loaded", after->name[i]);
-    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -330,86 +163,14 @@ static void expect_rewritten(const listing *before, const listing *after, int re
  * new context loads every entry (nothing rewritten) with the same bytes. */
 static void cold_cache_fills_and_warm_cache_is_used(void **state)
 {
-    fx *f = *state;
+    th_fixture *f = th_fx(state);
     struct stat st;
-    assert_int_not_equal(stat(f->cache, &st), 0);
-    run_all();
-    listing cold = expect_entries(f->cache, N_OPS);
-    run_all();
-    listing warm = expect_entries(f->cache, N_OPS);
+    assert_int_not_equal(stat(case_cache, &st), 0);
+    run_all(f);
+    listing cold = expect_entries(case_cache, N_OPS);
+    run_all(f);
+    listing warm = expect_entries(case_cache, N_OPS);
     expect_rewritten(&cold, &warm, 0);
-}
-
-/* Damage applied to every entry of a filled cache. */
-typedef enum {
-    FLIP_PAYLOAD_MIDDLE,
-    FLIP_PAYLOAD_LAST,
-    FLIP_MAGIC,
-    FLIP_FORMAT,
-    FLIP_KEY_HASH,
-    FLIP_PAYLOAD_LEN,
-    FLIP_PAYLOAD_HASH,
-    FLIP_KEY_MATERIAL,
-    GARBAGE_BINARY_WITH_GOOD_CHECKSUM, /* whole and for this key: the driver must reject it */
-    OTHER_ENTRY,                       /* another program's valid entry under this name */
-    TRUNCATE_EMPTY,
-    TRUNCATE_IN_HEADER,
-    TRUNCATE_HALF,
-    TRUNCATE_LAST_BYTE,
-    N_DAMAGES
-} damage;
-
-static const char *const damage_names[N_DAMAGES] = {
-    "flip payload middle", "flip payload last",       "flip magic",        "flip format",
-    "flip key hash",       "flip payload length",     "flip payload hash", "flip key material",
-    "garbage binary",      "another program's entry", "truncate to 0",     "truncate to 20 bytes",
-    "truncate to half",    "truncate last byte",
-};
-
-static void damage_entry(const char *dir, const listing *l, int i, damage d)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, l->name[i]);
-    size_t size;
-    unsigned char *file = slurp(path, &size);
-    clcnn_cache_header h;
-    memcpy(&h, file, sizeof h);
-    const size_t payload = sizeof h + (size_t)h.key_len;
-    switch (d) {
-    case FLIP_PAYLOAD_MIDDLE: file[payload + (size - payload) / 2] ^= 0x5a; break;
-    case FLIP_PAYLOAD_LAST: file[size - 1] ^= 0x01; break;
-    case FLIP_MAGIC: file[offsetof(clcnn_cache_header, magic)] ^= 0x20; break;
-    case FLIP_FORMAT: file[offsetof(clcnn_cache_header, format)] ^= 0x01; break;
-    case FLIP_KEY_HASH: file[offsetof(clcnn_cache_header, key_hash) + 3] ^= 0x10; break;
-    case FLIP_PAYLOAD_LEN: file[offsetof(clcnn_cache_header, payload_len)] ^= 0x04; break;
-    case FLIP_PAYLOAD_HASH: file[offsetof(clcnn_cache_header, payload_hash) + 7] ^= 0x80; break;
-    case FLIP_KEY_MATERIAL: file[sizeof h + (size_t)h.key_len / 2] ^= 0x02; break;
-    case GARBAGE_BINARY_WITH_GOOD_CHECKSUM:
-        for (size_t k = payload; k < size; k++)
-            file[k] = (unsigned char)(k * 131u + 7u);
-        h.payload_hash = clcnn__fnv1a(CLCNN_FNV_OFFSET, file + payload, size - payload);
-        memcpy(file, &h, sizeof h);
-        break;
-    case OTHER_ENTRY: {
-        char other[4200];
-        snprintf(other, sizeof other, "%s/%s", dir, l->name[(i + 1) % l->n]);
-        free(file);
-        file = slurp(other, &size);
-        break;
-    }
-    case TRUNCATE_EMPTY: size = 0; break;
-    case TRUNCATE_IN_HEADER: size = 20; break;
-    case TRUNCATE_HALF: size /= 2; break;
-    case TRUNCATE_LAST_BYTE: size -= 1; break;
-    case N_DAMAGES: break;
-    }
-    /* In place (same inode), so that a rewrite shows as a new inode. */
-    FILE *fp = fopen(path, "r+b");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(file, 1, size, fp), size);
-    assert_int_equal(fclose(fp), 0);
-    assert_int_equal(truncate(path, (off_t)size), 0);
-    free(file);
 }
 
 /* 2 and 3. Each kind of damage to every entry: the results stay right, no
@@ -418,15 +179,15 @@ static void damage_entry(const char *dir, const listing *l, int i, damage d)
  * binary the driver accepted. */
 static void damaged_entries_are_rebuilt_and_rewritten(void **state)
 {
-    fx *f = *state;
-    run_all();
+    th_fixture *f = th_fx(state);
+    run_all(f);
     for (int d = 0; d < N_DAMAGES; d++) {
-        listing before = expect_entries(f->cache, N_OPS);
+        listing before = expect_entries(case_cache, N_OPS);
         for (int i = 0; i < before.n; i++)
-            damage_entry(f->cache, &before, i, (damage)d);
+            damage_entry(case_cache, &before, i, (damage)d);
         print_message("damage: %s\n", damage_names[d]);
-        run_all();
-        listing after = expect_entries(f->cache, N_OPS);
+        run_all(f);
+        listing after = expect_entries(case_cache, N_OPS);
         expect_rewritten(&before, &after, 1);
     }
 }
@@ -435,15 +196,15 @@ static void damaged_entries_are_rebuilt_and_rewritten(void **state)
  * or that is a regular file: right results, no error, the file untouched. */
 static void unwritable_cache_only_costs_speed(void **state)
 {
-    fx *f = *state;
+    th_fixture *f = th_fx(state);
     char file[300], below[320];
-    snprintf(file, sizeof file, "%s/plain-file", f->base);
+    snprintf(file, sizeof file, "%s/plain-file", th_temp_dir(f));
     snprintf(below, sizeof below, "%s/cache", file);
     spit(file, "not a folder", 12);
-    setenv("CLCNN_CACHE_DIR", below, 1);
-    run_all();
-    setenv("CLCNN_CACHE_DIR", file, 1);
-    run_all();
+    th_set_env(f, "CLCNN_CACHE_DIR", below);
+    run_all(f);
+    th_set_env(f, "CLCNN_CACHE_DIR", file);
+    run_all(f);
     size_t size;
     unsigned char *text = slurp(file, &size);
     assert_int_equal(size, 12);
@@ -456,21 +217,21 @@ static void unwritable_cache_only_costs_speed(void **state)
  * folder comes back with the entries built after the removal. */
 static void cache_removed_during_a_run(void **state)
 {
-    fx *f = *state;
-    run_all();
-    remove_tree(f->base);
-    run_all();
-    expect_entries(f->cache, N_OPS);
+    th_fixture *f = th_fx(state);
+    run_all(f);
+    remove_tree(th_temp_dir(f));
+    run_all(f);
+    expect_entries(case_cache, N_OPS);
 
-    remove_tree(f->base);
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    remove_tree(th_temp_dir(f));
+    clcnn_context *ctx = th_own_context(f, th_context(CLCNN_BACKEND_OPENCL));
     check_op(ctx, 0);
-    expect_entries(f->cache, 1);
-    remove_tree(f->base);
+    expect_entries(case_cache, 1);
+    remove_tree(th_temp_dir(f));
     check_op(ctx, 1);
     check_op(ctx, 2);
-    clcnn_context_destroy(ctx);
-    expect_entries(f->cache, N_OPS - 1);
+    th_drop_context(f, ctx);
+    expect_entries(case_cache, N_OPS - 1);
 }
 
 /* This binary's path, for the children of the next case. */
@@ -511,7 +272,7 @@ static int child_main(const char *cache, int fd)
  * no temporary file is left, every entry is whole and then loads. */
 static void processes_fill_one_cache_at_once(void **state)
 {
-    fx *f = *state;
+    th_fixture *f = th_fx(state);
     int p[2];
     assert_int_equal(pipe(p), 0);
     char fd_text[16];
@@ -522,8 +283,8 @@ static void processes_fill_one_cache_at_once(void **state)
         assert_true(pids[i] >= 0);
         if (pids[i] == 0) {
             close(p[1]);
-            execl("/proc/self/exe", "test_cache", "--child", f->cache, fd_text, (char *)NULL);
-            execl(self_path, "test_cache", "--child", f->cache, fd_text, (char *)NULL);
+            execl("/proc/self/exe", "test_cache", "--child", case_cache, fd_text, (char *)NULL);
+            execl(self_path, "test_cache", "--child", case_cache, fd_text, (char *)NULL);
             _exit(127);
         }
     }
@@ -536,9 +297,9 @@ static void processes_fill_one_cache_at_once(void **state)
             fail_msg("child %d: %s %d", i, WIFEXITED(status) ? "exit status" : "signal",
                      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     }
-    listing filled = expect_entries(f->cache, N_OPS);
-    run_all();
-    listing used = expect_entries(f->cache, N_OPS);
+    listing filled = expect_entries(case_cache, N_OPS);
+    run_all(f);
+    listing used = expect_entries(case_cache, N_OPS);
     expect_rewritten(&filled, &used, 0);
 }
 
@@ -546,21 +307,21 @@ static void processes_fill_one_cache_at_once(void **state)
  * nothing read: a damaged entry is left as it is. */
 static void cache_off_writes_and_reads_nothing(void **state)
 {
-    fx *f = *state;
-    setenv("CLCNN_CACHE", "0", 1);
-    run_all();
+    th_fixture *f = th_fx(state);
+    th_set_env(f, "CLCNN_CACHE", "0");
+    run_all(f);
     struct stat st;
-    assert_int_not_equal(stat(f->cache, &st), 0);
+    assert_int_not_equal(stat(case_cache, &st), 0);
 
-    unsetenv("CLCNN_CACHE");
-    run_all();
-    listing before = expect_entries(f->cache, N_OPS);
+    th_set_env(f, "CLCNN_CACHE", NULL);
+    run_all(f);
+    listing before = expect_entries(case_cache, N_OPS);
     for (int i = 0; i < before.n; i++)
-        damage_entry(f->cache, &before, i, GARBAGE_BINARY_WITH_GOOD_CHECKSUM);
-    before = list_cache(f->cache);
-    setenv("CLCNN_CACHE", "0", 1);
-    run_all();
-    listing after = list_cache(f->cache);
+        damage_entry(case_cache, &before, i, GARBAGE_BINARY_WITH_GOOD_CHECKSUM);
+    before = list_cache(case_cache);
+    th_set_env(f, "CLCNN_CACHE", "0");
+    run_all(f);
+    listing after = list_cache(case_cache);
     expect_rewritten(&before, &after, 0);
 }
 
@@ -569,38 +330,35 @@ static void cache_off_writes_and_reads_nothing(void **state)
  * restores HOME and XDG_CACHE_HOME). */
 static void default_folder_follows_xdg_then_home(void **state)
 {
-    fx *f = *state;
+    th_fixture *f = th_fx(state);
     char dir[300], expect[340];
-    unsetenv("CLCNN_CACHE_DIR");
+    th_set_env(f, "CLCNN_CACHE_DIR", NULL);
 
-    snprintf(dir, sizeof dir, "%s/xdg", f->base);
-    setenv("XDG_CACHE_HOME", dir, 1);
-    clcnn_context *ctx = th_context(CLCNN_BACKEND_OPENCL);
+    snprintf(dir, sizeof dir, "%s/xdg", th_temp_dir(f));
+    th_set_env(f, "XDG_CACHE_HOME", dir);
+    clcnn_context *ctx = th_own_context(f, th_context(CLCNN_BACKEND_OPENCL));
     check_op(ctx, 0);
-    clcnn_context_destroy(ctx);
+    th_drop_context(f, ctx);
     snprintf(expect, sizeof expect, "%s/clcnn", dir);
     expect_entries(expect, 1);
 
-    snprintf(dir, sizeof dir, "%s/home", f->base);
-    setenv("XDG_CACHE_HOME", "", 1);
-    setenv("HOME", dir, 1);
-    ctx = th_context(CLCNN_BACKEND_OPENCL);
+    snprintf(dir, sizeof dir, "%s/home", th_temp_dir(f));
+    th_set_env(f, "XDG_CACHE_HOME", "");
+    th_set_env(f, "HOME", dir);
+    ctx = th_own_context(f, th_context(CLCNN_BACKEND_OPENCL));
     check_op(ctx, 0);
-    clcnn_context_destroy(ctx);
+    th_drop_context(f, ctx);
     snprintf(expect, sizeof expect, "%s/.cache/clcnn", dir);
     expect_entries(expect, 1);
 }
 
-#define U(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define U(name) cmocka_unit_test_setup_teardown(name, setup, th_teardown)
 
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--child") == 0)
         return child_main(argv[2], atoi(argv[3]));
     self_path = argv[0];
-    const char *home = getenv("HOME"), *xdg = getenv("XDG_CACHE_HOME");
-    saved_home = home ? strdup(home) : NULL;
-    saved_xdg = xdg ? strdup(xdg) : NULL;
     /* A private cache for the whole binary, whatever the cases do. */
     if (make_temp_dir(binary_cache, sizeof binary_cache) != 0 || compute_expected() != 0) {
         fprintf(stderr, "test_cache: cannot make a temporary folder or the reference results\n");
@@ -617,7 +375,5 @@ int main(int argc, char **argv)
     remove_tree(binary_cache);
     for (int op = 0; op < N_OPS; op++)
         free(expected[op]);
-    free(saved_home);
-    free(saved_xdg);
     return failed;
 }
