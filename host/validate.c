@@ -331,6 +331,20 @@ static clcnn_status pool_taps_inside(clcnn_context *ctx, const char *fn, const p
     return CLCNN_OK;
 }
 
+static pool_axis pool_axis_h(const clcnn_pool_desc *d, int n)
+{
+    const pool_axis a = {"H",           n,       d->fh,        d->stride_h,     d->pad_top,     d->pad_bottom,
+                         d->dilation_h, "d->fh", "d->pad_top", "d->pad_bottom", "d->dilation_h"};
+    return a;
+}
+
+static pool_axis pool_axis_w(const clcnn_pool_desc *d, int n)
+{
+    const pool_axis a = {"W",           n,       d->fw,         d->stride_w,    d->pad_left,    d->pad_right,
+                         d->dilation_w, "d->fw", "d->pad_left", "d->pad_right", "d->dilation_w"};
+    return a;
+}
+
 /* One output size by the floor or ceil rule of clcnn_pool_desc. */
 static clcnn_status pool_desc_axis(clcnn_context *ctx, const char *fn, const pool_axis *a, int ceil_mode,
                                    int *out)
@@ -367,11 +381,7 @@ clcnn_status clcnn__pool_desc_output(clcnn_context *ctx, const char *fn, clcnn_s
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: d is NULL", fn);
     if ((s = check_dims(ctx, fn, "a_prev_dims", as)) || (s = pool_desc_values(ctx, fn, d)))
         return s;
-    const pool_axis ah = {
-        "H",           as.h,    d->fh,        d->stride_h,     d->pad_top,     d->pad_bottom,
-        d->dilation_h, "d->fh", "d->pad_top", "d->pad_bottom", "d->dilation_h"};
-    const pool_axis aw = {"W",           as.w,    d->fw,         d->stride_w,    d->pad_left,    d->pad_right,
-                          d->dilation_w, "d->fw", "d->pad_left", "d->pad_right", "d->dilation_w"};
+    const pool_axis ah = pool_axis_h(d, as.h), aw = pool_axis_w(d, as.w);
     clcnn_shape out = {as.n, 0, 0, as.c};
     if ((s = pool_desc_axis(ctx, fn, &ah, d->ceil_mode, &out.h)) ||
         (s = pool_desc_axis(ctx, fn, &aw, d->ceil_mode, &out.w)))
