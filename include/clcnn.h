@@ -383,11 +383,10 @@ CLCNN_API clcnn_status clcnn_pool2d_backward(clcnn_context *ctx, const clcnn_ten
 /** Which positions of a max-pooling window receive its gradient.
  *  ALL_TIES: every position whose value equals the window's maximum (the
  *  notebook's x == max(x) mask; a window whose maximum is NaN passes
- *  nothing back).  FIRST_MAX: only the first position, in row-major window
- *  order, that the forward took the maximum from: the first NaN if the
- *  window holds one, else the first position equal to the maximum (as
- *  PyTorch, cuDNN and ONNX's argmax do).  The two agree wherever every
- *  window has a single maximum. */
+ *  nothing back).  FIRST_MAX: only the position the forward took the
+ *  maximum from, the first in row-major window order that equals it (the
+ *  tie rule of PyTorch, cuDNN and ONNX), or the first NaN when the window
+ *  holds one.  The two agree wherever every window has a single maximum. */
 typedef enum { CLCNN_POOL_ALL_TIES = 0, CLCNN_POOL_FIRST_MAX } clcnn_pool_max_rule;
 
 /** Pooling hyper-parameters, passed by const pointer.

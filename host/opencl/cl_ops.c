@@ -227,7 +227,7 @@ static clcnn_status pool_desc_params(clcnn_context *ctx, const char *fn, const c
     if (d->fh != d->fw)
         snprintf(what, sizeof what, "a rectangular window (d->fh %d, d->fw %d)", d->fh, d->fw);
     else if (d->stride_h != d->stride_w)
-        snprintf(what, sizeof what, "unequal strides (d->stride_h %d, d->stride_w %d)", d->stride_h,
+        snprintf(what, sizeof what, "a stride per axis (d->stride_h %d, d->stride_w %d)", d->stride_h,
                  d->stride_w);
     else if (d->pad_top || d->pad_bottom || d->pad_left || d->pad_right)
         snprintf(what, sizeof what,
