@@ -13,9 +13,10 @@
 #     not come first in initial library list"); it checks packaging, not
 #     memory, and tests/run.sh runs it on the normal build.
 #  2. ./build (the normal Release build of .ci/setup.sh): test_random,
-#     test_api, test_errors, test_gradcheck and test_seed under valgrind
-#     memcheck with --leak-check=full; any memcheck error or definitely
-#     lost block fails. test_api, test_errors and test_seed open OpenCL
+#     test_api, test_errors, test_gradcheck, test_seed and test_pool_desc
+#     under valgrind memcheck with --leak-check=full; any memcheck error or
+#     definitely lost block fails. test_api, test_errors, test_seed and
+#     test_pool_desc open OpenCL
 #     contexts too; .ci/valgrind.supp holds the glibc and PoCL frames
 #     that valgrind reports there (each one justified in the file). Not
 #     test_threads (~5 minutes under valgrind; ASan covers it) nor the
@@ -140,7 +141,7 @@ fault_s=$((SECONDS - t3))
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 # ---- 2. valgrind memcheck on the host-backend tests of ./build ---------------
-vg_tests=(random api errors gradcheck seed)
+vg_tests=(random api errors gradcheck seed pool_desc)
 vg_dir=$root/build-sanitize/valgrind
 rm -rf "$vg_dir"
 mkdir -p "$vg_dir"

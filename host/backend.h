@@ -17,4 +17,10 @@ clcnn_status clcnn__host_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_
 clcnn_status clcnn__host_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                        clcnn_pool_params p, clcnn_tensor *da_prev);
 
+clcnn_status clcnn__host_pool_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                           const clcnn_pool_desc *d, clcnn_tensor *a);
+clcnn_status clcnn__host_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
+                                            const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
+                                            clcnn_tensor *da_prev);
+
 #endif /* CLCNN_BACKEND_H */

@@ -166,3 +166,33 @@ clcnn_status clcnn__host_pool_backward(clcnn_context *ctx, const clcnn_tensor *d
     scratch_free(&s);
     return CLCNN_OK;
 }
+
+clcnn_status clcnn__host_pool_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                           const clcnn_pool_desc *d, clcnn_tensor *a)
+{
+    scratch s = {0};
+    int failed = 0;
+    const double *ad = view(&s, a_prev, &failed);
+    double *od = out_buffer(&s, a, &failed);
+    if (failed || clcnn_ref_pool_desc_forward(ad, a_prev->shape, d, od, a->shape) != 0)
+        return oom(ctx, &s, "clcnn_pool2d_forward_desc");
+    store(a, od);
+    scratch_free(&s);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn__host_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
+                                            const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
+                                            clcnn_tensor *da_prev)
+{
+    scratch s = {0};
+    int failed = 0;
+    const double *dad = view(&s, da, &failed);
+    const double *ad = view(&s, a_prev, &failed);
+    double *od = out_buffer(&s, da_prev, &failed);
+    if (failed || clcnn_ref_pool_desc_backward(dad, da->shape, ad, a_prev->shape, d, od) != 0)
+        return oom(ctx, &s, "clcnn_pool2d_backward_desc");
+    store(da_prev, od);
+    scratch_free(&s);
+    return CLCNN_OK;
+}

@@ -116,3 +116,59 @@ clcnn_status clcnn_pool2d_backward(clcnn_context *ctx, const clcnn_tensor *da, c
     clcnn_status s = clcnn__validate_pool_backward(ctx, da, a_prev, p, da_prev);
     return s ? s : DISPATCH(ctx, pool_backward, ctx, da, a_prev, p, da_prev);
 }
+
+/* ---- pooling with a clcnn_pool_desc ------------------------------------ */
+
+clcnn_pool_desc clcnn_pool_desc_from_params(clcnn_pool_params p)
+{
+    return (clcnn_pool_desc){.fh = p.f,
+                             .fw = p.f,
+                             .stride_h = p.stride,
+                             .stride_w = p.stride,
+                             .dilation_h = 1,
+                             .dilation_w = 1,
+                             .count_include_pad = 1,
+                             .mode = p.mode,
+                             .max_rule = CLCNN_POOL_ALL_TIES};
+}
+
+clcnn_pool_desc clcnn_pool_desc_global(const int a_prev_dims[4], clcnn_pool_mode mode)
+{
+    clcnn_pool_desc d = clcnn_pool_desc_from_params((clcnn_pool_params){0, 1, mode});
+    if (a_prev_dims) {
+        d.fh = a_prev_dims[1];
+        d.fw = a_prev_dims[2];
+    }
+    return d;
+}
+
+clcnn_status clcnn_pool2d_output_shape_desc(const int a_prev_dims[4], const clcnn_pool_desc *d,
+                                            int out_dims[4])
+{
+    static const char fn[] = "clcnn_pool2d_output_shape_desc";
+    if (!a_prev_dims || !out_dims)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                           !a_prev_dims ? "a_prev_dims" : "out_dims");
+    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
+    clcnn_shape os;
+    clcnn_status s = clcnn__pool_desc_output(NULL, fn, as, d, &os);
+    if (s)
+        return s;
+    out_dims[0] = os.n, out_dims[1] = os.h, out_dims[2] = os.w, out_dims[3] = os.c;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_pool2d_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                       const clcnn_pool_desc *d, clcnn_tensor *a)
+{
+    clcnn_status s = clcnn__validate_pool_forward_desc(ctx, a_prev, d, a);
+    return s ? s : DISPATCH(ctx, pool_forward_desc, ctx, a_prev, d, a);
+}
+
+clcnn_status clcnn_pool2d_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
+                                        const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
+                                        clcnn_tensor *da_prev)
+{
+    clcnn_status s = clcnn__validate_pool_backward_desc(ctx, da, a_prev, d, da_prev);
+    return s ? s : DISPATCH(ctx, pool_backward_desc, ctx, da, a_prev, d, da_prev);
+}

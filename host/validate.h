@@ -29,4 +29,14 @@ clcnn_status clcnn__validate_pool_backward(clcnn_context *ctx, const clcnn_tenso
                                            const clcnn_tensor *a_prev, clcnn_pool_params p,
                                            const clcnn_tensor *da_prev);
 
+/* Pooling with a clcnn_pool_desc: the output shape of input shape as (d
+ * may be NULL: rejected, named d), and the operations' checks. */
+clcnn_status clcnn__pool_desc_output(clcnn_context *ctx, const char *fn, clcnn_shape as,
+                                     const clcnn_pool_desc *d, clcnn_shape *os);
+clcnn_status clcnn__validate_pool_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                               const clcnn_pool_desc *d, const clcnn_tensor *a);
+clcnn_status clcnn__validate_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
+                                                const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
+                                                const clcnn_tensor *da_prev);
+
 #endif /* CLCNN_VALIDATE_H */

@@ -377,6 +377,126 @@ CLCNN_API clcnn_status clcnn_pool2d_backward(clcnn_context *ctx, const clcnn_ten
                                              clcnn_tensor *da_prev);
 
 /* ------------------------------------------------------------------------ */
+/* Pooling with general parameters                                            */
+/* ------------------------------------------------------------------------ */
+
+/** Which positions of a max-pooling window receive its gradient.
+ *  ALL_TIES: every position whose value equals the window's maximum (the
+ *  notebook's x == max(x) mask; a window whose maximum is NaN passes
+ *  nothing back).  FIRST_MAX: only the position the forward took the
+ *  maximum from, the first in row-major window order that equals it (the
+ *  tie rule of PyTorch, cuDNN and ONNX), or the first NaN when the window
+ *  holds one.  The two agree wherever every window has a single maximum. */
+typedef enum { CLCNN_POOL_ALL_TIES = 0, CLCNN_POOL_FIRST_MAX } clcnn_pool_max_rule;
+
+/** Pooling hyper-parameters, passed by const pointer.
+ *
+ *  Shapes: a_prev [m][n_H_prev][n_W_prev][n_C], a [m][n_H][n_W][n_C].  The
+ *  window of output (h, w) has fh x fw taps; tap (y, x), y < fh, x < fw,
+ *  reads a_prev row h*stride_h - pad_top + y*dilation_h and column
+ *  w*stride_w - pad_left + x*dilation_w.  Taps outside a_prev fall in the
+ *  padding.  Per axis, with n the input size, pb and pe the pads before and
+ *  after, f the window, s the stride and e = dilation*(f-1) + 1 the window's
+ *  extent:
+ *    floor mode (ceil_mode 0):  out = floor((n + pb + pe - e) / s) + 1
+ *    ceil mode  (ceil_mode 1):  out = ceil((n + pb + pe - e) / s) + 1, less
+ *        one when the last window would start at or past n + pb, i.e.
+ *        entirely in the end padding (PyTorch's rule).
+ *
+ *  Max: padding never wins; a window's maximum is over its taps inside
+ *  a_prev only (every window has at least one: a desc whose dilation lets a
+ *  window skip over the input entirely is rejected).  A window holding NaN
+ *  has NaN as its maximum (the first NaN in row-major order).
+ *  Average (dilation 1): the sum of the window's taps inside a_prev,
+ *  divided with count_include_pad 1 by the window's taps within the padded
+ *  input (fh*fw, except that a ceil-mode window running past the end
+ *  padding counts only its taps within input and pads, PyTorch's rule), and
+ *  with count_include_pad 0 by its taps inside a_prev.
+ *  Backward: each da value goes to the window's taps inside a_prev (max:
+ *  per max_rule; average: da / the forward's divisor each); overlapping
+ *  windows add up, in the order of the windows.  Padding takes no gradient.
+ *
+ *  Fields (clcnn_pool2d_output_shape_desc lists what it rejects):
+ *    fh, fw               window, >= 1
+ *    stride_h, stride_w   >= 1
+ *    pad_top, pad_bottom, pad_left, pad_right
+ *                         zeros per side, >= 0 and below the window on
+ *                         that axis (fh for top and bottom, fw for left and
+ *                         right)
+ *    dilation_h, dilation_w  >= 1: taps dilation apart; > 1 only for max
+ *    ceil_mode            0 floor, 1 ceil
+ *    count_include_pad    0 or 1, read only by average pooling
+ *    mode                 CLCNN_POOL_MAX or CLCNN_POOL_AVG
+ *    max_rule             read only by a max pooling's backward
+ *
+ *  The OpenCL backend runs the notebook's form: fh == fw, stride_h ==
+ *  stride_w, no padding, dilation 1, floor mode, and for a max backward
+ *  ALL_TIES (count_include_pad does not matter without padding), on the
+ *  kernels of clcnn_pool2d_forward and clcnn_pool2d_backward, with their
+ *  results bit for bit.  Any other desc gives CLCNN_ERR_UNSUPPORTED there
+ *  ("<function>: <what> is not yet supported on the OpenCL backend; use a
+ *  host context"); the host backend runs every valid desc. */
+typedef struct {
+    int fh, fw;
+    int stride_h, stride_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int dilation_h, dilation_w;
+    int ceil_mode;
+    int count_include_pad;
+    clcnn_pool_mode mode;
+    clcnn_pool_max_rule max_rule;
+} clcnn_pool_desc;
+
+/** The desc of the notebook's pooling p: an f x f window, both strides
+ *  p.stride, no padding, dilation 1, floor mode, count_include_pad 1,
+ *  p.mode, ALL_TIES; it gives clcnn_pool2d_forward's and
+ *  clcnn_pool2d_backward's results bit for bit.  p is copied unchecked:
+ *  the calls taking the desc validate it. */
+CLCNN_API clcnn_pool_desc clcnn_pool_desc_from_params(clcnn_pool_params p);
+
+/** The desc of global pooling over inputs of shape a_prev_dims = {m,
+ *  n_H_prev, n_W_prev, n_C}: an n_H_prev x n_W_prev window, strides 1, no
+ *  padding, dilation 1, floor mode, count_include_pad 1, mode, ALL_TIES;
+ *  the output is [m][1][1][n_C].  A NULL a_prev_dims gives a 0 x 0 window,
+ *  which the calls taking the desc reject, as they do bad dimensions. */
+CLCNN_API clcnn_pool_desc clcnn_pool_desc_global(const int a_prev_dims[4], clcnn_pool_mode mode);
+
+/** Output size of pooling with desc d: out_dims = {m, n_H, n_W, n_C} for
+ *  a_prev_dims = {m, n_H_prev, n_W_prev, n_C}, n_H and n_W by the formulas
+ *  of clcnn_pool_desc.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (a_prev_dims, d or out_dims NULL, a
+ *  dimension < 1, fh, fw, a stride or a dilation < 1, a dilation > 1 with
+ *  average pooling, a pad < 0 or not below its axis's window, ceil_mode or
+ *  count_include_pad not 0 or 1, unknown mode or max_rule, a padded input
+ *  size that overflows int), CLCNN_ERR_SHAPE (the window's extent larger
+ *  than the padded input, or a dilated window with no tap inside the
+ *  input).  Messages go to clcnn_last_error(NULL). */
+CLCNN_API clcnn_status clcnn_pool2d_output_shape_desc(const int a_prev_dims[4], const clcnn_pool_desc *d,
+                                                      int out_dims[4]);
+
+/** a = the max or average of each window of a_prev, as clcnn_pool_desc
+ *  defines them.  a_prev: [m][n_H_prev][n_W_prev][n_C]; a: [m][n_H][n_W][n_C]
+ *  from clcnn_pool2d_output_shape_desc.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL ctx, a_prev, d or a, dtype
+ *  mismatch, another context, a == a_prev, any value that
+ *  clcnn_pool2d_output_shape_desc rejects with it), CLCNN_ERR_SHAPE (as
+ *  clcnn_pool2d_output_shape_desc, a's shape), CLCNN_ERR_UNSUPPORTED (on
+ *  an OpenCL context, a desc beyond the notebook's form, or F64 without
+ *  cl_khr_fp64), CLCNN_ERR_OUT_OF_MEMORY, CLCNN_ERR_DEVICE, CLCNN_ERR_BUILD. */
+CLCNN_API clcnn_status clcnn_pool2d_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                                 const clcnn_pool_desc *d, clcnn_tensor *a);
+
+/** da_prev = the gradient of clcnn_pool2d_forward_desc (clcnn_pool_desc
+ *  says where each da value goes).  da: [m][n_H][n_W][n_C] (the forward
+ *  output's shape); a_prev and da_prev: [m][n_H_prev][n_W_prev][n_C].
+ *  Errors: as clcnn_pool2d_forward_desc, plus CLCNN_ERR_INVALID_ARGUMENT
+ *  when da_prev is da or a_prev, and CLCNN_ERR_SHAPE for da's and
+ *  da_prev's shapes. */
+CLCNN_API clcnn_status clcnn_pool2d_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
+                                                  const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
+                                                  clcnn_tensor *da_prev);
+
+/* ------------------------------------------------------------------------ */
 /* The notebook's step functions (host, plain arrays, double precision)        */
 /* ------------------------------------------------------------------------ */
 

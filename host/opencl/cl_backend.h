@@ -288,4 +288,12 @@ clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
 clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                      clcnn_pool_params p, clcnn_tensor *da_prev);
 
+/* Pooling with a desc: the notebook's form on the kernels above, else
+ * CLCNN_ERR_UNSUPPORTED naming what is beyond it (cl_ops.c). */
+clcnn_status clcnn__cl_pool_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                         const clcnn_pool_desc *d, clcnn_tensor *a);
+clcnn_status clcnn__cl_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
+                                          const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
+                                          clcnn_tensor *da_prev);
+
 #endif /* CLCNN_CL_BACKEND_H */

@@ -6,6 +6,8 @@
 #include "cl_backend.h"
 #include "cl_short_names.h"
 
+#include <stdio.h>
+
 /* Mirrors pool_shape in kernels/pool.cl. */
 typedef struct {
     cl_int n, h, w, c;
@@ -121,10 +123,10 @@ static size_t pool_items(const clcnn_tensor *t, int log_n, cl_int group, cl_int 
            pool_groups(t->shape.c, log_n, group);
 }
 
-clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
-                                    clcnn_tensor *a)
+/* The pooling forward, its messages naming fn (the public entry point). */
+static clcnn_status pool_forward(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev,
+                                 clcnn_pool_params p, clcnn_tensor *a)
 {
-    static const char fn[] = "clcnn_pool2d_forward";
     const int log_n = vector_width_log2(a_prev->shape.c, pool_max_width(ctx, a_prev->dtype));
     const clcnn_cl_kernel *k;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_FORWARD_1 + log_n, a_prev->dtype, &k);
@@ -138,10 +140,16 @@ clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_pr
     return launch(ctx, fn, k, pool_items(a, log_n, group, run));
 }
 
-clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
-                                     clcnn_pool_params p, clcnn_tensor *da_prev)
+clcnn_status clcnn__cl_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                    clcnn_tensor *a)
 {
-    static const char fn[] = "clcnn_pool2d_backward";
+    return pool_forward(ctx, "clcnn_pool2d_forward", a_prev, p, a);
+}
+
+/* The pooling backward, its messages naming fn. */
+static clcnn_status pool_backward(clcnn_context *ctx, const char *fn, const clcnn_tensor *da,
+                                  const clcnn_tensor *a_prev, clcnn_pool_params p, clcnn_tensor *da_prev)
+{
     const int log_n = vector_width_log2(a_prev->shape.c, pool_max_width(ctx, a_prev->dtype));
     const clcnn_cl_kernel *k, *kf = NULL;
     clcnn_status s = clcnn__cl_kernel(ctx, fn, CLCNN_KERNEL_POOL_BACKWARD_1 + log_n, da->dtype, &k);
@@ -197,4 +205,64 @@ clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
     if (kf && (s = launch(ctx, fn, kf, divided ? (size_t)vectors : pool_items(da, log_n, group, run))))
         return s;
     return launch(ctx, fn, k, pool_items(da_prev, log_n, group, run));
+}
+
+clcnn_status clcnn__cl_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
+                                     clcnn_pool_params p, clcnn_tensor *da_prev)
+{
+    return pool_backward(ctx, "clcnn_pool2d_backward", da, a_prev, p, da_prev);
+}
+
+/* ---- pooling with a clcnn_pool_desc ------------------------------------ */
+
+/* The one decision of what the pool kernels run: d as the notebook's
+ * parameters in *p when it is of their form (square window, equal strides,
+ * no padding, dilation 1, floor mode; for a max backward ALL_TIES, the only
+ * place the rule changes a result), else CLCNN_ERR_UNSUPPORTED naming the
+ * first field beyond it. count_include_pad changes nothing without pads. */
+static clcnn_status pool_desc_params(clcnn_context *ctx, const char *fn, const clcnn_pool_desc *d,
+                                     int backward, clcnn_pool_params *p)
+{
+    char what[128];
+    if (d->fh != d->fw)
+        snprintf(what, sizeof what, "a rectangular window (d->fh %d, d->fw %d)", d->fh, d->fw);
+    else if (d->stride_h != d->stride_w)
+        snprintf(what, sizeof what, "a stride per axis (d->stride_h %d, d->stride_w %d)", d->stride_h,
+                 d->stride_w);
+    else if (d->pad_top || d->pad_bottom || d->pad_left || d->pad_right)
+        snprintf(what, sizeof what,
+                 "padding (d->pad_top %d, d->pad_bottom %d, d->pad_left %d, d->pad_right %d)", d->pad_top,
+                 d->pad_bottom, d->pad_left, d->pad_right);
+    else if (d->dilation_h != 1 || d->dilation_w != 1)
+        snprintf(what, sizeof what, "dilation (d->dilation_h %d, d->dilation_w %d)", d->dilation_h,
+                 d->dilation_w);
+    else if (d->ceil_mode)
+        snprintf(what, sizeof what, "ceil mode (d->ceil_mode 1)");
+    else if (backward && d->mode == CLCNN_POOL_MAX && d->max_rule != CLCNN_POOL_ALL_TIES)
+        snprintf(what, sizeof what, "the max backward's first-max rule (d->max_rule CLCNN_POOL_FIRST_MAX)");
+    else {
+        *p = (clcnn_pool_params){d->fh, d->stride_h, d->mode};
+        return CLCNN_OK;
+    }
+    return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED,
+                       "%s: %s is not yet supported on the OpenCL backend; use a host context", fn, what);
+}
+
+clcnn_status clcnn__cl_pool_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                         const clcnn_pool_desc *d, clcnn_tensor *a)
+{
+    static const char fn[] = "clcnn_pool2d_forward_desc";
+    clcnn_pool_params p;
+    clcnn_status s = pool_desc_params(ctx, fn, d, 0, &p);
+    return s ? s : pool_forward(ctx, fn, a_prev, p, a);
+}
+
+clcnn_status clcnn__cl_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
+                                          const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
+                                          clcnn_tensor *da_prev)
+{
+    static const char fn[] = "clcnn_pool2d_backward_desc";
+    clcnn_pool_params p;
+    clcnn_status s = pool_desc_params(ctx, fn, d, 1, &p);
+    return s ? s : pool_backward(ctx, fn, da, a_prev, p, da_prev);
 }

@@ -45,4 +45,15 @@ int clcnn_ref_pool_forward(const double *a_prev, clcnn_shape as, int f, int stri
 int clcnn_ref_pool_backward(const double *da, clcnn_shape os, const double *a_prev, clcnn_shape as, int f,
                             int stride, clcnn_pool_mode mode, double *da_prev);
 
+/* Pooling with a desc (ref_pool_desc.c), for arguments that passed
+ * validation: a [os] from a_prev [as], and da_prev [as] from da [os] and
+ * a_prev. The notebook's form gives clcnn_ref_pool_forward's and
+ * clcnn_ref_pool_backward's bits: the same windows, in the same order,
+ * through the same step functions. Return 0, or -1 when a scratch
+ * allocation fails (outputs are then undefined). */
+int clcnn_ref_pool_desc_forward(const double *a_prev, clcnn_shape as, const clcnn_pool_desc *d, double *a,
+                                clcnn_shape os);
+int clcnn_ref_pool_desc_backward(const double *da, clcnn_shape os, const double *a_prev, clcnn_shape as,
+                                 const clcnn_pool_desc *d, double *da_prev);
+
 #endif /* CLCNN_REF_H */
