@@ -146,10 +146,22 @@ clcnn_status clcnn_conv2d_output_shape_desc(const int a_prev_dims[4], const int 
 static clcnn_status cl_conv_params(clcnn_context *ctx, const char *fn, const clcnn_conv_desc *d,
                                    clcnn_conv_params *p)
 {
-    (void)d, (void)p;
-    return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED,
-                       "%s: clcnn_conv_desc is not yet supported on the OpenCL backend; use a host context",
-                       fn);
+    static const char tail[] = "is not yet supported on the OpenCL backend; use a host context";
+    if (d->groups != 1)
+        return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED, "%s: d->groups %d %s", fn, d->groups, tail);
+    if (d->dilation_h != 1 || d->dilation_w != 1)
+        return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED, "%s: dilation (d->dilation_h %d, d->dilation_w %d) %s",
+                           fn, d->dilation_h, d->dilation_w, tail);
+    if (d->stride_h != d->stride_w)
+        return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED, "%s: d->stride_h %d unequal to d->stride_w %d %s", fn,
+                           d->stride_h, d->stride_w, tail);
+    if (d->pad_bottom != d->pad_top || d->pad_left != d->pad_top || d->pad_right != d->pad_top)
+        return clcnn__fail(
+            ctx, CLCNN_ERR_UNSUPPORTED,
+            "%s: unequal pads (d->pad_top %d, d->pad_bottom %d, d->pad_left %d, d->pad_right %d) %s", fn,
+            d->pad_top, d->pad_bottom, d->pad_left, d->pad_right, tail);
+    *p = (clcnn_conv_params){.stride = d->stride_h, .pad = d->pad_top, .algo = d->algo};
+    return CLCNN_OK;
 }
 #endif
 

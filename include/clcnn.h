@@ -420,8 +420,8 @@ CLCNN_API clcnn_status clcnn_conv2d_output_shape_desc(const int a_prev_dims[4], 
  *  clcnn_conv2d_forward.  An OpenCL context runs the notebook's form with
  *  clcnn_conv2d_forward's kernels (the same bytes as that call); any other
  *  form fails with CLCNN_ERR_UNSUPPORTED, its message naming the parameter
- *  ("...: groups 2 is not yet supported on the OpenCL backend; use a host
- *  context"), and z untouched.
+ *  ("clcnn_conv2d_forward_desc: d->groups 2 is not yet supported on the
+ *  OpenCL backend; use a host context"), and z untouched.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL ctx/a_prev/w/z/d, a bad value in
  *  d as for clcnn_conv2d_output_shape_desc, dtype mismatch, tensor of
  *  another context, z the same tensor as an input), CLCNN_ERR_SHAPE (as for

@@ -508,7 +508,7 @@ static unsigned char *bytes_of(const clcnn_tensor *t, size_t *n)
 static void check_notebook_form(th_fixture *f, clcnn_context *ctx, np_random *r, const cd_case *k,
                                 clcnn_dtype dt)
 {
-    const clcnn_conv_params p = {k->d.stride_h, k->d.pad_top, CLCNN_CONV_AUTO};
+    const clcnn_conv_params p = {k->d.stride_h, k->d.pad_top, k->d.algo};
     const clcnn_conv_desc d = clcnn_conv_desc_from_params(p);
     assert_memory_equal(&d, &k->d, sizeof d);
     double *a = random_data(r, a_count(k), 0, dt), *w = random_data(r, w_count(k), 0, dt);
@@ -564,10 +564,95 @@ static void notebook_form_gives_the_old_entry_points_bytes(void **state)
     np_random r;
     np_random_seed(&r, 9000u + 2u * (uint32_t)cfg->backend + (uint32_t)cfg->dtype);
     for (int i = 0; i < 40; i++) {
-        const cd_case k = random_case(&r, 0);
+        cd_case k = random_case(&r, 0);
+        k.d.algo = (clcnn_conv_algo)(i % 3); /* DIRECT and GEMM on OpenCL too */
         check_notebook_form(f, ctx, &r, &k, cfg->dtype);
     }
 }
+
+/* ---- OpenCL contexts: what they refuse ------------------------------------ */
+
+#ifdef CLCNN_TEST_OPENCL
+/* A form the OpenCL backend does not run, and what its sentence names. */
+typedef struct {
+    clcnn_conv_desc d;
+    const char *needle;
+} refused_form;
+
+static const refused_form refused[] = {
+    {{1, 1, 1, 1, 1, 1, 1, 1, 2, CLCNN_CONV_AUTO}, "d->groups 2"},
+    {{1, 1, 1, 1, 1, 1, 2, 1, 1, CLCNN_CONV_AUTO}, "dilation (d->dilation_h 2, d->dilation_w 1)"},
+    {{1, 1, 1, 1, 1, 1, 1, 3, 1, CLCNN_CONV_DIRECT}, "dilation (d->dilation_h 1, d->dilation_w 3)"},
+    {{1, 1, 1, 1, 2, 1, 1, 1, 1, CLCNN_CONV_AUTO}, "d->stride_h 2 unequal to d->stride_w 1"},
+    {{1, 1, 1, 1, 1, 2, 1, 1, 1, CLCNN_CONV_GEMM}, "d->stride_h 1 unequal to d->stride_w 2"},
+    {{0, 1, 1, 1, 1, 1, 1, 1, 1, CLCNN_CONV_AUTO}, "d->pad_top 0, d->pad_bottom 1"},
+    {{1, 0, 1, 1, 1, 1, 1, 1, 1, CLCNN_CONV_AUTO}, "d->pad_bottom 0"},
+    {{1, 1, 2, 1, 1, 1, 1, 1, 1, CLCNN_CONV_AUTO}, "d->pad_left 2"},
+    {{1, 1, 1, 0, 1, 1, 1, 1, 1, CLCNN_CONV_AUTO}, "d->pad_right 0"},
+};
+
+static void expect_refused(clcnn_context *ctx, clcnn_status s, const char *fn, const refused_form *r)
+{
+    const char *msg = clcnn_last_error(ctx);
+    if (s != CLCNN_ERR_UNSUPPORTED || !strstr(msg, fn) || !strstr(msg, r->needle) ||
+        !strstr(msg, "is not yet supported on the OpenCL backend; use a host context"))
+        fail_msg("%s on OpenCL (needle \"%s\"): %s: %s", fn, r->needle, clcnn_status_string(s), msg);
+}
+
+/* Each refused form, forward and backward, on inputs that suit every form
+ * (a_prev 2x6x5x4, w 2x3 with 2 input channels per group when grouped):
+ * CLCNN_ERR_UNSUPPORTED, the sentence, and every output's bytes kept. */
+static void opencl_refuses_other_forms_and_keeps_outputs(void **state)
+{
+    th_fixture *f = th_fx(state);
+    const clcnn_dtype dt = ((const th_config *)th_param(state))->dtype;
+    clcnn_context *ctx = th_device(f);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const refused_form *r = &refused[i];
+        const int cin = 4 / r->d.groups;
+        int out[4];
+        assert_int_equal(
+            clcnn_conv2d_output_shape_desc((int[]){2, 6, 5, 4}, (int[]){2, 3, cin, 6}, &r->d, out), CLCNN_OK);
+        clcnn_tensor *a = th_fx_tensor(f, ctx, dt, 2, 6, 5, 4, NULL),
+                     *w = th_fx_tensor(f, ctx, dt, 2, 3, cin, 6, NULL);
+        clcnn_tensor *b = th_fx_tensor(f, ctx, dt, 1, 1, 1, 6, NULL);
+        clcnn_tensor *z = th_fx_tensor(f, ctx, dt, out[0], out[1], out[2], out[3], NULL);
+        clcnn_tensor *dz = th_fx_tensor(f, ctx, dt, out[0], out[1], out[2], out[3], NULL);
+        clcnn_tensor *da = th_fx_tensor(f, ctx, dt, 2, 6, 5, 4, NULL),
+                     *dw = th_fx_tensor(f, ctx, dt, 2, 3, cin, 6, NULL);
+        clcnn_tensor *db = th_fx_tensor(f, ctx, dt, 1, 1, 1, 6, NULL);
+        clcnn_tensor *outs[] = {z, da, dw, db};
+        unsigned char *snap[4];
+        size_t nb[4];
+        th_fill(a, 0.5, 0.25);
+        th_fill(w, -1.0, 0.125);
+        th_fill(dz, 2.0, -0.5);
+        for (int o = 0; o < 4; o++) {
+            th_fill(outs[o], 7.0 + o, 1.0);
+            snap[o] = th_snapshot(outs[o], &nb[o]);
+        }
+        expect_refused(ctx, clcnn_conv2d_forward_desc(ctx, a, w, b, &r->d, z), "clcnn_conv2d_forward_desc",
+                       r);
+        expect_refused(ctx, clcnn_conv2d_backward_desc(ctx, dz, a, w, &r->d, da, dw, db),
+                       "clcnn_conv2d_backward_desc", r);
+        static const char *const names[4] = {"z", "da_prev", "dw", "db"};
+        for (int o = 0; o < 4; o++) {
+            th_expect_unchanged(outs[o], snap[o], nb[o], names[o]);
+            free(snap[o]);
+        }
+        /* The same inputs in the notebook's form run. */
+        const clcnn_conv_desc nb_form = clcnn_conv_desc_from_params((clcnn_conv_params){1, 1, r->d.algo});
+        if (r->d.groups == 1) {
+            clcnn_tensor *z1 = th_fx_tensor(f, ctx, dt, 2, 7, 5, 6, NULL);
+            assert_int_equal(clcnn_conv2d_forward_desc(ctx, a, w, b, &nb_form, z1), CLCNN_OK);
+            th_drop(f, z1);
+        }
+        clcnn_tensor *all[] = {db, dw, da, dz, z, b, w, a};
+        for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+            th_drop(f, all[k]);
+    }
+}
+#endif
 
 /* ---- main ------------------------------------------------------------------ */
 
@@ -599,6 +684,10 @@ int main(void)
     static th_config configs[] = {
         {CLCNN_BACKEND_HOST, CLCNN_F64},
         {CLCNN_BACKEND_HOST, CLCNN_F32},
+#ifdef CLCNN_TEST_OPENCL
+        {CLCNN_BACKEND_OPENCL, CLCNN_F64},
+        {CLCNN_BACKEND_OPENCL, CLCNN_F32},
+#endif
     };
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
         snprintf(names[n], sizeof names[n], "notebook_form_gives_the_old_entry_points_bytes/%s/%s",
@@ -607,5 +696,14 @@ int main(void)
                                        th_teardown, &configs[c]};
         n++;
     }
+#ifdef CLCNN_TEST_OPENCL
+    for (int dt = 0; dt < 2; dt++) {
+        snprintf(names[n], sizeof names[n], "opencl_refuses_other_forms_and_keeps_outputs/%s",
+                 dt ? "f64" : "f32");
+        tests[n] = (struct CMUnitTest){names[n], opencl_refuses_other_forms_and_keeps_outputs, th_setup,
+                                       th_teardown, (void *)&configs[dt ? 2 : 3]};
+        n++;
+    }
+#endif
     return _cmocka_run_group_tests("conv_desc", tests, n, NULL, NULL);
 }
