@@ -348,10 +348,12 @@ static void tolerances(double *tol, size_t count, double n, clcnn_dtype dt)
 }
 
 /* Runs one case forward and backward through both formulations. Integer
- * data compares exactly: every product and partial sum is an integer of
- * magnitude below 2^24 (inputs within 3, at most 7*7*12*9 + ... terms, far
- * below), which double and F32 hold exactly, so every order of summation
- * gives the same value. Real data compares within tolerances(). */
+ * data compares exactly: inputs are integers within 3, so every product and
+ * partial sum is an integer below 2 * 13 * 13 * 9 < 2^24 in magnitude (the
+ * most terms of one sum: backward filter over 2 images of at most 13 x 13
+ * stride-1 positions), which double and F32 hold exactly; every order of
+ * summation then gives the same value. Real data compares within
+ * tolerances(). */
 static void check_case(th_fixture *f, np_random *r, const cd_case *k, clcnn_dtype dt, int integers)
 {
     double *a = random_data(r, a_count(k), integers, dt), *w = random_data(r, w_count(k), integers, dt);
