@@ -5,7 +5,8 @@
  *  - Tensors are 4-D, NHWC, row-major (C order), exactly like the numpy arrays
  *    of the "Convolutional Neural Networks: Step by Step" notebook:
  *      activations  [m][n_H][n_W][n_C]
- *      weights      [fh][fw][n_C_prev][n_C]   (HWIO; fh != fw is allowed)
+ *      weights      [fh][fw][n_C_prev][n_C]   (HWIO; fh != fw is allowed;
+ *                   [fh][fw][n_C_prev / groups][n_C] with clcnn_conv_desc)
  *      bias         [1][1][1][n_C]
  *  - Every fallible call returns a clcnn_status; CLCNN_OK is 0 and results
  *    come back through out-parameters.

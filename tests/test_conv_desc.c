@@ -572,6 +572,62 @@ static void notebook_form_gives_the_old_entry_points_bytes(void **state)
     }
 }
 
+/* ---- backward outputs asked for separately ------------------------------- */
+
+/* Each subset of da_prev, dw, db gives the bytes of the full call, so what is
+ * computed does not depend on what else is asked for. */
+static void backward_desc_outputs_do_not_depend_on_the_others_asked_for(void **state)
+{
+    th_fixture *f = th_fx(state);
+    clcnn_context *ctx = th_host(f);
+    np_random r;
+    np_random_seed(&r, 9500u);
+    for (int c = 0; c < 20; c++) {
+        const cd_case k = random_case(&r, F_ALL);
+        double *dz = random_data(&r, z_count(&k), 0, CLCNN_F32),
+               *a = random_data(&r, a_count(&k), 0, CLCNN_F32);
+        double *w = random_data(&r, w_count(&k), 0, CLCNN_F32);
+        clcnn_tensor *tdz = th_fx_tensor(f, ctx, CLCNN_F32, k.m, k.zh, k.zw, k.nc, dz);
+        clcnn_tensor *ta = th_fx_tensor(f, ctx, CLCNN_F32, k.m, k.h, k.w, k.c, a);
+        clcnn_tensor *tw = th_fx_tensor(f, ctx, CLCNN_F32, k.fh, k.fw, cpg(&k), k.nc, w);
+        clcnn_tensor *full[3], *part[3];
+        for (int v = 0; v < 2; v++) {
+            clcnn_tensor **o = v ? part : full;
+            o[0] = th_fx_tensor(f, ctx, CLCNN_F32, k.m, k.h, k.w, k.c, NULL);
+            o[1] = th_fx_tensor(f, ctx, CLCNN_F32, k.fh, k.fw, cpg(&k), k.nc, NULL);
+            o[2] = th_fx_tensor(f, ctx, CLCNN_F32, 1, 1, 1, k.nc, NULL);
+        }
+        assert_int_equal(clcnn_conv2d_backward_desc(ctx, tdz, ta, tw, &k.d, full[0], full[1], full[2]),
+                         CLCNN_OK);
+        for (int mask = 1; mask < 7; mask++) {
+            assert_int_equal(clcnn_conv2d_backward_desc(ctx, tdz, ta, tw, &k.d, mask & 1 ? part[0] : NULL,
+                                                        mask & 2 ? part[1] : NULL, mask & 4 ? part[2] : NULL),
+                             CLCNN_OK);
+            for (int o = 0; o < 3; o++) {
+                if (!(mask & (1 << o)))
+                    continue;
+                size_t n0, n1;
+                unsigned char *b0 = th_snapshot(full[o], &n0), *b1 = th_snapshot(part[o], &n1);
+                if (n0 != n1 || memcmp(b0, b1, n0) != 0)
+                    fail_msg("output %d alone (mask %d) differs from the full call for %s", o, mask,
+                             describe(&k));
+                free(b0);
+                free(b1);
+            }
+        }
+        for (int o = 2; o >= 0; o--)
+            th_drop(f, part[o]);
+        for (int o = 2; o >= 0; o--)
+            th_drop(f, full[o]);
+        th_drop(f, tw);
+        th_drop(f, ta);
+        th_drop(f, tdz);
+        free(dz);
+        free(a);
+        free(w);
+    }
+}
+
 /* ---- OpenCL contexts: what they refuse ------------------------------------ */
 
 #ifdef CLCNN_TEST_OPENCL
@@ -683,6 +739,9 @@ int main(void)
                                        th_teardown, (void *)&feats[i]};
         n++;
     }
+    tests[n++] = (struct CMUnitTest){"backward_desc_outputs_do_not_depend_on_the_others_asked_for",
+                                     backward_desc_outputs_do_not_depend_on_the_others_asked_for, th_setup,
+                                     th_teardown, NULL};
     static th_config configs[] = {
         {CLCNN_BACKEND_HOST, CLCNN_F64},
         {CLCNN_BACKEND_HOST, CLCNN_F32},

@@ -45,6 +45,8 @@ typedef struct {
     int dims[4];
     const char *nul;      /* a tensor given NULL */
     const char *alias[2]; /* tensor alias[0] given alias[1]'s tensor */
+    const char *as_f64;   /* a tensor made F64 (the others are F32) */
+    const char *other;    /* a tensor made in the other context */
 } cd_row;
 
 #define SET(field, value)                                                                                    \
@@ -93,7 +95,9 @@ static void cd_row_run(void **state)
     clcnn_tensor *t[6];
     for (int i = 0; i < N_TENSORS[r->on]; i++) {
         const int *dm = r->arg && strcmp(r->arg, NAMES[r->on][i]) == 0 ? r->dims : DIMS[r->on][i];
-        t[i] = mk(f, f->ctx, F32, dm[0], dm[1], dm[2], dm[3], NAMES[r->on][i]);
+        const int f64 = r->as_f64 && strcmp(r->as_f64, NAMES[r->on][i]) == 0;
+        const int other = r->other && strcmp(r->other, NAMES[r->on][i]) == 0;
+        t[i] = mk(f, other ? f->other : f->ctx, f64 ? F64 : F32, dm[0], dm[1], dm[2], dm[3], NAMES[r->on][i]);
     }
     if (r->nul)
         t[index_of(r->on, r->nul)] = NULL;
@@ -238,6 +242,16 @@ static const cd_row forward_rows[] = {
     {"conv_forward_desc_rejects_null_ctx", ON_FORWARD, INVALID, {"ctx is NULL"}, .null_ctx = 1},
     {"conv_forward_desc_rejects_null_a_prev", ON_FORWARD, INVALID, {": a_prev is NULL"}, .nul = "a_prev"},
     {"conv_forward_desc_rejects_null_z", ON_FORWARD, INVALID, {": z is NULL"}, .nul = "z"},
+    {"conv_forward_desc_rejects_w_dtype_not_matching_a_prev",
+     ON_FORWARD,
+     INVALID,
+     {": w is F64", "a_prev is F32"},
+     .as_f64 = "w"},
+    {"conv_forward_desc_rejects_b_of_another_context",
+     ON_FORWARD,
+     INVALID,
+     {": b belongs to another context"},
+     .other = "b"},
     {"conv_forward_desc_rejects_z_same_as_w",
      ON_FORWARD,
      INVALID,
@@ -259,6 +273,16 @@ static const cd_row backward_rows[] = {
     DESC_ROWS("conv_backward_desc", ON_BACKWARD),
     {"conv_backward_desc_rejects_null_ctx", ON_BACKWARD, INVALID, {"ctx is NULL"}, .null_ctx = 1},
     {"conv_backward_desc_rejects_null_dz", ON_BACKWARD, INVALID, {": dz is NULL"}, .nul = "dz"},
+    {"conv_backward_desc_rejects_db_dtype_not_matching_dz",
+     ON_BACKWARD,
+     INVALID,
+     {": db is F64", "dz is F32"},
+     .as_f64 = "db"},
+    {"conv_backward_desc_rejects_da_prev_of_another_context",
+     ON_BACKWARD,
+     INVALID,
+     {": da_prev belongs to another context"},
+     .other = "da_prev"},
     {"conv_backward_desc_rejects_dw_same_as_da_prev",
      ON_BACKWARD,
      INVALID,
