@@ -22,5 +22,15 @@ clcnn_status clcnn__host_pool_forward_desc(clcnn_context *ctx, const clcnn_tenso
 clcnn_status clcnn__host_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
                                             const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
                                             clcnn_tensor *da_prev);
+/* Convolutions described by a clcnn_conv_desc (the host backend runs every
+ * form; ops.c gives the OpenCL backend the notebook's form as
+ * clcnn_conv_params). */
+clcnn_status clcnn__host_conv_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                           const clcnn_tensor *w, const clcnn_tensor *b,
+                                           const clcnn_conv_desc *d, clcnn_tensor *z);
+clcnn_status clcnn__host_conv_backward_desc(clcnn_context *ctx, const clcnn_tensor *dz,
+                                            const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                            const clcnn_conv_desc *d, clcnn_tensor *da_prev, clcnn_tensor *dw,
+                                            clcnn_tensor *db);
 
 #endif /* CLCNN_BACKEND_H */

@@ -196,3 +196,46 @@ clcnn_status clcnn__host_pool_backward_desc(clcnn_context *ctx, const clcnn_tens
     scratch_free(&s);
     return CLCNN_OK;
 }
+
+/* ---- convolutions described by a clcnn_conv_desc ------------------------ */
+
+clcnn_status clcnn__host_conv_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                           const clcnn_tensor *w, const clcnn_tensor *b,
+                                           const clcnn_conv_desc *d, clcnn_tensor *z)
+{
+    scratch s = {0};
+    int failed = 0;
+    const double *ad = view(&s, a_prev, &failed);
+    const double *wd = view(&s, w, &failed);
+    const double *bd = view(&s, b, &failed);
+    double *zd = out_buffer(&s, z, &failed);
+    if (failed)
+        return oom(ctx, &s, "clcnn_conv2d_forward_desc");
+    clcnn_ref_conv_forward_desc(ad, a_prev->shape, wd, w->shape, bd, d, zd, z->shape);
+    store(z, zd);
+    scratch_free(&s);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn__host_conv_backward_desc(clcnn_context *ctx, const clcnn_tensor *dz,
+                                            const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                            const clcnn_conv_desc *d, clcnn_tensor *da_prev, clcnn_tensor *dw,
+                                            clcnn_tensor *db)
+{
+    scratch s = {0};
+    int failed = 0;
+    const double *dzd = view(&s, dz, &failed);
+    const double *ad = view(&s, a_prev, &failed);
+    const double *wd = view(&s, w, &failed);
+    double *dad = out_buffer(&s, da_prev, &failed);
+    double *dwd = out_buffer(&s, dw, &failed);
+    double *dbd = out_buffer(&s, db, &failed);
+    if (failed)
+        return oom(ctx, &s, "clcnn_conv2d_backward_desc");
+    clcnn_ref_conv_backward_desc(dzd, dz->shape, ad, a_prev->shape, wd, w->shape, d, dad, dwd, dbd);
+    store(da_prev, dad);
+    store(dw, dwd);
+    store(db, dbd);
+    scratch_free(&s);
+    return CLCNN_OK;
+}

@@ -103,6 +103,108 @@ clcnn_status clcnn_context_last_conv_algos(const clcnn_context *ctx, clcnn_conv_
     return CLCNN_OK;
 }
 
+/* ---- convolutions described by a clcnn_conv_desc ------------------------ */
+
+clcnn_conv_desc clcnn_conv_desc_from_params(clcnn_conv_params p)
+{
+    return (clcnn_conv_desc){.pad_top = p.pad,
+                             .pad_bottom = p.pad,
+                             .pad_left = p.pad,
+                             .pad_right = p.pad,
+                             .stride_h = p.stride,
+                             .stride_w = p.stride,
+                             .dilation_h = 1,
+                             .dilation_w = 1,
+                             .groups = 1,
+                             .algo = p.algo};
+}
+
+clcnn_status clcnn_conv2d_output_shape_desc(const int a_prev_dims[4], const int w_dims[4],
+                                            const clcnn_conv_desc *d, int out_dims[4])
+{
+    static const char fn[] = "clcnn_conv2d_output_shape_desc";
+    if (!a_prev_dims || !w_dims || !d || !out_dims)
+        return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                           !a_prev_dims ? "a_prev_dims"
+                           : !w_dims    ? "w_dims"
+                           : !d         ? "d"
+                                        : "out_dims");
+    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
+    clcnn_shape ws = {w_dims[0], w_dims[1], w_dims[2], w_dims[3]};
+    clcnn_shape zs;
+    clcnn_status s = clcnn__conv_output_desc(NULL, fn, as, ws, d, &zs);
+    if (s)
+        return s;
+    out_dims[0] = zs.n, out_dims[1] = zs.h, out_dims[2] = zs.w, out_dims[3] = zs.c;
+    return CLCNN_OK;
+}
+
+#ifdef CLCNN_HAVE_OPENCL
+/* What the OpenCL backend runs of a desc: the notebook's form, as the
+ * clcnn_conv_params of its kernels; any other form fails with a sentence
+ * naming the first parameter its kernels do not compute. */
+static clcnn_status cl_conv_params(clcnn_context *ctx, const char *fn, const clcnn_conv_desc *d,
+                                   clcnn_conv_params *p)
+{
+    static const char tail[] = "is not yet supported on the OpenCL backend; use a host context";
+    if (d->groups != 1)
+        return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED, "%s: d->groups %d %s", fn, d->groups, tail);
+    if (d->dilation_h != 1 || d->dilation_w != 1)
+        return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED, "%s: dilation (d->dilation_h %d, d->dilation_w %d) %s",
+                           fn, d->dilation_h, d->dilation_w, tail);
+    if (d->stride_h != d->stride_w)
+        return clcnn__fail(ctx, CLCNN_ERR_UNSUPPORTED, "%s: d->stride_h %d unequal to d->stride_w %d %s", fn,
+                           d->stride_h, d->stride_w, tail);
+    if (d->pad_bottom != d->pad_top || d->pad_left != d->pad_top || d->pad_right != d->pad_top)
+        return clcnn__fail(
+            ctx, CLCNN_ERR_UNSUPPORTED,
+            "%s: unequal pads (d->pad_top %d, d->pad_bottom %d, d->pad_left %d, d->pad_right %d) %s", fn,
+            d->pad_top, d->pad_bottom, d->pad_left, d->pad_right, tail);
+    *p = (clcnn_conv_params){.stride = d->stride_h, .pad = d->pad_top, .algo = d->algo};
+    return CLCNN_OK;
+}
+#endif
+
+clcnn_status clcnn_conv2d_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                       const clcnn_tensor *b, const clcnn_conv_desc *d, clcnn_tensor *z)
+{
+    clcnn_status s = clcnn__validate_conv_forward_desc(ctx, a_prev, w, b, d, z);
+    if (s)
+        return s;
+#ifdef CLCNN_HAVE_OPENCL
+    if (ctx->cl) {
+        clcnn_conv_params p;
+        if ((s = cl_conv_params(ctx, "clcnn_conv2d_forward_desc", d, &p)))
+            return s;
+        conv_begin(ctx, 1, 0, 0);
+        return conv_end(ctx, DISPATCH(ctx, conv_forward, ctx, a_prev, w, b, p, z));
+    }
+#endif
+    conv_begin(ctx, 1, 0, 0);
+    return conv_end(ctx, clcnn__host_conv_forward_desc(ctx, a_prev, w, b, d, z));
+}
+
+clcnn_status clcnn_conv2d_backward_desc(clcnn_context *ctx, const clcnn_tensor *dz,
+                                        const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                        const clcnn_conv_desc *d, clcnn_tensor *da_prev, clcnn_tensor *dw,
+                                        clcnn_tensor *db)
+{
+    clcnn_status s = clcnn__validate_conv_backward_desc(ctx, dz, a_prev, w, d, da_prev, dw, db);
+    if (s)
+        return s;
+#ifdef CLCNN_HAVE_OPENCL
+    if (ctx->cl) {
+        clcnn_conv_params p;
+        if ((s = cl_conv_params(ctx, "clcnn_conv2d_backward_desc", d, &p)))
+            return s;
+        conv_begin(ctx, 0, da_prev != NULL, dw != NULL);
+        return conv_end(ctx, DISPATCH(ctx, conv_backward, ctx, dz, a_prev, w, p, da_prev, dw, db));
+    }
+#endif
+    conv_begin(ctx, 0, da_prev != NULL, dw != NULL);
+    return conv_end(ctx, clcnn__host_conv_backward_desc(ctx, dz, a_prev, w, d, da_prev, dw, db));
+}
+
 clcnn_status clcnn_pool2d_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
                                   clcnn_tensor *a)
 {

@@ -38,5 +38,18 @@ clcnn_status clcnn__validate_pool_forward_desc(clcnn_context *ctx, const clcnn_t
 clcnn_status clcnn__validate_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
                                                 const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
                                                 const clcnn_tensor *da_prev);
+/* ---- convolutions described by a clcnn_conv_desc ------------------------ */
+
+/* Output shape of a convolution of input shape as by weights ws
+ * ([fh][fw][n_C_prev / groups][n_C]) with the parameters of d (not NULL). */
+clcnn_status clcnn__conv_output_desc(clcnn_context *ctx, const char *fn, clcnn_shape as, clcnn_shape ws,
+                                     const clcnn_conv_desc *d, clcnn_shape *zs);
+clcnn_status clcnn__validate_conv_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                               const clcnn_tensor *w, const clcnn_tensor *b,
+                                               const clcnn_conv_desc *d, const clcnn_tensor *z);
+clcnn_status clcnn__validate_conv_backward_desc(clcnn_context *ctx, const clcnn_tensor *dz,
+                                                const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                                const clcnn_conv_desc *d, const clcnn_tensor *da_prev,
+                                                const clcnn_tensor *dw, const clcnn_tensor *db);
 
 #endif /* CLCNN_VALIDATE_H */

@@ -5,7 +5,8 @@
  *  - Tensors are 4-D, NHWC, row-major (C order), exactly like the numpy arrays
  *    of the "Convolutional Neural Networks: Step by Step" notebook:
  *      activations  [m][n_H][n_W][n_C]
- *      weights      [fh][fw][n_C_prev][n_C]   (HWIO; fh != fw is allowed)
+ *      weights      [fh][fw][n_C_prev][n_C]   (HWIO; fh != fw is allowed;
+ *                   [fh][fw][n_C_prev / groups][n_C] with clcnn_conv_desc)
  *      bias         [1][1][1][n_C]
  *  - Every fallible call returns a clcnn_status; CLCNN_OK is 0 and results
  *    come back through out-parameters.
@@ -353,6 +354,106 @@ CLCNN_API clcnn_status clcnn_conv2d_backward(clcnn_context *ctx, const clcnn_ten
  *  DIRECT for what it computed.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (ctx or algos NULL). */
 CLCNN_API clcnn_status clcnn_context_last_conv_algos(const clcnn_context *ctx, clcnn_conv_algo algos[3]);
+
+/* ------------------------------------------------------------------------ */
+/* Convolution with general layer parameters (descriptor entry points)        */
+/* ------------------------------------------------------------------------ */
+
+/** Convolution parameters of real networks' layers, beside the notebook's
+ *  clcnn_conv_params (whose entry points above stay as they are):
+ *    pad_top, pad_bottom, pad_left, pad_right  zeros added on each side, >= 0;
+ *    stride_h, stride_w      window step per axis, >= 1;
+ *    dilation_h, dilation_w  distance between a window's taps, >= 1 (1: taps
+ *                            next to each other);
+ *    groups                  >= 1, dividing both n_C_prev and n_C: the input
+ *                            channels split into `groups` equal slices and
+ *                            output channel o reads only slice
+ *                            g = o / (n_C / groups);
+ *    algo                    as in clcnn_conv_params.
+ *  With groups, the weights are [fh][fw][n_C_prev / groups][n_C]: w[y][x][k][o]
+ *  multiplies input channel g * (n_C_prev / groups) + k.  Depthwise
+ *  convolution is groups = n_C_prev, with n_C = n_C_prev * multiplier (output
+ *  channels o = c * multiplier ... c * multiplier + multiplier - 1 read input
+ *  channel c) and weights [fh][fw][1][n_C].
+ *  The notebook's form is pads all equal, stride_h == stride_w, dilation 1 and
+ *  groups 1 (clcnn_conv_desc_from_params). */
+typedef struct {
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int stride_h, stride_w;
+    int dilation_h, dilation_w;
+    int groups;
+    clcnn_conv_algo algo;
+} clcnn_conv_desc;
+
+/** The descriptor of the notebook's form: every pad p.pad, both strides
+ *  p.stride, dilation 1, groups 1, algo p.algo.  Copies the values without
+ *  checking them; the calls taking the descriptor check them. */
+CLCNN_API clcnn_conv_desc clcnn_conv_desc_from_params(clcnn_conv_params p);
+
+/** Output size of a convolution described by d, per axis
+ *    n_H = floor((n_H_prev + pad_top + pad_bottom - dilation_h*(fh-1) - 1)
+ *                / stride_h) + 1
+ *    n_W = floor((n_W_prev + pad_left + pad_right - dilation_w*(fw-1) - 1)
+ *                / stride_w) + 1
+ *  out_dims = {m, n_H, n_W, n_C} for a_prev_dims = {m, n_H_prev, n_W_prev,
+ *  n_C_prev} and w_dims = {fh, fw, n_C_prev / groups, n_C}.  For the
+ *  notebook's form it equals clcnn_conv2d_output_shape.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL array or d, a dimension < 1, a
+ *  pad < 0, a stride or dilation < 1, groups < 1, unknown algo, a padded
+ *  input size or element count that overflows int resp. size_t),
+ *  CLCNN_ERR_SHAPE (groups not dividing n_C_prev or n_C, w's input channels
+ *  not n_C_prev / groups, or the dilated window dilation*(f-1)+1 larger than
+ *  the padded input).  Messages go to clcnn_last_error(NULL). */
+CLCNN_API clcnn_status clcnn_conv2d_output_shape_desc(const int a_prev_dims[4], const int w_dims[4],
+                                                      const clcnn_conv_desc *d, int out_dims[4]);
+
+/** z = conv(a_prev, w) + b with the parameters of d:
+ *    z[i][y][x][o] = b[o] + sum over (fy, fx, k) of
+ *        a_prev_pad[i][y*stride_h + fy*dilation_h - pad_top]
+ *                     [x*stride_w + fx*dilation_w - pad_left][g*cpg + k]
+ *        * w[fy][fx][k][o]
+ *  with cpg = n_C_prev / groups, g = o / (n_C / groups), k < cpg, and
+ *  a_prev_pad reading 0 outside a_prev.  a_prev: [m][n_H_prev][n_W_prev]
+ *  [n_C_prev]; w: [fh][fw][n_C_prev / groups][n_C]; b: [1][1][1][n_C] or NULL
+ *  (no bias); z: [m][n_H][n_W][n_C] from clcnn_conv2d_output_shape_desc.
+ *  The host backend sums in the order (fy, fx, k) and adds b last, in
+ *  double precision, so the notebook's form gives exactly the bytes of
+ *  clcnn_conv2d_forward.  An OpenCL context runs the notebook's form with
+ *  clcnn_conv2d_forward's kernels (the same bytes as that call); any other
+ *  form fails with CLCNN_ERR_UNSUPPORTED, its message naming the parameter
+ *  ("clcnn_conv2d_forward_desc: d->groups 2 is not yet supported on the
+ *  OpenCL backend; use a host context"), and z untouched.
+ *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL ctx/a_prev/w/z/d, a bad value in
+ *  d as for clcnn_conv2d_output_shape_desc, dtype mismatch, tensor of
+ *  another context, z the same tensor as an input), CLCNN_ERR_SHAPE (as for
+ *  clcnn_conv2d_output_shape_desc, plus b's and z's shapes),
+ *  CLCNN_ERR_UNSUPPORTED, CLCNN_ERR_OUT_OF_MEMORY, CLCNN_ERR_DEVICE,
+ *  CLCNN_ERR_BUILD. */
+CLCNN_API clcnn_status clcnn_conv2d_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                                 const clcnn_tensor *w, const clcnn_tensor *b,
+                                                 const clcnn_conv_desc *d, clcnn_tensor *z);
+
+/** Gradients of clcnn_conv2d_forward_desc, the exact adjoints of its sum:
+ *    da_prev [m][n_H_prev][n_W_prev][n_C_prev]: each a_prev element gets
+ *            w[fy][fx][k][o] * dz[i][y][x][o] for every (y, x, fy, fx, o)
+ *            whose tap reads it (pad positions dropped);
+ *    dw      [fh][fw][n_C_prev / groups][n_C]: sum over (i, y, x) of
+ *            a_prev_pad[...tap...][g*cpg + k] * dz[i][y][x][o];
+ *    db      [1][1][1][n_C]: sum of dz over m, n_H and n_W.
+ *  dz: [m][n_H][n_W][n_C]; a_prev, w and d as in the forward call.  Each of
+ *  da_prev, dw and db may be NULL to skip it; what is computed does not
+ *  depend on which others are asked for.  The host backend accumulates over
+ *  (i, y, x, o, fy, fx, k) in that nesting, as clcnn_conv2d_backward does,
+ *  so the notebook's form gives exactly its bytes; an OpenCL context runs
+ *  the notebook's form with clcnn_conv2d_backward's kernels and fails any
+ *  other form with CLCNN_ERR_UNSUPPORTED (outputs untouched), as the forward.
+ *  Errors: as clcnn_conv2d_forward_desc, plus CLCNN_ERR_INVALID_ARGUMENT
+ *  when two outputs are the same tensor or an output is an input, and
+ *  CLCNN_ERR_SHAPE when dz, da_prev, dw or db has the wrong shape. */
+CLCNN_API clcnn_status clcnn_conv2d_backward_desc(clcnn_context *ctx, const clcnn_tensor *dz,
+                                                  const clcnn_tensor *a_prev, const clcnn_tensor *w,
+                                                  const clcnn_conv_desc *d, clcnn_tensor *da_prev,
+                                                  clcnn_tensor *dw, clcnn_tensor *db);
 
 /** a = max or mean of each f x f window of a_prev, the notebook's
  *  pool_forward.  a_prev: [m][n_H_prev][n_W_prev][n_C]; a: [m][n_H][n_W][n_C]

@@ -35,6 +35,16 @@ int clcnn_ref_conv_backward(const double *dz, clcnn_shape zs, const double *a_pr
                             const double *w, clcnn_shape ws, int stride, int pad, double *da_prev, double *dw,
                             double *db);
 
+/* Convolution with d's parameters (ref_conv_desc.c): w is
+ * [fh][fw][n_C_prev / groups][n_C], b may be NULL. Needs no scratch memory. */
+void clcnn_ref_conv_forward_desc(const double *a_prev, clcnn_shape as, const double *w, clcnn_shape ws,
+                                 const double *b, const clcnn_conv_desc *d, double *z, clcnn_shape zs);
+
+/* Its gradients; any of da_prev, dw, db may be NULL to skip it. */
+void clcnn_ref_conv_backward_desc(const double *dz, clcnn_shape zs, const double *a_prev, clcnn_shape as,
+                                  const double *w, clcnn_shape ws, const clcnn_conv_desc *d, double *da_prev,
+                                  double *dw, double *db);
+
 /* pool_forward: a [os] from a_prev [as]. Returns 0, or -1 on allocation
  * failure. */
 int clcnn_ref_pool_forward(const double *a_prev, clcnn_shape as, int f, int stride, clcnn_pool_mode mode,
