@@ -458,6 +458,10 @@ CLCNN_API clcnn_status clcnn_conv2d_backward_desc(clcnn_context *ctx, const clcn
 /** a = max or mean of each f x f window of a_prev, the notebook's
  *  pool_forward.  a_prev: [m][n_H_prev][n_W_prev][n_C]; a: [m][n_H][n_W][n_C]
  *  from clcnn_pool2d_output_shape.  A window holding NaN has NaN as its max.
+ *  The mean is the window's sum divided by f*f; the OpenCL backend sums in
+ *  the tensor's dtype (as cuDNN and PyTorch do), so a window whose sum
+ *  exceeds the dtype's range gives +-inf there although the mean would fit,
+ *  while the host path sums in double.
  *  Errors: CLCNN_ERR_INVALID_ARGUMENT (NULL, f < 1, stride < 1, unknown mode,
  *  dtype mismatch, another context, a == a_prev), CLCNN_ERR_SHAPE (window
  *  larger than the input, a's shape), CLCNN_ERR_OUT_OF_MEMORY,
