@@ -225,31 +225,58 @@ clcnn_status clcnn__validate_conv_backward(clcnn_context *ctx, const clcnn_tenso
     return check_shape(ctx, fn, "db", db, (clcnn_shape){1, 1, 1, w->shape.c});
 }
 
-clcnn_status clcnn__validate_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
-                                          const clcnn_tensor *a)
+/* What a pooling call takes its output shape from: the notebook's
+ * clcnn_pool_params, or (is_desc) a clcnn_pool_desc that may be NULL. */
+typedef struct {
+    int is_desc;
+    clcnn_pool_params p;
+    const clcnn_pool_desc *d;
+} pool_form;
+
+static clcnn_status pool_form_output(clcnn_context *ctx, const char *fn, clcnn_shape as, pool_form f,
+                                     clcnn_shape *os)
 {
-    static const char fn[] = "clcnn_pool2d_forward";
+    return f.is_desc ? clcnn__pool_desc_output(ctx, fn, as, f.d, os)
+                     : clcnn__pool_output(ctx, fn, as, f.p, os);
+}
+
+/* The checks of a pooling forward of either form. */
+static clcnn_status check_pool_forward(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev,
+                                       pool_form f, const clcnn_tensor *a)
+{
     const arg args[] = {{"a_prev", a_prev, 0}, {"a", a, 0}};
     clcnn_status s = check_args(ctx, fn, args, 2, 1);
     clcnn_shape os = {0, 0, 0, 0};
-    if (s || (s = clcnn__pool_output(ctx, fn, a_prev->shape, p, &os)))
+    if (s || (s = pool_form_output(ctx, fn, a_prev->shape, f, &os)))
         return s;
     return check_shape(ctx, fn, "a", a, os);
+}
+
+/* The checks of a pooling backward of either form. */
+static clcnn_status check_pool_backward(clcnn_context *ctx, const char *fn, const clcnn_tensor *da,
+                                        const clcnn_tensor *a_prev, pool_form f, const clcnn_tensor *da_prev)
+{
+    const arg args[] = {{"da", da, 0}, {"a_prev", a_prev, 0}, {"da_prev", da_prev, 0}};
+    clcnn_status s = check_args(ctx, fn, args, 3, 2);
+    clcnn_shape os = {0, 0, 0, 0};
+    if (s || (s = pool_form_output(ctx, fn, a_prev->shape, f, &os)))
+        return s;
+    if ((s = check_shape(ctx, fn, "da", da, os)))
+        return s;
+    return check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape);
+}
+
+clcnn_status clcnn__validate_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
+                                          const clcnn_tensor *a)
+{
+    return check_pool_forward(ctx, "clcnn_pool2d_forward", a_prev, (pool_form){.p = p}, a);
 }
 
 clcnn_status clcnn__validate_pool_backward(clcnn_context *ctx, const clcnn_tensor *da,
                                            const clcnn_tensor *a_prev, clcnn_pool_params p,
                                            const clcnn_tensor *da_prev)
 {
-    static const char fn[] = "clcnn_pool2d_backward";
-    const arg args[] = {{"da", da, 0}, {"a_prev", a_prev, 0}, {"da_prev", da_prev, 0}};
-    clcnn_status s = check_args(ctx, fn, args, 3, 2);
-    clcnn_shape os = {0, 0, 0, 0};
-    if (s || (s = clcnn__pool_output(ctx, fn, a_prev->shape, p, &os)))
-        return s;
-    if ((s = check_shape(ctx, fn, "da", da, os)))
-        return s;
-    return check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape);
+    return check_pool_backward(ctx, "clcnn_pool2d_backward", da, a_prev, (pool_form){.p = p}, da_prev);
 }
 
 /* ---- pooling with a clcnn_pool_desc ------------------------------------ */
@@ -406,28 +433,15 @@ clcnn_status clcnn__pool_desc_output(clcnn_context *ctx, const char *fn, clcnn_s
 clcnn_status clcnn__validate_pool_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
                                                const clcnn_pool_desc *d, const clcnn_tensor *a)
 {
-    static const char fn[] = "clcnn_pool2d_forward_desc";
-    const arg args[] = {{"a_prev", a_prev, 0}, {"a", a, 0}};
-    clcnn_status s = check_args(ctx, fn, args, 2, 1);
-    clcnn_shape os = {0, 0, 0, 0};
-    if (s || (s = clcnn__pool_desc_output(ctx, fn, a_prev->shape, d, &os)))
-        return s;
-    return check_shape(ctx, fn, "a", a, os);
+    return check_pool_forward(ctx, "clcnn_pool2d_forward_desc", a_prev, (pool_form){.is_desc = 1, .d = d}, a);
 }
 
 clcnn_status clcnn__validate_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
                                                 const clcnn_tensor *a_prev, const clcnn_pool_desc *d,
                                                 const clcnn_tensor *da_prev)
 {
-    static const char fn[] = "clcnn_pool2d_backward_desc";
-    const arg args[] = {{"da", da, 0}, {"a_prev", a_prev, 0}, {"da_prev", da_prev, 0}};
-    clcnn_status s = check_args(ctx, fn, args, 3, 2);
-    clcnn_shape os = {0, 0, 0, 0};
-    if (s || (s = clcnn__pool_desc_output(ctx, fn, a_prev->shape, d, &os)))
-        return s;
-    if ((s = check_shape(ctx, fn, "da", da, os)))
-        return s;
-    return check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape);
+    return check_pool_backward(ctx, "clcnn_pool2d_backward_desc", da, a_prev,
+                               (pool_form){.is_desc = 1, .d = d}, da_prev);
 }
 
 /* ---- convolutions described by a clcnn_conv_desc ------------------------ */
