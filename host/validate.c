@@ -94,6 +94,17 @@ clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *fn, const char *n
     return CLCNN_OK;
 }
 
+clcnn_status clcnn__padded_axis(clcnn_context *ctx, const char *fn, const clcnn__desc_axis *a,
+                                long long *padded)
+{
+    *padded = (long long)a->n + a->pad_begin + a->pad_end;
+    if (*padded > INT_MAX)
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
+                           "%s: the padded input %s %lld (n_%s_prev %d + %s %d + %s %d) overflows int", fn,
+                           a->axis, *padded, a->axis, a->n, a->pb_name, a->pad_begin, a->pe_name, a->pad_end);
+    return CLCNN_OK;
+}
+
 clcnn_status clcnn__validate_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad,
                                       const clcnn_tensor *x_pad)
 {

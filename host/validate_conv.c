@@ -90,36 +90,25 @@ clcnn_status clcnn__validate_conv_backward(clcnn_context *ctx, const clcnn_tenso
 
 /* ---- convolutions described by a clcnn_conv_desc ------------------------ */
 
-/* The pads, strides and dilations of one axis of a clcnn_conv_desc, with the
- * names its messages give them. */
-typedef struct {
-    const char *axis; /* "H" or "W" */
-    const char *fname, *pb_name, *pe_name, *s_name, *d_name;
-    int pad_begin, pad_end, stride, dilation;
-} desc_axis;
-
 /* One output size of a desc convolution,
  * floor((n_prev + pad_begin + pad_end - dilation*(f-1) - 1) / stride) + 1,
  * after checking that the padded input fits an int and the dilated window
  * fits the padded input. */
-static clcnn_status out_size_desc(clcnn_context *ctx, const char *fn, int n_prev, int f, desc_axis a,
-                                  int *out)
+static clcnn_status out_size_desc(clcnn_context *ctx, const char *fn, const clcnn__desc_axis *a, int *out)
 {
-    const long long padded = (long long)n_prev + a.pad_begin + a.pad_end;
-    if (padded > INT_MAX)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                           "%s: the padded input %s %lld (n_%s_prev %d + d->%s %d + d->%s %d) overflows int",
-                           fn, a.axis, padded, a.axis, n_prev, a.pb_name, a.pad_begin, a.pe_name, a.pad_end);
+    long long padded;
+    clcnn_status s = clcnn__padded_axis(ctx, fn, a, &padded);
+    if (s)
+        return s;
     /* dilation*(f-1)+1 < 2^62: both factors are ints. */
-    const long long extent = (long long)a.dilation * (f - 1) + 1;
+    const long long extent = (long long)a->dilation * (a->f - 1) + 1;
     if (extent > padded)
-        return clcnn__fail(
-            ctx, CLCNN_ERR_SHAPE,
-            "%s: the window %s = %d with d->%s %d spans %lld, more than the padded input %s %lld "
-            "(n_%s_prev %d + d->%s %d + d->%s %d)",
-            fn, a.fname, f, a.d_name, a.dilation, extent, a.axis, padded, a.axis, n_prev, a.pb_name,
-            a.pad_begin, a.pe_name, a.pad_end);
-    *out = (int)((padded - extent) / a.stride + 1);
+        return clcnn__fail(ctx, CLCNN_ERR_SHAPE,
+                           "%s: the window %s = %d with %s %d spans %lld, more than the padded input %s %lld "
+                           "(n_%s_prev %d + %s %d + %s %d)",
+                           fn, a->f_name, a->f, a->dil_name, a->dilation, extent, a->axis, padded, a->axis,
+                           a->n, a->pb_name, a->pad_begin, a->pe_name, a->pad_end);
+    *out = (int)((padded - extent) / a->stride + 1);
     return CLCNN_OK;
 }
 
@@ -174,13 +163,14 @@ clcnn_status clcnn__conv_output_desc(clcnn_context *ctx, const char *fn, clcnn_s
         (s = clcnn__check_dims(ctx, fn, "w_dims", ws)) || (s = check_conv_desc_values(ctx, fn, d)) ||
         (s = check_conv_groups(ctx, fn, as, ws, d->groups)))
         return s;
-    const desc_axis ah = {"H",          "fh",       "pad_top",     "pad_bottom", "stride_h",
-                          "dilation_h", d->pad_top, d->pad_bottom, d->stride_h,  d->dilation_h};
-    const desc_axis aw = {"W",          "fw",        "pad_left",   "pad_right", "stride_w",
-                          "dilation_w", d->pad_left, d->pad_right, d->stride_w, d->dilation_w};
+    const clcnn__desc_axis ah = {
+        "H",           as.h, ws.n,         d->stride_h,     d->pad_top,     d->pad_bottom,
+        d->dilation_h, "fh", "d->pad_top", "d->pad_bottom", "d->dilation_h"};
+    const clcnn__desc_axis aw = {"W",           as.w,           ws.h,           d->stride_w,
+                                 d->pad_left,   d->pad_right,   d->dilation_w,  "fw",
+                                 "d->pad_left", "d->pad_right", "d->dilation_w"};
     clcnn_shape out = {as.n, 0, 0, ws.c};
-    if ((s = out_size_desc(ctx, fn, as.h, ws.n, ah, &out.h)) ||
-        (s = out_size_desc(ctx, fn, as.w, ws.h, aw, &out.w)))
+    if ((s = out_size_desc(ctx, fn, &ah, &out.h)) || (s = out_size_desc(ctx, fn, &aw, &out.w)))
         return s;
     const size_t ph = (size_t)as.h + (size_t)d->pad_top + (size_t)d->pad_bottom;
     const size_t pw = (size_t)as.w + (size_t)d->pad_left + (size_t)d->pad_right;

@@ -34,4 +34,18 @@ clcnn_status clcnn__out_size(clcnn_context *ctx, const char *fn, const char *axi
 /* Every dimension of s (the dims argument called name) is >= 1. */
 clcnn_status clcnn__check_dims(clcnn_context *ctx, const char *fn, const char *name, clcnn_shape s);
 
+/* One axis of a convolution or pooling descriptor: the input size, the
+ * window, stride, pads and dilation on it, and the names the messages give
+ * them ("d->pad_top", ...). */
+typedef struct {
+    const char *axis; /* "H" or "W" */
+    int n, f, stride, pad_begin, pad_end, dilation;
+    const char *f_name, *pb_name, *pe_name, *dil_name;
+} clcnn__desc_axis;
+
+/* The padded input size of axis a, n + pad_begin + pad_end, checked to fit
+ * an int. */
+clcnn_status clcnn__padded_axis(clcnn_context *ctx, const char *fn, const clcnn__desc_axis *a,
+                                long long *padded);
+
 #endif

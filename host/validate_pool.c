@@ -82,14 +82,6 @@ clcnn_status clcnn__validate_pool_backward(clcnn_context *ctx, const clcnn_tenso
 
 /* ---- pooling with a clcnn_pool_desc ------------------------------------ */
 
-/* One axis of a desc: the input size, the window, stride, pads and dilation
- * on it, and the names the messages give them. */
-typedef struct {
-    const char *axis; /* "H" or "W" */
-    int n, f, stride, pad_begin, pad_end, dilation;
-    const char *f_name, *pb_name, *pe_name, *dil_name;
-} pool_axis;
-
 static clcnn_status at_least_1(clcnn_context *ctx, const char *fn, const char *name, int v)
 {
     if (v >= 1)
@@ -155,7 +147,8 @@ static clcnn_status pool_desc_values(clcnn_context *ctx, const char *fn, const c
  * later windows start inside the input), and only where n < dilation (the
  * first tap at or past 0 is below the dilation), which with the extent
  * check leaves at most one such window to look at. */
-static clcnn_status pool_taps_inside(clcnn_context *ctx, const char *fn, const pool_axis *a, long long out)
+static clcnn_status pool_taps_inside(clcnn_context *ctx, const char *fn, const clcnn__desc_axis *a,
+                                     long long out)
 {
     if (a->n >= a->dilation)
         return CLCNN_OK;
@@ -172,30 +165,31 @@ static clcnn_status pool_taps_inside(clcnn_context *ctx, const char *fn, const p
     return CLCNN_OK;
 }
 
-static pool_axis pool_axis_h(const clcnn_pool_desc *d, int n)
+static clcnn__desc_axis pool_axis_h(const clcnn_pool_desc *d, int n)
 {
-    const pool_axis a = {"H",           n,       d->fh,        d->stride_h,     d->pad_top,     d->pad_bottom,
-                         d->dilation_h, "d->fh", "d->pad_top", "d->pad_bottom", "d->dilation_h"};
+    const clcnn__desc_axis a = {
+        "H",           n,       d->fh,        d->stride_h,     d->pad_top,     d->pad_bottom,
+        d->dilation_h, "d->fh", "d->pad_top", "d->pad_bottom", "d->dilation_h"};
     return a;
 }
 
-static pool_axis pool_axis_w(const clcnn_pool_desc *d, int n)
+static clcnn__desc_axis pool_axis_w(const clcnn_pool_desc *d, int n)
 {
-    const pool_axis a = {"W",           n,       d->fw,         d->stride_w,    d->pad_left,    d->pad_right,
-                         d->dilation_w, "d->fw", "d->pad_left", "d->pad_right", "d->dilation_w"};
+    const clcnn__desc_axis a = {
+        "W",           n,       d->fw,         d->stride_w,    d->pad_left,    d->pad_right,
+        d->dilation_w, "d->fw", "d->pad_left", "d->pad_right", "d->dilation_w"};
     return a;
 }
 
 /* One output size by the floor or ceil rule of clcnn_pool_desc. */
-static clcnn_status pool_desc_axis(clcnn_context *ctx, const char *fn, const pool_axis *a, int ceil_mode,
-                                   int *out)
+static clcnn_status pool_desc_axis(clcnn_context *ctx, const char *fn, const clcnn__desc_axis *a,
+                                   int ceil_mode, int *out)
 {
-    const long long padded = (long long)a->n + a->pad_begin + a->pad_end;
+    long long padded;
+    clcnn_status s = clcnn__padded_axis(ctx, fn, a, &padded);
+    if (s)
+        return s;
     const long long extent = (long long)a->dilation * (a->f - 1) + 1;
-    if (padded > INT_MAX)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                           "%s: the padded input %s %lld (n_%s_prev %d + %s %d + %s %d) overflows int", fn,
-                           a->axis, padded, a->axis, a->n, a->pb_name, a->pad_begin, a->pe_name, a->pad_end);
     if (extent > padded)
         return clcnn__fail(ctx, CLCNN_ERR_SHAPE,
                            "%s: the window %s = %d (extent %lld with %s %d) is larger than the padded input "
@@ -207,8 +201,7 @@ static clcnn_status pool_desc_axis(clcnn_context *ctx, const char *fn, const poo
     /* a last window wholly in the end padding is dropped */
     if (ceil_mode && (n - 1) * a->stride >= (long long)a->n + a->pad_begin)
         n--;
-    clcnn_status s = pool_taps_inside(ctx, fn, a, n);
-    if (s)
+    if ((s = pool_taps_inside(ctx, fn, a, n)))
         return s;
     *out = (int)n;
     return CLCNN_OK;
@@ -222,7 +215,7 @@ clcnn_status clcnn__pool_desc_output(clcnn_context *ctx, const char *fn, clcnn_s
         return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: d is NULL", fn);
     if ((s = clcnn__check_dims(ctx, fn, "a_prev_dims", as)) || (s = pool_desc_values(ctx, fn, d)))
         return s;
-    const pool_axis ah = pool_axis_h(d, as.h), aw = pool_axis_w(d, as.w);
+    const clcnn__desc_axis ah = pool_axis_h(d, as.h), aw = pool_axis_w(d, as.w);
     clcnn_shape out = {as.n, 0, 0, as.c};
     if ((s = pool_desc_axis(ctx, fn, &ah, d->ceil_mode, &out.h)) ||
         (s = pool_desc_axis(ctx, fn, &aw, d->ceil_mode, &out.w)))
