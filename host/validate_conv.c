@@ -40,16 +40,13 @@ clcnn_status clcnn__conv_output(clcnn_context *ctx, const char *fn, clcnn_shape 
         (s = clcnn__out_size(ctx, fn, "W", as.w, ws.h, "fw", p.pad, p.stride, &out.w)))
         return s;
     /* The reference path pads a_prev into a double array: its byte count must fit size_t. */
-    size_t count = 1;
-    const size_t pdims[5] = {(size_t)as.n, (size_t)as.h + 2 * (size_t)p.pad, (size_t)as.w + 2 * (size_t)p.pad,
-                             (size_t)as.c, sizeof(double)};
-    for (int i = 0; i < 5; i++)
-        if (!clcnn__mul_size(count, pdims[i], &count))
-            return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
-                               "%s: a_prev " SHAPE_FMT
-                               " padded by p.pad %d gives (%d, %zu, %zu, %d), more elements "
-                               "than size_t can count in bytes",
-                               fn, SHAPE_ARGS(as), p.pad, as.n, pdims[1], pdims[2], as.c);
+    const size_t ph = (size_t)as.h + 2 * (size_t)p.pad, pw = (size_t)as.w + 2 * (size_t)p.pad;
+    if (!padded_bytes_fit(as, ph, pw))
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT,
+                           "%s: a_prev " SHAPE_FMT
+                           " padded by p.pad %d gives (%d, %zu, %zu, %d), more elements "
+                           "than size_t can count in bytes",
+                           fn, SHAPE_ARGS(as), p.pad, as.n, ph, pw, as.c);
     *zs = out;
     return CLCNN_OK;
 }
