@@ -51,19 +51,63 @@ clcnn_status clcnn__conv_output(clcnn_context *ctx, const char *fn, clcnn_shape 
     return CLCNN_OK;
 }
 
-clcnn_status clcnn__validate_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
-                                          const clcnn_tensor *w, const clcnn_tensor *b, clcnn_conv_params p,
-                                          const clcnn_tensor *z)
+/* What a convolution call takes its output shape from: the notebook's
+ * clcnn_conv_params, or (is_desc) a clcnn_conv_desc that may be NULL. */
+typedef struct {
+    int is_desc;
+    clcnn_conv_params p;
+    const clcnn_conv_desc *d;
+} conv_form;
+
+static clcnn_status conv_form_output(clcnn_context *ctx, const char *fn, clcnn_shape as, clcnn_shape ws,
+                                     conv_form f, clcnn_shape *zs)
 {
-    static const char fn[] = "clcnn_conv2d_forward";
+    if (!f.is_desc)
+        return clcnn__conv_output(ctx, fn, as, ws, f.p, zs);
+    if (!f.d)
+        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: d is NULL", fn);
+    return clcnn__conv_output_desc(ctx, fn, as, ws, f.d, zs);
+}
+
+/* The checks of a convolution forward of either form. */
+static clcnn_status check_conv_forward(clcnn_context *ctx, const char *fn, const clcnn_tensor *a_prev,
+                                       const clcnn_tensor *w, const clcnn_tensor *b, conv_form f,
+                                       const clcnn_tensor *z)
+{
     const clcnn__arg args[] = {{"a_prev", a_prev, 0}, {"w", w, 0}, {"b", b, 1}, {"z", z, 0}};
     clcnn_status s = clcnn__check_args(ctx, fn, args, 4, 3);
     clcnn_shape zs;
-    if (s || (s = clcnn__conv_output(ctx, fn, a_prev->shape, w->shape, p, &zs)))
+    if (s || (s = conv_form_output(ctx, fn, a_prev->shape, w->shape, f, &zs)))
         return s;
     if ((s = clcnn__check_shape(ctx, fn, "b", b, (clcnn_shape){1, 1, 1, w->shape.c})))
         return s;
     return clcnn__check_shape(ctx, fn, "z", z, zs);
+}
+
+/* The checks of a convolution backward of either form. */
+static clcnn_status check_conv_backward(clcnn_context *ctx, const char *fn, const clcnn_tensor *dz,
+                                        const clcnn_tensor *a_prev, const clcnn_tensor *w, conv_form f,
+                                        const clcnn_tensor *da_prev, const clcnn_tensor *dw,
+                                        const clcnn_tensor *db)
+{
+    const clcnn__arg args[] = {{"dz", dz, 0},           {"a_prev", a_prev, 0}, {"w", w, 0},
+                               {"da_prev", da_prev, 1}, {"dw", dw, 1},         {"db", db, 1}};
+    clcnn_status s = clcnn__check_args(ctx, fn, args, 6, 3);
+    clcnn_shape zs;
+    if (s || (s = conv_form_output(ctx, fn, a_prev->shape, w->shape, f, &zs)))
+        return s;
+    if ((s = clcnn__check_shape(ctx, fn, "dz", dz, zs)) ||
+        (s = clcnn__check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape)) ||
+        (s = clcnn__check_shape(ctx, fn, "dw", dw, w->shape)))
+        return s;
+    return clcnn__check_shape(ctx, fn, "db", db, (clcnn_shape){1, 1, 1, w->shape.c});
+}
+
+clcnn_status clcnn__validate_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev,
+                                          const clcnn_tensor *w, const clcnn_tensor *b, clcnn_conv_params p,
+                                          const clcnn_tensor *z)
+{
+    return check_conv_forward(ctx, "clcnn_conv2d_forward", a_prev, w, b, (conv_form){.p = p}, z);
 }
 
 clcnn_status clcnn__validate_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz,
@@ -71,18 +115,8 @@ clcnn_status clcnn__validate_conv_backward(clcnn_context *ctx, const clcnn_tenso
                                            clcnn_conv_params p, const clcnn_tensor *da_prev,
                                            const clcnn_tensor *dw, const clcnn_tensor *db)
 {
-    static const char fn[] = "clcnn_conv2d_backward";
-    const clcnn__arg args[] = {{"dz", dz, 0},           {"a_prev", a_prev, 0}, {"w", w, 0},
-                               {"da_prev", da_prev, 1}, {"dw", dw, 1},         {"db", db, 1}};
-    clcnn_status s = clcnn__check_args(ctx, fn, args, 6, 3);
-    clcnn_shape zs;
-    if (s || (s = clcnn__conv_output(ctx, fn, a_prev->shape, w->shape, p, &zs)))
-        return s;
-    if ((s = clcnn__check_shape(ctx, fn, "dz", dz, zs)) ||
-        (s = clcnn__check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape)) ||
-        (s = clcnn__check_shape(ctx, fn, "dw", dw, w->shape)))
-        return s;
-    return clcnn__check_shape(ctx, fn, "db", db, (clcnn_shape){1, 1, 1, w->shape.c});
+    return check_conv_backward(ctx, "clcnn_conv2d_backward", dz, a_prev, w, (conv_form){.p = p}, da_prev, dw,
+                               db);
 }
 
 /* ---- convolutions described by a clcnn_conv_desc ------------------------ */
@@ -185,18 +219,8 @@ clcnn_status clcnn__validate_conv_forward_desc(clcnn_context *ctx, const clcnn_t
                                                const clcnn_tensor *w, const clcnn_tensor *b,
                                                const clcnn_conv_desc *d, const clcnn_tensor *z)
 {
-    static const char fn[] = "clcnn_conv2d_forward_desc";
-    const clcnn__arg args[] = {{"a_prev", a_prev, 0}, {"w", w, 0}, {"b", b, 1}, {"z", z, 0}};
-    clcnn_status s = clcnn__check_args(ctx, fn, args, 4, 3);
-    if (s)
-        return s;
-    if (!d)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: d is NULL", fn);
-    clcnn_shape zs;
-    if ((s = clcnn__conv_output_desc(ctx, fn, a_prev->shape, w->shape, d, &zs)) ||
-        (s = clcnn__check_shape(ctx, fn, "b", b, (clcnn_shape){1, 1, 1, w->shape.c})))
-        return s;
-    return clcnn__check_shape(ctx, fn, "z", z, zs);
+    return check_conv_forward(ctx, "clcnn_conv2d_forward_desc", a_prev, w, b,
+                              (conv_form){.is_desc = 1, .d = d}, z);
 }
 
 clcnn_status clcnn__validate_conv_backward_desc(clcnn_context *ctx, const clcnn_tensor *dz,
@@ -204,19 +228,6 @@ clcnn_status clcnn__validate_conv_backward_desc(clcnn_context *ctx, const clcnn_
                                                 const clcnn_conv_desc *d, const clcnn_tensor *da_prev,
                                                 const clcnn_tensor *dw, const clcnn_tensor *db)
 {
-    static const char fn[] = "clcnn_conv2d_backward_desc";
-    const clcnn__arg args[] = {{"dz", dz, 0},           {"a_prev", a_prev, 0}, {"w", w, 0},
-                               {"da_prev", da_prev, 1}, {"dw", dw, 1},         {"db", db, 1}};
-    clcnn_status s = clcnn__check_args(ctx, fn, args, 6, 3);
-    if (s)
-        return s;
-    if (!d)
-        return clcnn__fail(ctx, CLCNN_ERR_INVALID_ARGUMENT, "%s: d is NULL", fn);
-    clcnn_shape zs;
-    if ((s = clcnn__conv_output_desc(ctx, fn, a_prev->shape, w->shape, d, &zs)) ||
-        (s = clcnn__check_shape(ctx, fn, "dz", dz, zs)) ||
-        (s = clcnn__check_shape(ctx, fn, "da_prev", da_prev, a_prev->shape)) ||
-        (s = clcnn__check_shape(ctx, fn, "dw", dw, w->shape)))
-        return s;
-    return clcnn__check_shape(ctx, fn, "db", db, (clcnn_shape){1, 1, 1, w->shape.c});
+    return check_conv_backward(ctx, "clcnn_conv2d_backward_desc", dz, a_prev, w,
+                               (conv_form){.is_desc = 1, .d = d}, da_prev, dw, db);
 }
