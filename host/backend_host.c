@@ -11,10 +11,12 @@
 
 #include <string.h>
 
-/* Scratch of one call: up to 4 input views and 3 output buffers. */
+/* Scratch of one call: up to 4 input views and 3 output buffers, and
+ * whether any of them could not be allocated. */
 typedef struct {
     double *owned[8];
     int n_owned;
+    int oom;
 } scratch;
 
 static void scratch_free(scratch *s)
@@ -33,8 +35,8 @@ static double *scratch_alloc(scratch *s, size_t count)
 }
 
 /* t's data as doubles: in place for F64, a widened copy for F32. NULL for a
- * NULL t, and also NULL (with *oom set) when the copy cannot be allocated. */
-static const double *view(scratch *s, const clcnn_tensor *t, int *oom)
+ * NULL t, and also NULL (with s->oom set) when the copy cannot be allocated. */
+static const double *view(scratch *s, const clcnn_tensor *t)
 {
     if (!t)
         return NULL;
@@ -42,7 +44,7 @@ static const double *view(scratch *s, const clcnn_tensor *t, int *oom)
         return (const double *)t->host;
     double *d = scratch_alloc(s, t->count);
     if (!d) {
-        *oom = 1;
+        s->oom = 1;
         return NULL;
     }
     const float *f = (const float *)t->host;
@@ -51,14 +53,14 @@ static const double *view(scratch *s, const clcnn_tensor *t, int *oom)
     return d;
 }
 
-/* A double buffer for output t (NULL for a NULL t; sets *oom on failure). */
-static double *out_buffer(scratch *s, const clcnn_tensor *t, int *oom)
+/* A double buffer for output t (NULL for a NULL t; sets s->oom on failure). */
+static double *out_buffer(scratch *s, const clcnn_tensor *t)
 {
     if (!t)
         return NULL;
     double *d = scratch_alloc(s, t->count);
     if (!d)
-        *oom = 1;
+        s->oom = 1;
     return d;
 }
 
@@ -76,6 +78,13 @@ static void store(clcnn_tensor *t, const double *d)
         f[i] = (float)d[i];
 }
 
+/* The end of a call whose outputs are stored. */
+static clcnn_status done(scratch *s)
+{
+    scratch_free(s);
+    return CLCNN_OK;
+}
+
 static clcnn_status oom(clcnn_context *ctx, scratch *s, const char *fn)
 {
     scratch_free(s);
@@ -86,15 +95,13 @@ static clcnn_status oom(clcnn_context *ctx, scratch *s, const char *fn)
 clcnn_status clcnn__host_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
 {
     scratch s = {0};
-    int failed = 0;
-    const double *xd = view(&s, x, &failed);
-    double *pd = out_buffer(&s, x_pad, &failed);
-    if (failed)
+    const double *xd = view(&s, x);
+    double *pd = out_buffer(&s, x_pad);
+    if (s.oom)
         return oom(ctx, &s, "clcnn_zero_pad");
     clcnn_ref_zero_pad(xd, x->shape, pad, pd);
     store(x_pad, pd);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 clcnn_status clcnn__host_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, const clcnn_tensor *w,
@@ -102,17 +109,15 @@ clcnn_status clcnn__host_conv_forward(clcnn_context *ctx, const clcnn_tensor *a_
 {
     static const char fn[] = "clcnn_conv2d_forward";
     scratch s = {0};
-    int failed = 0;
-    const double *ad = view(&s, a_prev, &failed);
-    const double *wd = view(&s, w, &failed);
-    const double *bd = view(&s, b, &failed);
-    double *zd = out_buffer(&s, z, &failed);
-    if (failed ||
+    const double *ad = view(&s, a_prev);
+    const double *wd = view(&s, w);
+    const double *bd = view(&s, b);
+    double *zd = out_buffer(&s, z);
+    if (s.oom ||
         clcnn_ref_conv_forward(ad, a_prev->shape, wd, w->shape, bd, p.stride, p.pad, zd, z->shape) != 0)
         return oom(ctx, &s, fn);
     store(z, zd);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 clcnn_status clcnn__host_conv_backward(clcnn_context *ctx, const clcnn_tensor *dz, const clcnn_tensor *a_prev,
@@ -121,64 +126,56 @@ clcnn_status clcnn__host_conv_backward(clcnn_context *ctx, const clcnn_tensor *d
 {
     static const char fn[] = "clcnn_conv2d_backward";
     scratch s = {0};
-    int failed = 0;
-    const double *dzd = view(&s, dz, &failed);
-    const double *ad = view(&s, a_prev, &failed);
-    const double *wd = view(&s, w, &failed);
-    double *dad = out_buffer(&s, da_prev, &failed);
-    double *dwd = out_buffer(&s, dw, &failed);
-    double *dbd = out_buffer(&s, db, &failed);
-    if (failed || clcnn_ref_conv_backward(dzd, dz->shape, ad, a_prev->shape, wd, w->shape, p.stride, p.pad,
-                                          dad, dwd, dbd) != 0)
+    const double *dzd = view(&s, dz);
+    const double *ad = view(&s, a_prev);
+    const double *wd = view(&s, w);
+    double *dad = out_buffer(&s, da_prev);
+    double *dwd = out_buffer(&s, dw);
+    double *dbd = out_buffer(&s, db);
+    if (s.oom || clcnn_ref_conv_backward(dzd, dz->shape, ad, a_prev->shape, wd, w->shape, p.stride, p.pad,
+                                         dad, dwd, dbd) != 0)
         return oom(ctx, &s, fn);
     store(da_prev, dad);
     store(dw, dwd);
     store(db, dbd);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 clcnn_status clcnn__host_pool_forward(clcnn_context *ctx, const clcnn_tensor *a_prev, clcnn_pool_params p,
                                       clcnn_tensor *a)
 {
     scratch s = {0};
-    int failed = 0;
-    const double *ad = view(&s, a_prev, &failed);
-    double *od = out_buffer(&s, a, &failed);
-    if (failed || clcnn_ref_pool_forward(ad, a_prev->shape, p.f, p.stride, p.mode, od, a->shape) != 0)
+    const double *ad = view(&s, a_prev);
+    double *od = out_buffer(&s, a);
+    if (s.oom || clcnn_ref_pool_forward(ad, a_prev->shape, p.f, p.stride, p.mode, od, a->shape) != 0)
         return oom(ctx, &s, "clcnn_pool2d_forward");
     store(a, od);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 clcnn_status clcnn__host_pool_backward(clcnn_context *ctx, const clcnn_tensor *da, const clcnn_tensor *a_prev,
                                        clcnn_pool_params p, clcnn_tensor *da_prev)
 {
     scratch s = {0};
-    int failed = 0;
-    const double *dad = view(&s, da, &failed);
-    const double *ad = view(&s, a_prev, &failed);
-    double *od = out_buffer(&s, da_prev, &failed);
-    if (failed || clcnn_ref_pool_backward(dad, da->shape, ad, a_prev->shape, p.f, p.stride, p.mode, od) != 0)
+    const double *dad = view(&s, da);
+    const double *ad = view(&s, a_prev);
+    double *od = out_buffer(&s, da_prev);
+    if (s.oom || clcnn_ref_pool_backward(dad, da->shape, ad, a_prev->shape, p.f, p.stride, p.mode, od) != 0)
         return oom(ctx, &s, "clcnn_pool2d_backward");
     store(da_prev, od);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 clcnn_status clcnn__host_pool_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,
                                            const clcnn_pool_desc *d, clcnn_tensor *a)
 {
     scratch s = {0};
-    int failed = 0;
-    const double *ad = view(&s, a_prev, &failed);
-    double *od = out_buffer(&s, a, &failed);
-    if (failed || clcnn_ref_pool_desc_forward(ad, a_prev->shape, d, od, a->shape) != 0)
+    const double *ad = view(&s, a_prev);
+    double *od = out_buffer(&s, a);
+    if (s.oom || clcnn_ref_pool_desc_forward(ad, a_prev->shape, d, od, a->shape) != 0)
         return oom(ctx, &s, "clcnn_pool2d_forward_desc");
     store(a, od);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 clcnn_status clcnn__host_pool_backward_desc(clcnn_context *ctx, const clcnn_tensor *da,
@@ -186,15 +183,13 @@ clcnn_status clcnn__host_pool_backward_desc(clcnn_context *ctx, const clcnn_tens
                                             clcnn_tensor *da_prev)
 {
     scratch s = {0};
-    int failed = 0;
-    const double *dad = view(&s, da, &failed);
-    const double *ad = view(&s, a_prev, &failed);
-    double *od = out_buffer(&s, da_prev, &failed);
-    if (failed || clcnn_ref_pool_desc_backward(dad, da->shape, ad, a_prev->shape, d, od) != 0)
+    const double *dad = view(&s, da);
+    const double *ad = view(&s, a_prev);
+    double *od = out_buffer(&s, da_prev);
+    if (s.oom || clcnn_ref_pool_desc_backward(dad, da->shape, ad, a_prev->shape, d, od) != 0)
         return oom(ctx, &s, "clcnn_pool2d_backward_desc");
     store(da_prev, od);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 /* ---- convolutions described by a clcnn_conv_desc ------------------------ */
@@ -204,17 +199,15 @@ clcnn_status clcnn__host_conv_forward_desc(clcnn_context *ctx, const clcnn_tenso
                                            const clcnn_conv_desc *d, clcnn_tensor *z)
 {
     scratch s = {0};
-    int failed = 0;
-    const double *ad = view(&s, a_prev, &failed);
-    const double *wd = view(&s, w, &failed);
-    const double *bd = view(&s, b, &failed);
-    double *zd = out_buffer(&s, z, &failed);
-    if (failed)
+    const double *ad = view(&s, a_prev);
+    const double *wd = view(&s, w);
+    const double *bd = view(&s, b);
+    double *zd = out_buffer(&s, z);
+    if (s.oom)
         return oom(ctx, &s, "clcnn_conv2d_forward_desc");
     clcnn_ref_conv_forward_desc(ad, a_prev->shape, wd, w->shape, bd, d, zd, z->shape);
     store(z, zd);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }
 
 clcnn_status clcnn__host_conv_backward_desc(clcnn_context *ctx, const clcnn_tensor *dz,
@@ -223,19 +216,17 @@ clcnn_status clcnn__host_conv_backward_desc(clcnn_context *ctx, const clcnn_tens
                                             clcnn_tensor *db)
 {
     scratch s = {0};
-    int failed = 0;
-    const double *dzd = view(&s, dz, &failed);
-    const double *ad = view(&s, a_prev, &failed);
-    const double *wd = view(&s, w, &failed);
-    double *dad = out_buffer(&s, da_prev, &failed);
-    double *dwd = out_buffer(&s, dw, &failed);
-    double *dbd = out_buffer(&s, db, &failed);
-    if (failed)
+    const double *dzd = view(&s, dz);
+    const double *ad = view(&s, a_prev);
+    const double *wd = view(&s, w);
+    double *dad = out_buffer(&s, da_prev);
+    double *dwd = out_buffer(&s, dw);
+    double *dbd = out_buffer(&s, db);
+    if (s.oom)
         return oom(ctx, &s, "clcnn_conv2d_backward_desc");
     clcnn_ref_conv_backward_desc(dzd, dz->shape, ad, a_prev->shape, wd, w->shape, d, dad, dwd, dbd);
     store(da_prev, dad);
     store(dw, dwd);
     store(db, dbd);
-    scratch_free(&s);
-    return CLCNN_OK;
+    return done(&s);
 }

@@ -13,6 +13,21 @@
 #define DISPATCH(ctx, op, ...) clcnn__host_##op(__VA_ARGS__)
 #endif
 
+/* The int[4] dims of the *_output_shape functions as a clcnn_shape, and
+ * back. */
+static clcnn_shape dims_shape(const int dims[4])
+{
+    return (clcnn_shape){dims[0], dims[1], dims[2], dims[3]};
+}
+
+static clcnn_status shape_dims(clcnn_status s, const clcnn_shape *shape, int dims[4])
+{
+    if (s)
+        return s;
+    dims[0] = shape->n, dims[1] = shape->h, dims[2] = shape->w, dims[3] = shape->c;
+    return CLCNN_OK;
+}
+
 clcnn_status clcnn_conv2d_output_shape(const int a_prev_dims[4], const int w_dims[4], clcnn_conv_params p,
                                        int out_dims[4])
 {
@@ -22,14 +37,9 @@ clcnn_status clcnn_conv2d_output_shape(const int a_prev_dims[4], const int w_dim
                            !a_prev_dims ? "a_prev_dims"
                            : !w_dims    ? "w_dims"
                                         : "out_dims");
-    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
-    clcnn_shape ws = {w_dims[0], w_dims[1], w_dims[2], w_dims[3]};
     clcnn_shape zs;
-    clcnn_status s = clcnn__conv_output(NULL, fn, as, ws, p, &zs);
-    if (s)
-        return s;
-    out_dims[0] = zs.n, out_dims[1] = zs.h, out_dims[2] = zs.w, out_dims[3] = zs.c;
-    return CLCNN_OK;
+    return shape_dims(clcnn__conv_output(NULL, fn, dims_shape(a_prev_dims), dims_shape(w_dims), p, &zs), &zs,
+                      out_dims);
 }
 
 clcnn_status clcnn_pool2d_output_shape(const int a_prev_dims[4], clcnn_pool_params p, int out_dims[4])
@@ -38,13 +48,8 @@ clcnn_status clcnn_pool2d_output_shape(const int a_prev_dims[4], clcnn_pool_para
     if (!a_prev_dims || !out_dims)
         return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
                            !a_prev_dims ? "a_prev_dims" : "out_dims");
-    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
     clcnn_shape os;
-    clcnn_status s = clcnn__pool_output(NULL, fn, as, p, &os);
-    if (s)
-        return s;
-    out_dims[0] = os.n, out_dims[1] = os.h, out_dims[2] = os.w, out_dims[3] = os.c;
-    return CLCNN_OK;
+    return shape_dims(clcnn__pool_output(NULL, fn, dims_shape(a_prev_dims), p, &os), &os, out_dims);
 }
 
 clcnn_status clcnn_zero_pad(clcnn_context *ctx, const clcnn_tensor *x, int pad, clcnn_tensor *x_pad)
@@ -129,14 +134,9 @@ clcnn_status clcnn_conv2d_output_shape_desc(const int a_prev_dims[4], const int 
                            : !w_dims    ? "w_dims"
                            : !d         ? "d"
                                         : "out_dims");
-    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
-    clcnn_shape ws = {w_dims[0], w_dims[1], w_dims[2], w_dims[3]};
     clcnn_shape zs;
-    clcnn_status s = clcnn__conv_output_desc(NULL, fn, as, ws, d, &zs);
-    if (s)
-        return s;
-    out_dims[0] = zs.n, out_dims[1] = zs.h, out_dims[2] = zs.w, out_dims[3] = zs.c;
-    return CLCNN_OK;
+    return shape_dims(clcnn__conv_output_desc(NULL, fn, dims_shape(a_prev_dims), dims_shape(w_dims), d, &zs),
+                      &zs, out_dims);
 }
 
 #ifdef CLCNN_HAVE_OPENCL
@@ -251,13 +251,8 @@ clcnn_status clcnn_pool2d_output_shape_desc(const int a_prev_dims[4], const clcn
     if (!a_prev_dims || !out_dims)
         return clcnn__fail(NULL, CLCNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
                            !a_prev_dims ? "a_prev_dims" : "out_dims");
-    clcnn_shape as = {a_prev_dims[0], a_prev_dims[1], a_prev_dims[2], a_prev_dims[3]};
     clcnn_shape os;
-    clcnn_status s = clcnn__pool_desc_output(NULL, fn, as, d, &os);
-    if (s)
-        return s;
-    out_dims[0] = os.n, out_dims[1] = os.h, out_dims[2] = os.w, out_dims[3] = os.c;
-    return CLCNN_OK;
+    return shape_dims(clcnn__pool_desc_output(NULL, fn, dims_shape(a_prev_dims), d, &os), &os, out_dims);
 }
 
 clcnn_status clcnn_pool2d_forward_desc(clcnn_context *ctx, const clcnn_tensor *a_prev,

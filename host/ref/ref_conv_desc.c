@@ -10,10 +10,16 @@
  * products, so both give the same bits. */
 #include "ref.h"
 
-/* The first input row (column) tap 0 of output y reads: may be negative. */
-static long long tap_origin(int y, int stride, int pad_begin)
+/* The input row that tap fy of output row y reads (may lie in the padding,
+ * so below 0 or past the input), and the same for columns. */
+static long long tap_h(const clcnn_conv_desc *d, int y, int fy)
 {
-    return (long long)y * stride - pad_begin;
+    return (long long)y * d->stride_h - d->pad_top + (long long)fy * d->dilation_h;
+}
+
+static long long tap_w(const clcnn_conv_desc *d, int x, int fx)
+{
+    return (long long)x * d->stride_w - d->pad_left + (long long)fx * d->dilation_w;
 }
 
 /* 1 when position (py, px) lies inside a_prev of shape as. */
@@ -34,10 +40,7 @@ void clcnn_ref_conv_forward_desc(const double *a_prev, clcnn_shape as, const dou
                     double s = 0.0;
                     for (int fy = 0; fy < fh; fy++)
                         for (int fx = 0; fx < fw; fx++) {
-                            const long long py =
-                                tap_origin(y, d->stride_h, d->pad_top) + (long long)fy * d->dilation_h;
-                            const long long px =
-                                tap_origin(x, d->stride_w, d->pad_left) + (long long)fx * d->dilation_w;
+                            const long long py = tap_h(d, y, fy), px = tap_w(d, x, fx);
                             const int in = inside(as, py, px);
                             for (int k = 0; k < cpg; k++) {
                                 const double a =
@@ -72,10 +75,7 @@ void clcnn_ref_conv_backward_desc(const double *dz, clcnn_shape zs, const double
                     const int c0 = (o / opg) * cpg;
                     for (int fy = 0; fy < fh; fy++)
                         for (int fx = 0; fx < fw; fx++) {
-                            const long long py =
-                                tap_origin(y, d->stride_h, d->pad_top) + (long long)fy * d->dilation_h;
-                            const long long px =
-                                tap_origin(x, d->stride_w, d->pad_left) + (long long)fx * d->dilation_w;
+                            const long long py = tap_h(d, y, fy), px = tap_w(d, x, fx);
                             const int in = inside(as, py, px);
                             for (int k = 0; k < cpg; k++) {
                                 const size_t wi = clcnn_ref_at(ws, fy, fx, k, o);
