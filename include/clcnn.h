@@ -1,6 +1,10 @@
 /* clcnn.h - the public C API of clcnn, convolutional layer primitives on
  * OpenCL devices with a plain-C reference path.
  *
+ * One header by design, past 500 lines: a user includes one file and reads
+ * every symbol's contract (shapes, formulas, statuses, ownership) in one
+ * place; the OpenCL types alone live apart, in clcnn_cl.h.
+ *
  * Conventions used by every declaration below:
  *  - Tensors are 4-D, NHWC, row-major (C order), exactly like the numpy arrays
  *    of the "Convolutional Neural Networks: Step by Step" notebook:
