@@ -11,9 +11,16 @@ work=$2
 onednn=${3:-0}
 rm -rf "$work"
 mkdir -p "$work"
-"$bench" --suite seed --reps 2 --budget 20 --csv "$work/seed.csv" --json "$work/seed.json" --svg "$work/seed.svg" \
-  >"$work/table.txt" 2>"$work/progress.txt"
 fail() { echo "bench_smoke: $*" >&2; exit 1; }
+# A failing run shows its stderr (sanitizer reports included), so that the
+# reason reaches ctest's log.
+run() { # $1: stdout file, $2: stderr file, then the command
+  local out=$1 err=$2
+  shift 2
+  "$@" >"$out" 2>"$err" || { cat "$err" >&2; fail "$* failed"; }
+}
+run "$work/table.txt" "$work/progress.txt" "$bench" --suite seed --reps 2 --budget 20 --csv "$work/seed.csv" \
+  --json "$work/seed.json" --svg "$work/seed.svg"
 # 3 conv layers with 3 or 4 ops (pad when padded) and 5 pool layers with 2 = 21 rows.
 rows=$(($(wc -l <"$work/seed.csv") - 1))
 [ "$rows" -eq 21 ] || fail "seed.csv has $rows rows, expected 21"
@@ -49,8 +56,8 @@ else
   grep -q '^oneDNN peer: not built' "$work/table.txt" || fail "the table does not say oneDNN is not built"
   what="without oneDNN (not built)"
 fi
-"$bench" --suite seed --reps 1 --budget 5 --no-onednn --no-clblast --algo gemm --csv "$work/none.csv" \
-  >"$work/none.txt" 2>/dev/null
+run "$work/none.txt" "$work/none.err" "$bench" --suite seed --reps 1 --budget 5 --no-onednn --no-clblast \
+  --algo gemm --csv "$work/none.csv"
 grep -q '^oneDNN peer: skipped (--no-onednn)$' "$work/none.txt" || fail "--no-onednn is not reported"
 awk -F, 'NR > 1 && ($42 != "" || $38 != "") { bad = 1; print "a peer ran: " $0 } END { exit bad }' "$work/none.csv" \
   || fail "--no-onednn or --no-clblast did not skip its peer"
